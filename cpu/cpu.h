@@ -1,0 +1,69 @@
+/*
+ * The CPU's public contract: an opaque state, a run loop with a budget,
+ * interrupt lines, register access for the debugger and the board, and a
+ * state dump.  Memory and port I/O go through the mmu/ bus it is given;
+ * the CPU never names a device.
+ */
+#ifndef UMBRA_CPU_CPU_H
+#define UMBRA_CPU_CPU_H
+
+#include <stdio.h>
+
+#include "common/counters.h"
+#include "common/log.h"
+#include "common/types.h"
+
+struct cpu;
+struct mmu;
+
+/* Why cpu_run() returned. */
+enum cpu_exit {
+    CPU_EXIT_BUDGET = 0, /* executed the budget */
+    CPU_EXIT_HALT,       /* HLT with interrupts disabled: stopped for good */
+    CPU_EXIT_IDLE,       /* HLT waiting for an interrupt */
+    CPU_EXIT_SHUTDOWN,   /* triple fault: the board decides reset or exit */
+    CPU_EXIT_REQUEST,    /* cpu_request_exit() was called */
+};
+
+/* Register numbers for cpu_get_reg()/cpu_set_reg(). */
+enum cpu_reg {
+    CPU_EAX, CPU_ECX, CPU_EDX, CPU_EBX, CPU_ESP, CPU_EBP, CPU_ESI, CPU_EDI,
+    CPU_EIP, CPU_EFLAGS,
+    CPU_ES, CPU_CS, CPU_SS, CPU_DS, CPU_FS, CPU_GS,
+    CPU_CR0, CPU_CR2, CPU_CR3, CPU_CR4,
+    CPU_REG__COUNT
+};
+
+struct cpu_callbacks {
+    void *opaque;
+    /* Interrupt acknowledge: the vector of the pending maskable interrupt. */
+    int (*intr_ack)(void *opaque);
+};
+
+/* Create a CPU on bus `m`, in the reset state.  NULL if out of memory. */
+struct cpu *cpu_new(struct mmu *m, struct counters *cnt, struct logger *log) MUST_CHECK;
+void cpu_free(struct cpu *c);
+void cpu_set_callbacks(struct cpu *c, const struct cpu_callbacks *cb);
+
+/* Power-on/reset state: real mode, CS:IP = F000:FFF0, CS base FFFF0000. */
+void cpu_reset(struct cpu *c);
+/* Flat 32-bit protected mode at CPL 0 (as a Multiboot loader leaves it):
+ * CS/DS/ES/FS/GS/SS base 0 limit 4 GiB, interrupts off, paging off. */
+void cpu_set_flat32(struct cpu *c, u32 eip);
+
+/* Run at most `budget` instructions.  Returns why it stopped. */
+enum cpu_exit cpu_run(struct cpu *c, u64 budget);
+/* Execute exactly one instruction (or deliver one pending event). */
+enum cpu_exit cpu_step(struct cpu *c);
+
+void cpu_set_irq(struct cpu *c, bool level);
+void cpu_raise_nmi(struct cpu *c);
+void cpu_request_exit(struct cpu *c);
+
+u32 cpu_get_reg(const struct cpu *c, enum cpu_reg r);
+void cpu_set_reg(struct cpu *c, enum cpu_reg r, u32 v);
+/* Total instructions retired. */
+u64 cpu_icount(const struct cpu *c);
+void cpu_dump_state(struct cpu *c, FILE *f);
+
+#endif

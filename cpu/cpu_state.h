@@ -1,0 +1,233 @@
+/*
+ * struct cpu and the helpers every semantics file shares.  Private to cpu/
+ * (and to tests that drive the CPU directly).
+ *
+ * Conventions:
+ *  - Operand sizes are in bytes (1, 2, 4).  Handlers are size-generic and
+ *    take the size from the decoded instruction.
+ *  - cpu_raise() never returns: it long-jumps to the run loop, which puts
+ *    EIP and ESP back to the values at the start of the instruction and
+ *    delivers the exception.  So a handler must do every access that can
+ *    fault before it changes registers other than ESP (fault first, commit
+ *    last).  String instructions commit per iteration, which is what makes
+ *    them restartable.
+ *  - EFLAGS.OSZAPC are lazy (see flags.h); everything else lives in eflags.
+ */
+#ifndef UMBRA_CPU_STATE_H
+#define UMBRA_CPU_STATE_H
+
+#include <setjmp.h>
+
+#include "common/counters.h"
+#include "common/log.h"
+#include "common/types.h"
+#include "cpu.h"
+#include "mmu/mmu.h"
+
+/* General registers (index 8 is a constant zero used by EA calculation). */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI, R_ZERO };
+/* Segment registers in encoding order; S_NONE = no override. */
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
+
+/* EFLAGS bits (SDM vol. 1, 3.4.3). */
+#define EFLAGS_CF (1u << 0)
+#define EFLAGS_FIXED (1u << 1)
+#define EFLAGS_PF (1u << 2)
+#define EFLAGS_AF (1u << 4)
+#define EFLAGS_ZF (1u << 6)
+#define EFLAGS_SF (1u << 7)
+#define EFLAGS_TF (1u << 8)
+#define EFLAGS_IF (1u << 9)
+#define EFLAGS_DF (1u << 10)
+#define EFLAGS_OF (1u << 11)
+#define EFLAGS_IOPL (3u << 12)
+#define EFLAGS_NT (1u << 14)
+#define EFLAGS_RF (1u << 16)
+#define EFLAGS_VM (1u << 17)
+#define EFLAGS_AC (1u << 18)
+#define EFLAGS_VIF (1u << 19)
+#define EFLAGS_VIP (1u << 20)
+#define EFLAGS_ID (1u << 21)
+#define EFLAGS_OSZAPC (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
+/* Bits software can ever change on a P6 (the rest read as fixed). */
+#define EFLAGS_MASK 0x003f7fd5u
+
+/* Control register bits (SDM vol. 3A, 2.5). */
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
+#define CR0_TS (1u << 3)
+#define CR0_ET (1u << 4)
+#define CR0_NE (1u << 5)
+#define CR0_AM (1u << 18)
+#define CR0_NW (1u << 29)
+#define CR0_CD (1u << 30)
+#define CR4_VME (1u << 0)
+#define CR4_PVI (1u << 1)
+#define CR4_TSD (1u << 2)
+#define CR4_DE (1u << 3)
+#define CR4_PAE (1u << 5)
+#define CR4_PGE (1u << 7)
+
+/* Exception vectors. */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+    EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13,
+    EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19
+};
+
+/*
+ * Segment descriptor cache.  `flags` keeps bits 8..23 of the descriptor's
+ * high dword:
+ *   15 P | 14-13 DPL | 12 S | 11-8 type ; 23 G | 22 D/B | 21 L | 20 AVL
+ * as (dword1 & 0x00f0ff00).  lo/hi give the valid offset range after
+ * expand-down is applied, so a limit check is two compares.
+ */
+struct seg {
+    u32 base;
+    u32 limit;   /* byte-granular limit */
+    u32 flags;   /* descriptor bits, see above */
+    u32 lo, hi;  /* valid offsets [lo, hi] */
+    u16 sel;
+    u8 ok;       /* SEGOK_* access rights usable right now */
+    u8 pad;
+};
+#define SEGOK_READ 1u
+#define SEGOK_WRITE 2u
+
+#define DESC_P (1u << 15)
+#define DESC_S (1u << 12)
+#define DESC_DB (1u << 22)
+#define DESC_G (1u << 23)
+#define DESC_DPL(f) (((f) >> 13) & 3)
+#define DESC_TYPE(f) (((f) >> 8) & 15)
+/* For S=1: type bit 3 = code; data: bit 2 expand-down, bit 1 writable;
+ * code: bit 2 conforming, bit 1 readable; bit 0 accessed. */
+#define DESC_CODE (1u << 11)
+
+struct dtr {
+    u32 base;
+    u16 limit;
+};
+
+/* Mode word: what a decoded instruction's meaning depends on. */
+#define MODE_PE (1u << 0)
+#define MODE_CS32 (1u << 1)
+#define MODE_SS32 (1u << 2)
+#define MODE_VM86 (1u << 3)
+#define MODE_PG (1u << 4)
+
+struct insn;
+typedef void (*op_fn)(struct cpu *c, const struct insn *i);
+
+/*
+ * The decoded-instruction record.  The decoder fills it; the interpreter
+ * (and later the translator) calls i->fn.  Effective address:
+ *   ea = r[base] + (r[index] << scale) + disp, truncated to 16 bits if asz==2
+ * with R_ZERO standing in for an absent base or index.
+ */
+struct insn {
+    op_fn fn;
+    u32 disp;
+    u32 imm;     /* first immediate, sign-extended where the form says so */
+    u32 imm2;    /* far pointer selector, ENTER nesting level */
+    u16 opc;     /* opcode: 0x000-0x0ff one byte, 0x100-0x1ff after 0F */
+    u16 attr;    /* OPA_* attributes from the encoding table */
+    u8 len;      /* total length in bytes, prefixes included */
+    u8 mod, reg, rm;
+    u8 osz;      /* operand size in bytes (1 for byte forms) */
+    u8 vsz;      /* the prefix-selected operand size, 2 or 4 */
+    u8 asz;      /* address size, 2 or 4 */
+    u8 seg;      /* segment of the memory operand */
+    u8 segovr;   /* segment override prefix, or S_NONE */
+    u8 rep;      /* 0, 0xf2 (REPNE) or 0xf3 (REP/REPE) */
+    u8 lock;     /* LOCK prefix seen */
+    u8 base, index, scale;
+    u8 nprefix;  /* prefix bytes */
+    u16 desc;    /* index of the encoding-table row */
+};
+
+/* Block attributes and properties in the encoding table (opcodes.def). */
+#define OPA_MODRM (1u << 0)     /* has a ModRM byte */
+#define OPA_BYTE (1u << 1)      /* operand size is 1 byte */
+#define OPA_LOCK (1u << 2)      /* LOCK allowed (memory destination only) */
+#define OPA_END (1u << 3)       /* ends a translated block */
+#define OPA_PRIV (1u << 4)      /* privileged / IOPL-sensitive */
+#define OPA_MEMONLY (1u << 5)   /* ModRM must address memory (else #UD) */
+#define OPA_REGONLY (1u << 6)   /* ModRM must be a register (else #UD) */
+#define OPA_MODE (1u << 7)      /* may change the mode word */
+#define OPA_D64 (1u << 8)       /* unused in 32-bit: kept for parity */
+#define OPA_FPU (1u << 9)       /* x87 escape */
+
+/* Immediate kinds. */
+enum imm_kind {
+    IMM_NONE, IMM_B, IMM_BS, IMM_W, IMM_Z, IMM_ZS, IMM_V_AS, IMM_AP, IMM_WB, IMM_JB, IMM_JZ
+};
+
+struct cpu {
+    /* ---- hot: registers, EIP, flags, mode ---- */
+    u32 r[9];          /* EAX..EDI, then R_ZERO (always 0) */
+    u32 eip;
+    u32 eflags;        /* OSZAPC stale while lf_live */
+    u32 lf_res;        /* last result, sign-extended to 32 bits */
+    u32 lf_aux;        /* bit 31 CF, bit 30 CF^OF, bit 3 AF */
+    bool lf_live;      /* OSZAPC come from lf_res/lf_aux */
+    u8 cpl;
+    u32 mode;          /* MODE_* */
+    struct seg seg[6];
+    struct seg ldtr, tr;
+    struct dtr gdtr, idtr;
+    struct tlb *tlb;   /* the bus's L1 TLB */
+
+    /* ---- per-instruction ---- */
+    u32 insn_eip;      /* EIP at the start of the current instruction */
+    u32 insn_esp;      /* ESP at the start, restored on a fault */
+    u32 next_eip;      /* EIP of the following instruction */
+
+    /* ---- system registers ---- */
+    u32 cr0, cr2, cr3, cr4;
+    u32 dr[8];
+    u64 tsc_offset;    /* TSC = icount + tsc_offset */
+    u32 sysenter_cs, sysenter_esp, sysenter_eip;
+    u64 apic_base;
+    u64 mtrr[32];      /* MTRR MSRs read back what was written */
+    u64 mtrr_def_type;
+    u64 misc_enable;
+
+    /* ---- run-loop state ---- */
+    u64 icount;        /* instructions retired */
+    bool irq_line;     /* INTR asserted */
+    bool nmi_pending;
+    bool nmi_blocked;  /* inside an NMI handler until IRET */
+    bool halted;
+    bool inhibit_irq;  /* one-instruction shadow after STI / MOV SS */
+    bool exit_request;
+    bool shutdown;     /* triple fault happened */
+    bool delivering;   /* an exception is being delivered */
+    u8 deliver_vec;
+    bool trap_after;   /* single-step trap owed after this instruction */
+    u32 dr6_pending;   /* DR6 bits owed by debug traps of this instruction */
+    int exc_vec;       /* exception being raised */
+    u32 exc_err;
+    bool exc_has_err;
+    jmp_buf jb;
+
+    /* ---- collaborators ---- */
+    struct mmu *mmu;
+    struct counters *cnt;
+    struct logger *log;
+    struct cpu_callbacks cb;
+};
+
+/* ---- exceptions (exec.c) ---- */
+NORETURN void cpu_raise(struct cpu *c, int vec, u32 err);
+NORETURN void cpu_raise_noerr(struct cpu *c, int vec);
+#define cpu_ud(c) cpu_raise_noerr((c), EXC_UD)
+#define cpu_gp(c, e) cpu_raise((c), EXC_GP, (e))
+
+static inline bool cpu_pe(const struct cpu *c) { return c->mode & MODE_PE; }
+static inline bool cpu_vm86(const struct cpu *c) { return c->mode & MODE_VM86; }
+static inline unsigned cpu_iopl(const struct cpu *c) { return (c->eflags >> 12) & 3; }
+/* Recompute the mode word after CR0, CS, SS or VM changed. */
+void cpu_update_mode(struct cpu *c);
+
+#endif

@@ -1,0 +1,436 @@
+/*
+ * The interpreter loop, exception plumbing and CPU life cycle.
+ *
+ * Each instruction: note EIP/ESP at its start, decode at CS:EIP, advance
+ * EIP, call the handler.  A fault long-jumps back here (cpu_raise), EIP and
+ * ESP are put back, and the exception is delivered; a fault while
+ * delivering turns into #DF by the rules of SDM vol. 3A, table 6-5, and a
+ * fault while delivering #DF is a triple fault (shutdown).
+ * Interrupts are taken between instructions, honouring the one-instruction
+ * shadow after STI and MOV/POP SS.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_state.h"
+#include "decode.h"
+#include "flags.h"
+#include "mem.h"
+#include "system.h"
+
+struct cpu *cpu_new(struct mmu *m, struct counters *cnt, struct logger *log)
+{
+    struct cpu *c = aligned_alloc(64, (sizeof *c + 63) & ~(size_t)63);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->mmu = m;
+    c->tlb = &m->tlb;
+    c->cnt = cnt;
+    c->log = log;
+    dec_init();
+    cpu_reset(c);
+    return c;
+}
+
+void cpu_free(struct cpu *c)
+{
+    free(c);
+}
+
+void cpu_set_callbacks(struct cpu *c, const struct cpu_callbacks *cb)
+{
+    c->cb = *cb;
+}
+
+void cpu_update_mode(struct cpu *c)
+{
+    u32 m = 0;
+    if (c->cr0 & CR0_PE) {
+        m |= MODE_PE;
+        if (c->eflags & EFLAGS_VM) {
+            m |= MODE_VM86;
+            c->cpl = 3;
+        } else {
+            if (c->seg[S_CS].flags & DESC_DB)
+                m |= MODE_CS32;
+            if (c->seg[S_SS].flags & DESC_DB)
+                m |= MODE_SS32;
+        }
+        if (c->cr0 & CR0_PG)
+            m |= MODE_PG;
+    } else {
+        c->cpl = 0;
+    }
+    c->mode = m;
+}
+
+/* SDM vol. 3A, 9.1.1 "Processor state after reset". */
+void cpu_reset(struct cpu *c)
+{
+    memset(c->r, 0, sizeof c->r);
+    c->r[R_EDX] = 0x00000633; /* family 6, model 3, stepping 3 */
+    c->eip = 0xfff0;
+    c->eflags = EFLAGS_FIXED;
+    c->lf_live = false;
+    c->cr0 = CR0_ET | CR0_CD | CR0_NW;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    memset(c->dr, 0, sizeof c->dr);
+    c->dr[6] = 0xffff0ff0;
+    c->dr[7] = 0x400;
+    for (unsigned s = 0; s < 6; s++)
+        seg_set(&c->seg[s], 0, 0, 0xffff, DESC_P | DESC_S | (0x3u << 8));
+    seg_set(&c->seg[S_CS], 0xf000, 0xffff0000u, 0xffff, DESC_P | DESC_S | (0xbu << 8));
+    seg_set(&c->ldtr, 0, 0, 0xffff, DESC_P | (0x2u << 8));
+    seg_set(&c->tr, 0, 0, 0xffff, DESC_P | (0xbu << 8));
+    c->gdtr = (struct dtr){ 0, 0xffff };
+    c->idtr = (struct dtr){ 0, 0xffff };
+    c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
+    c->apic_base = 0xfee00900ull;
+    c->halted = false;
+    c->nmi_pending = false;
+    c->nmi_blocked = false;
+    c->inhibit_irq = false;
+    c->shutdown = false;
+    c->delivering = false;
+    c->dr6_pending = 0;
+    mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
+    cpu_update_mode(c);
+}
+
+void cpu_set_flat32(struct cpu *c, u32 eip)
+{
+    c->cr0 |= CR0_PE;
+    c->eflags = EFLAGS_FIXED;
+    c->lf_live = false;
+    for (unsigned s = 0; s < 6; s++)
+        seg_set(&c->seg[s], 0x10, 0, 0xffffffffu, DESC_P | DESC_S | DESC_DB | DESC_G | (0x3u << 8));
+    seg_set(&c->seg[S_CS], 0x08, 0, 0xffffffffu, DESC_P | DESC_S | DESC_DB | DESC_G | (0xbu << 8));
+    c->cpl = 0;
+    c->eip = eip;
+    mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
+    cpu_update_mode(c);
+}
+
+/* ---- exceptions ---- */
+
+void cpu_raise(struct cpu *c, int vec, u32 err)
+{
+    c->exc_vec = vec;
+    c->exc_err = err;
+    c->exc_has_err = true;
+    longjmp(c->jb, 1);
+}
+
+void cpu_raise_noerr(struct cpu *c, int vec)
+{
+    c->exc_vec = vec;
+    c->exc_err = 0;
+    c->exc_has_err = false;
+    longjmp(c->jb, 1);
+}
+
+void cpu_page_fault(struct cpu *c, const struct mmu_fault *f)
+{
+    c->cr2 = f->lin;
+    cpu_raise(c, EXC_PF, f->err);
+}
+
+void seg_fault(struct cpu *c, unsigned s)
+{
+    cpu_raise(c, s == S_SS ? EXC_SS : EXC_GP, 0);
+}
+
+u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc)
+{
+    u64 v;
+    struct mmu_fault f;
+    if (mmu_lin_read(c->mmu, lin, size, acc, c->cpl == 3, &v, &f) < 0)
+        cpu_page_fault(c, &f);
+    return v;
+}
+
+void lin_write_slow(struct cpu *c, u32 lin, u64 v, unsigned size)
+{
+    struct mmu_fault f;
+    if (mmu_lin_write(c->mmu, lin, size, v, c->cpl == 3, &f) < 0)
+        cpu_page_fault(c, &f);
+}
+
+u64 sys_read(struct cpu *c, u32 lin, unsigned size)
+{
+    u64 v;
+    struct mmu_fault f;
+    if (mmu_lin_read(c->mmu, lin, size, ACC_READ, false, &v, &f) < 0)
+        cpu_page_fault(c, &f);
+    return v;
+}
+
+void sys_write(struct cpu *c, u32 lin, u64 v, unsigned size)
+{
+    struct mmu_fault f;
+    if (mmu_lin_write(c->mmu, lin, size, v, false, &f) < 0)
+        cpu_page_fault(c, &f);
+}
+
+u64 mem_read64(struct cpu *c, unsigned s, u32 ea)
+{
+    u32 lin = seg_lin(c, s, ea, 8, SEGOK_READ);
+    return lin_read_slow(c, lin, 8, ACC_READ);
+}
+
+void mem_write64(struct cpu *c, unsigned s, u32 ea, u64 v)
+{
+    u32 lin = seg_lin(c, s, ea, 8, SEGOK_WRITE);
+    lin_write_slow(c, lin, v, 8);
+}
+
+void mem_probe_write(struct cpu *c, unsigned s, u32 ea, unsigned size)
+{
+    u32 lin = seg_lin(c, s, ea, size, SEGOK_WRITE);
+    if (tlb_lookup(c->tlb, lin, size, ACC_WRITE))
+        return;
+    u32 gpa;
+    struct mmu_fault f;
+    if (mmu_translate(c->mmu, lin, ACC_WRITE, c->cpl == 3, &gpa, &f) < 0)
+        cpu_page_fault(c, &f);
+    u32 last = lin + size - 1;
+    if ((last ^ lin) & PAGE_MASK)
+        if (mmu_translate(c->mmu, last, ACC_WRITE, c->cpl == 3, &gpa, &f) < 0)
+            cpu_page_fault(c, &f);
+}
+
+void cpu_write_eflags(struct cpu *c, u32 val, u32 mask)
+{
+    u32 old = get_eflags(c);
+    mask &= EFLAGS_MASK;
+    c->eflags = ((old & ~mask) | (val & mask) | EFLAGS_FIXED) & (EFLAGS_MASK | EFLAGS_FIXED);
+    c->lf_live = false;
+    if ((old ^ c->eflags) & EFLAGS_VM)
+        cpu_update_mode(c);
+}
+
+/* ---- exception classes for #DF (SDM vol. 3A, table 6-4/6-5) ---- */
+
+static int exc_class(int vec)
+{
+    switch (vec) {
+    case EXC_DE: case EXC_TS: case EXC_NP: case EXC_SS: case EXC_GP:
+        return 1; /* contributory */
+    case EXC_PF:
+        return 2;
+    default:
+        return 0; /* benign */
+    }
+}
+
+static bool exc_pushes_error(int vec)
+{
+    return vec == EXC_DF || (vec >= EXC_TS && vec <= EXC_PF) || vec == EXC_AC;
+}
+
+/* Called (from the setjmp landing) when an exception was raised. */
+static void deliver_exception(struct cpu *c)
+{
+    int vec = c->exc_vec;
+    u32 err = c->exc_err;
+    COUNT(c->cnt, cpu_exceptions);
+    c->eip = c->insn_eip;
+    c->r[R_ESP] = c->insn_esp;
+    if (c->delivering) {
+        int first = c->deliver_vec;
+        if (first == EXC_DF) {
+            LOG(c->log, INT, "triple fault (vector %d while delivering #DF)", vec);
+            c->shutdown = true;
+            return;
+        }
+        int a = exc_class(first), b = exc_class(vec);
+        if ((a == 1 && b == 1) || (a == 2 && b != 0)) {
+            vec = EXC_DF;
+            err = 0;
+        }
+    }
+    LOG(c->log, INT, "exception %d err %x at %04x:%08x", vec, err, c->seg[S_CS].sel, c->eip);
+    c->delivering = true;
+    c->deliver_vec = (u8)vec;
+    if (vec == EXC_DB)
+        c->dr[6] |= c->dr6_pending;
+    cpu_interrupt(c, (unsigned)vec, INT_EXC, exc_pushes_error(vec), err);
+    c->delivering = false;
+}
+
+/* ---- the run loop ---- */
+
+static bool irq_deliverable(const struct cpu *c)
+{
+    return c->irq_line && (c->eflags & EFLAGS_IF) && !c->inhibit_irq;
+}
+
+/* Take a pending NMI or maskable interrupt.  Returns true if one was
+ * delivered. */
+static bool take_interrupt(struct cpu *c)
+{
+    if (c->nmi_pending && !c->nmi_blocked && !c->inhibit_irq) {
+        c->nmi_pending = false;
+        c->nmi_blocked = true;
+        c->halted = false;
+        c->insn_eip = c->eip;
+        c->insn_esp = c->r[R_ESP];
+        cpu_interrupt(c, EXC_NMI, INT_EXT, false, 0);
+        return true;
+    }
+    if (irq_deliverable(c) && c->cb.intr_ack) {
+        int vec = c->cb.intr_ack(c->cb.opaque);
+        c->halted = false;
+        if (vec < 0)
+            return false; /* spurious: the line dropped */
+        COUNT(c->cnt, cpu_interrupts);
+        c->insn_eip = c->eip;
+        c->insn_esp = c->r[R_ESP];
+        LOG(c->log, INT, "interrupt vector %d", vec);
+        cpu_interrupt(c, (unsigned)vec & 0xff, INT_EXT, false, 0);
+        return true;
+    }
+    return false;
+}
+
+static void exec_one(struct cpu *c)
+{
+    struct insn i;
+    bool tf = c->eflags & EFLAGS_TF;
+    c->insn_eip = c->eip;
+    c->insn_esp = c->r[R_ESP];
+    dec_decode_cpu(c, &i);
+    u32 next = c->eip + i.len;
+    if (!(c->mode & MODE_CS32))
+        next &= 0xffff;
+    c->eip = next;
+    c->next_eip = next;
+    if (LOG_ON(c->log, EXEC))
+        log_printf(c->log, LOG_EXEC, "%04x:%08x %s", c->seg[S_CS].sel, c->insn_eip,
+                   dec_rows(&(size_t){ 0 })[i.desc].mnem);
+    i.fn(c, &i);
+    c->icount++;
+    if (unlikely(tf || c->dr6_pending)) {
+        if (tf && !c->trap_after)
+            c->dr6_pending |= 1u << 14; /* DR6.BS */
+        c->trap_after = false;
+        if (c->dr6_pending) {
+            c->insn_eip = c->eip;
+            c->insn_esp = c->r[R_ESP];
+            c->dr[6] |= c->dr6_pending;
+            c->dr6_pending = 0;
+            cpu_interrupt(c, EXC_DB, INT_EXC, false, 0);
+        }
+    }
+}
+
+static enum cpu_exit run(struct cpu *c, u64 budget)
+{
+    volatile u64 left = budget;
+    c->exit_request = false;
+    if (setjmp(c->jb)) {
+        deliver_exception(c);
+        if (c->shutdown)
+            return CPU_EXIT_SHUTDOWN;
+        c->icount++;
+        if (left)
+            left--;
+    }
+    while (left) {
+        if (unlikely(c->irq_line | c->nmi_pending | c->halted | c->exit_request)) {
+            if (c->exit_request)
+                return CPU_EXIT_REQUEST;
+            if (!c->inhibit_irq && take_interrupt(c)) {
+                left--;
+                continue;
+            }
+            if (c->halted)
+                return (c->eflags & EFLAGS_IF) || c->nmi_pending ? CPU_EXIT_IDLE : CPU_EXIT_HALT;
+        }
+        c->inhibit_irq = false;
+        exec_one(c);
+        left--;
+    }
+    return CPU_EXIT_BUDGET;
+}
+
+enum cpu_exit cpu_run(struct cpu *c, u64 budget)
+{
+    if (c->shutdown)
+        return CPU_EXIT_SHUTDOWN;
+    return run(c, budget);
+}
+
+enum cpu_exit cpu_step(struct cpu *c)
+{
+    return cpu_run(c, 1);
+}
+
+void cpu_set_irq(struct cpu *c, bool level)
+{
+    c->irq_line = level;
+}
+
+void cpu_raise_nmi(struct cpu *c)
+{
+    c->nmi_pending = true;
+}
+
+void cpu_request_exit(struct cpu *c)
+{
+    c->exit_request = true;
+}
+
+u64 cpu_icount(const struct cpu *c)
+{
+    return c->icount;
+}
+
+u32 cpu_get_reg(const struct cpu *c, enum cpu_reg r)
+{
+    if (r <= CPU_EDI)
+        return c->r[r];
+    switch (r) {
+    case CPU_EIP: return c->eip;
+    case CPU_EFLAGS: return get_eflags(c);
+    case CPU_ES: case CPU_CS: case CPU_SS: case CPU_DS: case CPU_FS: case CPU_GS:
+        return c->seg[r - CPU_ES].sel;
+    case CPU_CR0: return c->cr0;
+    case CPU_CR2: return c->cr2;
+    case CPU_CR3: return c->cr3;
+    case CPU_CR4: return c->cr4;
+    default: return 0;
+    }
+}
+
+void cpu_set_reg(struct cpu *c, enum cpu_reg r, u32 v)
+{
+    if (r <= CPU_EDI) {
+        c->r[r] = v;
+        return;
+    }
+    switch (r) {
+    case CPU_EIP: c->eip = v; break;
+    case CPU_EFLAGS: cpu_write_eflags(c, v, ~0u); break;
+    default: break;
+    }
+}
+
+void cpu_dump_state(struct cpu *c, FILE *f)
+{
+    static const char *const rn[8] = { "EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI" };
+    static const char *const sn[6] = { "ES", "CS", "SS", "DS", "FS", "GS" };
+    for (unsigned k = 0; k < 8; k++)
+        fprintf(f, "%s=%08x%s", rn[k], c->r[k], k % 4 == 3 ? "\n" : " ");
+    fprintf(f, "EIP=%08x EFL=%08x CPL=%u %s%s\n", c->eip, get_eflags(c), c->cpl,
+            c->mode & MODE_PE ? "PE" : "real", c->mode & MODE_VM86 ? " VM86" : "");
+    for (unsigned s = 0; s < 6; s++)
+        fprintf(f, "%s =%04x %08x %08x %08x\n", sn[s], c->seg[s].sel, c->seg[s].base,
+                c->seg[s].limit, c->seg[s].flags);
+    fprintf(f, "LDT=%04x %08x %08x TR=%04x %08x %08x\n", c->ldtr.sel, c->ldtr.base,
+            c->ldtr.limit, c->tr.sel, c->tr.base, c->tr.limit);
+    fprintf(f, "GDT=%08x %04x IDT=%08x %04x\n", c->gdtr.base, c->gdtr.limit, c->idtr.base,
+            c->idtr.limit);
+    fprintf(f, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", c->cr0, c->cr2, c->cr3, c->cr4);
+}

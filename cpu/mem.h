@@ -1,0 +1,173 @@
+/*
+ * Register and memory operand access for the semantics files.
+ *
+ * Memory goes: effective address -> segment check (limit, type, present)
+ * -> linear address -> TLB hit (inline) or the MMU slow path.  Faults are
+ * raised from here (#GP/#SS for segments, #PF from the MMU).
+ */
+#ifndef UMBRA_CPU_MEM_H
+#define UMBRA_CPU_MEM_H
+
+#include "cpu_state.h"
+
+/* ---- registers ---- */
+
+static inline u32 reg_read(const struct cpu *c, unsigned r, unsigned size)
+{
+    if (size == 1)
+        return r < 4 ? c->r[r] & 0xff : (c->r[r - 4] >> 8) & 0xff;
+    return size == 2 ? c->r[r] & 0xffff : c->r[r];
+}
+
+static inline void reg_write(struct cpu *c, unsigned r, u32 v, unsigned size)
+{
+    if (size == 4)
+        c->r[r] = v;
+    else if (size == 2)
+        c->r[r] = (c->r[r] & 0xffff0000u) | (v & 0xffff);
+    else if (r < 4)
+        c->r[r] = (c->r[r] & 0xffffff00u) | (v & 0xff);
+    else
+        c->r[r - 4] = (c->r[r - 4] & 0xffff00ffu) | ((v & 0xff) << 8);
+}
+
+/* ---- linear memory ---- */
+
+NORETURN void cpu_page_fault(struct cpu *c, const struct mmu_fault *f);
+u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc) NOINLINE;
+void lin_write_slow(struct cpu *c, u32 lin, u64 v, unsigned size) NOINLINE;
+/* Supervisor-mode accesses (descriptor tables, TSS, IDT), whatever the CPL. */
+u64 sys_read(struct cpu *c, u32 lin, unsigned size);
+void sys_write(struct cpu *c, u32 lin, u64 v, unsigned size);
+
+static inline u32 load_host(const u8 *p, unsigned size)
+{
+    if (size == 1)
+        return *p;
+    if (size == 2) {
+        u16 v;
+        __builtin_memcpy(&v, p, 2);
+        return v;
+    }
+    u32 v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void store_host(u8 *p, u32 v, unsigned size)
+{
+    if (size == 1)
+        *p = (u8)v;
+    else if (size == 2) {
+        u16 w = (u16)v;
+        __builtin_memcpy(p, &w, 2);
+    } else
+        __builtin_memcpy(p, &v, 4);
+}
+
+static inline u32 lin_read(struct cpu *c, u32 lin, unsigned size)
+{
+    u8 *p = tlb_lookup(c->tlb, lin, size, ACC_READ);
+    if (likely(p))
+        return load_host(p, size);
+    return (u32)lin_read_slow(c, lin, size, ACC_READ);
+}
+
+static inline void lin_write(struct cpu *c, u32 lin, u32 v, unsigned size)
+{
+    u8 *p = tlb_lookup(c->tlb, lin, size, ACC_WRITE);
+    if (likely(p))
+        store_host(p, v, size);
+    else
+        lin_write_slow(c, lin, v, size);
+}
+
+/* ---- segmented memory ---- */
+
+NORETURN void seg_fault(struct cpu *c, unsigned s);
+
+/* Check an access of `size` bytes at offset `ea` of segment `s` for `need`
+ * (SEGOK_READ or SEGOK_WRITE) and return its linear address. */
+static inline u32 seg_lin(struct cpu *c, unsigned s, u32 ea, unsigned size, unsigned need)
+{
+    const struct seg *sg = &c->seg[s];
+    u32 last = ea + size - 1;
+    if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
+        seg_fault(c, s);
+    return sg->base + ea;
+}
+
+static inline u32 mem_read(struct cpu *c, unsigned s, u32 ea, unsigned size)
+{
+    return lin_read(c, seg_lin(c, s, ea, size, SEGOK_READ), size);
+}
+
+static inline void mem_write(struct cpu *c, unsigned s, u32 ea, u32 v, unsigned size)
+{
+    lin_write(c, seg_lin(c, s, ea, size, SEGOK_WRITE), v, size);
+}
+
+u64 mem_read64(struct cpu *c, unsigned s, u32 ea);
+void mem_write64(struct cpu *c, unsigned s, u32 ea, u64 v);
+/* Fault now if a write of `size` bytes at s:ea would fault later. */
+void mem_probe_write(struct cpu *c, unsigned s, u32 ea, unsigned size);
+
+/* ---- ModRM operands ---- */
+
+static inline u32 insn_ea(const struct cpu *c, const struct insn *i)
+{
+    u32 ea = c->r[i->base] + (c->r[i->index] << i->scale) + i->disp;
+    return i->asz == 2 ? ea & 0xffff : ea;
+}
+
+static inline u32 rm_read(struct cpu *c, const struct insn *i, unsigned size)
+{
+    if (i->mod == 3)
+        return reg_read(c, i->rm, size);
+    return mem_read(c, i->seg, insn_ea(c, i), size);
+}
+
+static inline void rm_write(struct cpu *c, const struct insn *i, u32 v, unsigned size)
+{
+    if (i->mod == 3)
+        reg_write(c, i->rm, v, size);
+    else
+        mem_write(c, i->seg, insn_ea(c, i), v, size);
+}
+
+/* ---- stack ---- */
+
+static inline bool stack32(const struct cpu *c) { return c->mode & MODE_SS32; }
+
+static inline u32 sp_mask(const struct cpu *c) { return stack32(c) ? 0xffffffffu : 0xffffu; }
+
+static inline void set_sp(struct cpu *c, u32 v)
+{
+    if (stack32(c))
+        c->r[R_ESP] = v;
+    else
+        c->r[R_ESP] = (c->r[R_ESP] & 0xffff0000u) | (v & 0xffff);
+}
+
+static inline void push(struct cpu *c, u32 v, unsigned size)
+{
+    u32 sp = (c->r[R_ESP] - size) & sp_mask(c);
+    mem_write(c, S_SS, sp, v, size);
+    set_sp(c, sp);
+}
+
+static inline u32 pop(struct cpu *c, unsigned size)
+{
+    u32 sp = c->r[R_ESP] & sp_mask(c);
+    u32 v = mem_read(c, S_SS, sp, size);
+    set_sp(c, sp + size);
+    return v;
+}
+
+/* Read the stack `off` bytes above the current top without popping. */
+static inline u32 stack_peek(struct cpu *c, u32 off, unsigned size)
+{
+    return mem_read(c, S_SS, (c->r[R_ESP] + off) & sp_mask(c), size);
+}
+
+#endif

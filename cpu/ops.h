@@ -1,0 +1,11 @@
+/* Declarations of every instruction handler named in opcodes.def. */
+#ifndef UMBRA_CPU_OPS_H
+#define UMBRA_CPU_OPS_H
+
+#include "cpu_state.h"
+
+#define OP(opc, reg, mnem, operands, fn, imm, attr) void fn(struct cpu *c, const struct insn *i);
+#include "opcodes.def"
+#undef OP
+
+#endif

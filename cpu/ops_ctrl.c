@@ -1,0 +1,88 @@
+/*
+ * Near control transfers: Jcc, JMP, CALL, RET, LOOP/LOOPcc/JCXZ
+ * (SDM vol. 2).  A target outside the CS limit raises #GP(0) before any
+ * state changes.
+ */
+#include "cpu_state.h"
+#include "flags.h"
+#include "mem.h"
+#include "ops.h"
+
+static inline void jump_near(struct cpu *c, u32 target, unsigned osz)
+{
+    if (osz == 2)
+        target &= 0xffff;
+    if (unlikely(target > c->seg[S_CS].limit))
+        cpu_gp(c, 0);
+    c->eip = target;
+}
+
+void op_jcc(struct cpu *c, const struct insn *i)
+{
+    if (cond_true(c, i->opc & 15))
+        jump_near(c, c->eip + i->imm, i->vsz);
+}
+
+void op_jmp_J(struct cpu *c, const struct insn *i)
+{
+    jump_near(c, c->eip + i->imm, i->vsz);
+}
+
+void op_jmp_Ev(struct cpu *c, const struct insn *i)
+{
+    jump_near(c, rm_read(c, i, i->osz), i->osz);
+}
+
+void op_call_Jz(struct cpu *c, const struct insn *i)
+{
+    u32 target = c->eip + i->imm;
+    if (i->osz == 2)
+        target &= 0xffff;
+    if (target > c->seg[S_CS].limit)
+        cpu_gp(c, 0);
+    push(c, c->eip, i->osz);
+    c->eip = target;
+}
+
+void op_call_Ev(struct cpu *c, const struct insn *i)
+{
+    u32 target = rm_read(c, i, i->osz);
+    if (i->osz == 2)
+        target &= 0xffff;
+    if (target > c->seg[S_CS].limit)
+        cpu_gp(c, 0);
+    push(c, c->eip, i->osz);
+    c->eip = target;
+}
+
+void op_ret_Iw(struct cpu *c, const struct insn *i)
+{
+    u32 target = pop(c, i->osz);
+    if (target > c->seg[S_CS].limit)
+        cpu_gp(c, 0);
+    set_sp(c, c->r[R_ESP] + (i->imm & 0xffff));
+    c->eip = target;
+}
+
+/* E0 LOOPNE, E1 LOOPE, E2 LOOP, E3 JCXZ/JECXZ; the count register's size
+ * follows the address size. */
+void op_loop(struct cpu *c, const struct insn *i)
+{
+    u32 mask = i->asz == 2 ? 0xffff : 0xffffffffu;
+    u32 cnt = c->r[R_ECX] & mask;
+    bool take;
+    if (i->opc == 0xe3) {
+        take = cnt == 0;
+    } else {
+        cnt = (cnt - 1) & mask;
+        take = cnt != 0;
+        if (i->opc == 0xe0)
+            take = take && !get_ZF(c);
+        else if (i->opc == 0xe1)
+            take = take && get_ZF(c);
+    }
+    if (take)
+        jump_near(c, c->eip + i->imm, i->vsz);
+    if (i->opc != 0xe3)
+        c->r[R_ECX] = (c->r[R_ECX] & ~mask) | cnt;
+}

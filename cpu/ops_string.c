@@ -1,0 +1,177 @@
+/*
+ * String instructions with REP/REPE/REPNE (SDM vol. 2, "REP/REPE/REPZ/
+ * REPNE/REPNZ", MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS).
+ *
+ * Every iteration commits its pointer and count updates before the next
+ * one starts, so a fault mid-way leaves ECX/ESI/EDI describing the work
+ * still to do and restarting the instruction finishes the job.  A long
+ * REP runs in slices: after STR_SLICE iterations the instruction is made to
+ * execute again (EIP stays on it), which lets the run loop take
+ * interrupts in between, as real hardware does.
+ */
+#include "cpu_state.h"
+#include "flags.h"
+#include "mem.h"
+#include "ops.h"
+#include "system.h"
+
+#define STR_SLICE 4096u
+
+struct strctx {
+    u32 amask;  /* 0xffff or 0xffffffff */
+    i32 step;   /* +size or -size */
+    unsigned src; /* source segment */
+};
+
+static inline struct strctx str_ctx(const struct cpu *c, const struct insn *i)
+{
+    struct strctx s;
+    s.amask = i->asz == 2 ? 0xffffu : 0xffffffffu;
+    s.step = (c->eflags & EFLAGS_DF) ? -(i32)i->osz : (i32)i->osz;
+    s.src = i->segovr != S_NONE ? i->segovr : S_DS;
+    return s;
+}
+
+static inline void adv(struct cpu *c, unsigned r, const struct strctx *s)
+{
+    c->r[r] = (c->r[r] & ~s->amask) | ((c->r[r] + (u32)s->step) & s->amask);
+}
+
+static inline u32 count(const struct cpu *c, const struct strctx *s)
+{
+    return c->r[R_ECX] & s->amask;
+}
+
+static inline void set_count(struct cpu *c, const struct strctx *s, u32 v)
+{
+    c->r[R_ECX] = (c->r[R_ECX] & ~s->amask) | (v & s->amask);
+}
+
+/* After a slice with work left: run this instruction again. */
+static inline void again(struct cpu *c)
+{
+    c->eip = c->insn_eip;
+}
+
+#define STR_LOOP(body)                                            \
+    do {                                                          \
+        if (!i->rep) {                                            \
+            body;                                                 \
+            return;                                               \
+        }                                                         \
+        for (unsigned n = 0; n < STR_SLICE; n++) {                \
+            u32 cnt = count(c, &s);                               \
+            if (cnt == 0)                                         \
+                return;                                           \
+            body;                                                 \
+            set_count(c, &s, cnt - 1);                            \
+        }                                                         \
+        if (count(c, &s))                                         \
+            again(c);                                             \
+    } while (0)
+
+void op_movs(struct cpu *c, const struct insn *i)
+{
+    struct strctx s = str_ctx(c, i);
+    unsigned sz = i->osz;
+    STR_LOOP({
+        u32 v = mem_read(c, s.src, c->r[R_ESI] & s.amask, sz);
+        mem_write(c, S_ES, c->r[R_EDI] & s.amask, v, sz);
+        adv(c, R_ESI, &s);
+        adv(c, R_EDI, &s);
+    });
+}
+
+void op_stos(struct cpu *c, const struct insn *i)
+{
+    struct strctx s = str_ctx(c, i);
+    unsigned sz = i->osz;
+    u32 v = reg_read(c, R_EAX, sz);
+    STR_LOOP({
+        mem_write(c, S_ES, c->r[R_EDI] & s.amask, v, sz);
+        adv(c, R_EDI, &s);
+    });
+}
+
+void op_lods(struct cpu *c, const struct insn *i)
+{
+    struct strctx s = str_ctx(c, i);
+    unsigned sz = i->osz;
+    STR_LOOP({
+        u32 v = mem_read(c, s.src, c->r[R_ESI] & s.amask, sz);
+        reg_write(c, R_EAX, v, sz);
+        adv(c, R_ESI, &s);
+    });
+}
+
+/* CMPS and SCAS stop when the REPE/REPNE condition fails. */
+#define STR_COND_LOOP(body)                                               \
+    do {                                                                  \
+        if (!i->rep) {                                                    \
+            body;                                                         \
+            return;                                                       \
+        }                                                                 \
+        for (unsigned n = 0; n < STR_SLICE; n++) {                        \
+            u32 cnt = count(c, &s);                                       \
+            if (cnt == 0)                                                 \
+                return;                                                   \
+            body;                                                         \
+            set_count(c, &s, cnt - 1);                                    \
+            if (get_ZF(c) != (i->rep == 0xf3))                            \
+                return;                                                   \
+        }                                                                 \
+        if (count(c, &s))                                                 \
+            again(c);                                                     \
+    } while (0)
+
+void op_cmps(struct cpu *c, const struct insn *i)
+{
+    struct strctx s = str_ctx(c, i);
+    unsigned sz = i->osz;
+    STR_COND_LOOP({
+        u32 a = mem_read(c, s.src, c->r[R_ESI] & s.amask, sz);
+        u32 b = mem_read(c, S_ES, c->r[R_EDI] & s.amask, sz);
+        lf_sub(c, a, b, a - b, sz);
+        adv(c, R_ESI, &s);
+        adv(c, R_EDI, &s);
+    });
+}
+
+void op_scas(struct cpu *c, const struct insn *i)
+{
+    struct strctx s = str_ctx(c, i);
+    unsigned sz = i->osz;
+    u32 a = reg_read(c, R_EAX, sz);
+    STR_COND_LOOP({
+        u32 b = mem_read(c, S_ES, c->r[R_EDI] & s.amask, sz);
+        lf_sub(c, a, b, a - b, sz);
+        adv(c, R_EDI, &s);
+    });
+}
+
+void op_ins(struct cpu *c, const struct insn *i)
+{
+    struct strctx s = str_ctx(c, i);
+    unsigned sz = i->osz;
+    u16 port = (u16)c->r[R_EDX];
+    io_check(c, port, sz);
+    STR_LOOP({
+        u32 lin = seg_lin(c, S_ES, c->r[R_EDI] & s.amask, sz, SEGOK_WRITE);
+        mem_probe_write(c, S_ES, c->r[R_EDI] & s.amask, sz);
+        lin_write(c, lin, mmu_io_read(c->mmu, port, sz), sz);
+        adv(c, R_EDI, &s);
+    });
+}
+
+void op_outs(struct cpu *c, const struct insn *i)
+{
+    struct strctx s = str_ctx(c, i);
+    unsigned sz = i->osz;
+    u16 port = (u16)c->r[R_EDX];
+    io_check(c, port, sz);
+    STR_LOOP({
+        u32 v = mem_read(c, s.src, c->r[R_ESI] & s.amask, sz);
+        mmu_io_write(c->mmu, port, v, sz);
+        adv(c, R_ESI, &s);
+    });
+}

@@ -1,0 +1,133 @@
+/*
+ * Segment descriptor caches and segment-register loads
+ * (SDM vol. 3A, 3.4 "Logical and linear addresses", 5.5 "Privilege levels",
+ * and the MOV/POP/LDS pseudo-code of vol. 2).
+ */
+#include "cpu_state.h"
+#include "mem.h"
+#include "system.h"
+
+void seg_set(struct seg *sg, u16 sel, u32 base, u32 limit, u32 flags)
+{
+    sg->sel = sel;
+    sg->base = base;
+    sg->limit = limit;
+    sg->flags = flags;
+    sg->ok = 0;
+    sg->lo = 1;
+    sg->hi = 0;
+    if (!(flags & DESC_P) || !(flags & DESC_S))
+        return;
+    unsigned type = DESC_TYPE(flags);
+    if (type & 8) { /* code */
+        sg->ok = (type & 2) ? SEGOK_READ : 0;
+        sg->lo = 0;
+        sg->hi = limit;
+    } else {
+        sg->ok = SEGOK_READ | ((type & 2) ? SEGOK_WRITE : 0);
+        if (type & 4) { /* expand-down */
+            sg->lo = limit + 1;
+            sg->hi = (flags & DESC_DB) ? 0xffffffffu : 0xffffu;
+        } else {
+            sg->lo = 0;
+            sg->hi = limit;
+        }
+    }
+}
+
+void seg_set_desc(struct seg *sg, u16 sel, u32 lo, u32 hi)
+{
+    u32 base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000u);
+    u32 limit = (lo & 0xffff) | (hi & 0x000f0000u);
+    if (hi & DESC_G)
+        limit = (limit << 12) | 0xfff;
+    seg_set(sg, sel, base, limit, hi & 0x00f0ff00u);
+}
+
+void seg_load_real(struct cpu *c, unsigned s, u16 sel)
+{
+    struct seg *sg = &c->seg[s];
+    if (c->mode & MODE_VM86) {
+        seg_set(sg, sel, (u32)sel << 4, 0xffff, DESC_P | DESC_S | (3u << 13) | (0x3u << 8));
+    } else {
+        /* Real mode keeps the cached limit and attributes ("unreal" mode)
+         * and performs no type checks. */
+        sg->sel = sel;
+        sg->base = (u32)sel << 4;
+        sg->ok = SEGOK_READ | SEGOK_WRITE;
+        sg->lo = 0;
+        sg->hi = sg->limit;
+    }
+    if (s == S_CS || s == S_SS)
+        cpu_update_mode(c);
+}
+
+bool desc_read(struct cpu *c, u16 sel, u32 *lo, u32 *hi)
+{
+    u32 base, limit;
+    if (sel & 4) {
+        if (!(c->ldtr.flags & DESC_P) || (c->ldtr.sel & ~3) == 0)
+            return false;
+        base = c->ldtr.base;
+        limit = c->ldtr.limit;
+    } else {
+        base = c->gdtr.base;
+        limit = c->gdtr.limit;
+    }
+    u32 off = sel & ~7u;
+    if (off + 7 > limit)
+        return false;
+    *lo = (u32)sys_read(c, base + off, 4);
+    *hi = (u32)sys_read(c, base + off + 4, 4);
+    return true;
+}
+
+/* Set the Accessed bit of a descriptor in memory, as loads do. */
+static void desc_set_accessed(struct cpu *c, u16 sel, u32 hi)
+{
+    if (hi & (1u << 8))
+        return;
+    u32 base = (sel & 4) ? c->ldtr.base : c->gdtr.base;
+    sys_write(c, base + (sel & ~7u) + 4, hi | (1u << 8), 4);
+}
+
+void seg_load(struct cpu *c, unsigned s, u16 sel)
+{
+    if (!(c->mode & MODE_PE) || (c->mode & MODE_VM86)) {
+        seg_load_real(c, s, sel);
+        return;
+    }
+    u32 lo, hi;
+    unsigned rpl = sel & 3, cpl = c->cpl;
+    if ((sel & ~3u) == 0) {
+        if (s == S_SS)
+            cpu_gp(c, 0);
+        /* A null selector makes the register unusable. */
+        seg_set(&c->seg[s], sel, 0, 0, 0);
+        return;
+    }
+    if (!desc_read(c, sel, &lo, &hi))
+        cpu_gp(c, sel & 0xfffc);
+    unsigned dpl = DESC_DPL(hi), type = DESC_TYPE(hi);
+    if (!(hi & DESC_S))
+        cpu_gp(c, sel & 0xfffc);
+    if (s == S_SS) {
+        /* Writable data segment with RPL = DPL = CPL. */
+        if ((type & 8) || !(type & 2) || rpl != cpl || dpl != cpl)
+            cpu_gp(c, sel & 0xfffc);
+        if (!(hi & DESC_P))
+            cpu_raise(c, EXC_SS, sel & 0xfffc);
+    } else {
+        /* Data or readable code; privilege unless conforming code. */
+        if ((type & 0xa) == 0x8)
+            cpu_gp(c, sel & 0xfffc);
+        if (!((type & 0xc) == 0xc) && (rpl > dpl || cpl > dpl))
+            cpu_gp(c, sel & 0xfffc);
+        if (!(hi & DESC_P))
+            cpu_raise(c, EXC_NP, sel & 0xfffc);
+    }
+    desc_set_accessed(c, sel, hi);
+    seg_set_desc(&c->seg[s], sel, lo, hi | (1u << 8));
+    if (s == S_SS)
+        cpu_update_mode(c);
+}

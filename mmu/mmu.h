@@ -1,0 +1,134 @@
+/*
+ * The guest's physical bus and its linear-to-physical translation.
+ *
+ * mmu/ owns RAM, ROM and MMIO ranges, the port I/O table, the A20 gate and
+ * the software TLB.  It knows nothing about instructions or struct cpu: the
+ * CPU tells it the paging state with mmu_set_paging() and asks it to
+ * translate linear addresses; it answers with host pointers (through the
+ * TLB) or with a fault description the CPU turns into #PF.
+ *
+ * Every write to guest physical memory that does not hit the TLB -- CPU
+ * stores on the slow path, device DMA, debugger writes -- goes through
+ * mmu_phys_write(), the one place where write tracking is checked.
+ */
+#ifndef UMBRA_MMU_MMU_H
+#define UMBRA_MMU_MMU_H
+
+#include "common/counters.h"
+#include "common/log.h"
+#include "common/types.h"
+#include "paging.h"
+#include "tlb.h"
+
+#define MMU_MAX_REGIONS 32
+#define MMU_MAX_IO 128
+#define MMU_MAX_WRITE_SUBSCRIBERS 4
+
+/* Per-physical-page flags. */
+enum {
+    PG_RAM = 1u << 0,   /* backed by host RAM, readable directly */
+    PG_ROM = 1u << 1,   /* backed, writes ignored */
+    PG_MMIO = 1u << 2,  /* dispatched to a device */
+    PG_CODE = 1u << 3,  /* decoded code was derived from this page */
+};
+
+struct mmio_ops {
+    u32 (*read)(void *opaque, u32 offset, unsigned size);
+    void (*write)(void *opaque, u32 offset, u32 val, unsigned size);
+};
+
+struct io_ops {
+    u32 (*read)(void *opaque, u16 port, unsigned size);
+    void (*write)(void *opaque, u16 port, u32 val, unsigned size);
+};
+
+struct mmu_region {
+    u32 base, size;
+    const struct mmio_ops *ops;
+    void *opaque;
+};
+
+/* Called when a page carrying `flag` is written (after the write). */
+typedef void (*mmu_write_notify_fn)(void *opaque, u32 gpa, unsigned size);
+
+struct mmu_fault {
+    u32 lin;  /* faulting linear address (CR2) */
+    u32 err;  /* page-fault error code */
+};
+
+struct mmu {
+    struct tlb tlb;            /* L1, hot: first */
+    u8 *ram;                   /* guest RAM, ram_size bytes */
+    u32 ram_size;
+    u8 *page_flags;            /* one byte per 4 KiB physical page (1M) */
+    u8 **page_host;            /* host base of each backed page, or NULL */
+    u32 a20_mask;              /* 0xffffffff, or ~(1 << 20) with A20 off */
+    bool paging;               /* CR0.PG and CR0.PE */
+    struct pg_state pg;        /* what the walker needs of CR0/CR3/CR4 */
+    struct mmu_region mmio[MMU_MAX_REGIONS];
+    unsigned n_mmio;
+    u8 *io_index;              /* per port: slot in io[], 0 = none */
+    struct io_ops io[MMU_MAX_IO];
+    void *io_opaque[MMU_MAX_IO];
+    unsigned n_io;
+    struct {
+        mmu_write_notify_fn fn;
+        void *opaque;
+    } code_sub[MMU_MAX_WRITE_SUBSCRIBERS];
+    unsigned n_code_sub;
+    struct counters *cnt;
+    struct logger *log;
+};
+
+/* Create a bus with `ram_size` bytes of RAM at 0 (lazily reserved).
+ * Returns NULL if the host cannot reserve it. */
+struct mmu *mmu_new(u32 ram_size, struct counters *cnt, struct logger *log) MUST_CHECK;
+void mmu_free(struct mmu *m);
+
+/* Map a read-only copy of `data` at [base, base+size).  Page-aligned size.
+ * Returns 0, or -1 if the range overlaps RAM beyond 1 MiB or is unaligned. */
+int mmu_map_rom(struct mmu *m, u32 base, const void *data, u32 size) MUST_CHECK;
+/* Alias [base, base+size) to the same host bytes as the ROM at `src`. */
+int mmu_alias_rom(struct mmu *m, u32 base, u32 src, u32 size) MUST_CHECK;
+int mmu_map_mmio(struct mmu *m, u32 base, u32 size, const struct mmio_ops *ops,
+                 void *opaque) MUST_CHECK;
+int mmu_map_io(struct mmu *m, u16 first, unsigned count, const struct io_ops *ops,
+               void *opaque) MUST_CHECK;
+
+/* Port I/O.  Unclaimed ports read as all ones and ignore writes. */
+u32 mmu_io_read(struct mmu *m, u16 port, unsigned size);
+void mmu_io_write(struct mmu *m, u16 port, u32 val, unsigned size);
+
+/* Physical access (A20 applied).  Unbacked reads give all ones. */
+u64 mmu_phys_read(struct mmu *m, u32 gpa, unsigned size);
+void mmu_phys_write(struct mmu *m, u32 gpa, u64 val, unsigned size);
+/* Bulk copies for loaders, DMA and the debugger; same rules as above. */
+void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len);
+void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len);
+
+void mmu_set_a20(struct mmu *m, bool on);
+/* The CPU reports a change of paging state; the TLB is flushed. */
+void mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4);
+void mmu_flush_tlb(struct mmu *m);
+
+/*
+ * Translate `lin` for an access; on success returns 0 and *gpa, having
+ * filled the TLB entry when the page may be accessed directly.  On a
+ * translation fault returns -1 and fills *f.
+ */
+int mmu_translate(struct mmu *m, u32 lin, enum mmu_acc acc, bool user, u32 *gpa,
+                  struct mmu_fault *f) MUST_CHECK;
+
+/* Slow paths behind the TLB.  Handle page straddles, MMIO and ROM.
+ * A write translates every page it touches before writing any byte. */
+int mmu_lin_read(struct mmu *m, u32 lin, unsigned size, enum mmu_acc acc, bool user,
+                 u64 *val, struct mmu_fault *f) MUST_CHECK;
+int mmu_lin_write(struct mmu *m, u32 lin, unsigned size, u64 val, bool user,
+                  struct mmu_fault *f) MUST_CHECK;
+
+/* Mark a physical page as a source of decoded code: its write tag is
+ * withheld from the TLB and subscribers hear of every write to it. */
+void mmu_track_code(struct mmu *m, u32 gpa);
+int mmu_subscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque) MUST_CHECK;
+
+#endif
