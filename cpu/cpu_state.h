@@ -163,6 +163,23 @@ enum imm_kind {
     IMM_NONE, IMM_B, IMM_BS, IMM_W, IMM_Z, IMM_ZS, IMM_V_AS, IMM_AP, IMM_WB, IMM_JB, IMM_JZ
 };
 
+/*
+ * Decoded-instruction cache: direct-mapped on the linear address of the
+ * instruction.  A line is valid while its key (mode word and CPL) matches
+ * and the MMU epoch has not moved, i.e. no TLB flush and no write to a
+ * page code was decoded from.
+ */
+#define IC_LINES 2048u
+struct icache_line {
+    u32 lin;
+    u32 key;     /* mode | cpl << 8; ~0 = empty */
+    u32 epoch;
+    struct insn i;
+};
+struct icache {
+    struct icache_line line[IC_LINES];
+};
+
 struct cpu {
     /* ---- hot: registers, EIP, flags, mode ---- */
     u32 r[9];          /* EAX..EDI, then R_ZERO (always 0) */
@@ -177,6 +194,7 @@ struct cpu {
     struct seg ldtr, tr;
     struct dtr gdtr, idtr;
     struct tlb *tlb;   /* the bus's L1 TLB */
+    struct icache *ic; /* decoded instructions */
 
     /* ---- per-instruction ---- */
     u32 insn_eip;      /* EIP at the start of the current instruction */

@@ -291,7 +291,7 @@ static u8 cpu_more(struct fetch *f)
     return v;
 }
 
-void dec_decode_cpu(struct cpu *c, struct insn *i)
+bool dec_decode_cpu(struct cpu *c, struct insn *i)
 {
     struct fetch f;
     u32 eip = c->eip;
@@ -333,4 +333,11 @@ void dec_decode_cpu(struct cpu *c, struct insn *i)
             cpu_gp(c, 0);
         cpu_ud(c);
     }
+    if (f.n > f.avail || !host)
+        return false; /* straddles a page or came from MMIO */
+    /* Decoded bytes may be cached: have writes to their page reported. */
+    struct mmu *m = c->mmu;
+    if (host >= m->ram && host < m->ram + m->ram_size)
+        mmu_track_code(m, (u32)(host - m->ram));
+    return true;
 }

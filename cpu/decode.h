@@ -42,8 +42,10 @@ enum dec_status dec_decode_buf(const u8 *buf, size_t n, bool code32, struct insn
 
 /*
  * Decode the instruction at CS:EIP of the CPU.  Raises #GP, #PF or #UD
- * through cpu_raise().  Only called from the run loop.
+ * through cpu_raise().  Only called from the run loop.  Returns true if
+ * every byte came from one directly mapped page, which is then write
+ * tracked, so the record may be cached until the MMU's epoch changes.
  */
-void dec_decode_cpu(struct cpu *c, struct insn *i);
+bool dec_decode_cpu(struct cpu *c, struct insn *i);
 
 #endif

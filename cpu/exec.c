@@ -28,6 +28,13 @@ struct cpu *cpu_new(struct mmu *m, struct counters *cnt, struct logger *log)
     c->tlb = &m->tlb;
     c->cnt = cnt;
     c->log = log;
+    c->ic = malloc(sizeof *c->ic);
+    if (!c->ic) {
+        free(c);
+        return NULL;
+    }
+    for (unsigned k = 0; k < IC_LINES; k++)
+        c->ic->line[k].key = ~0u;
     dec_init();
     cpu_reset(c);
     return c;
@@ -35,6 +42,8 @@ struct cpu *cpu_new(struct mmu *m, struct counters *cnt, struct logger *log)
 
 void cpu_free(struct cpu *c)
 {
+    if (c)
+        free(c->ic);
     free(c);
 }
 
@@ -294,22 +303,42 @@ static bool take_interrupt(struct cpu *c)
     return false;
 }
 
+/* The decoded instruction at CS:EIP, from the cache or freshly decoded. */
+static inline const struct insn *fetch_insn(struct cpu *c)
+{
+    u32 lin = c->seg[S_CS].base + c->eip;
+    u32 key = c->mode | (u32)c->cpl << 8;
+    struct icache_line *l = &c->ic->line[(lin ^ (lin >> 11)) & (IC_LINES - 1)];
+    if (likely(l->lin == lin && l->key == key && l->epoch == c->mmu->epoch &&
+               c->eip + l->i.len - 1 <= c->seg[S_CS].limit)) {
+        COUNT(c->cnt, cpu_decode_cache_hits);
+        return &l->i;
+    }
+    COUNT(c->cnt, cpu_decode_cache_misses);
+    l->key = ~0u; /* a fault in the decoder must not leave a half line */
+    if (dec_decode_cpu(c, &l->i)) {
+        l->lin = lin;
+        l->key = key;
+        l->epoch = c->mmu->epoch;
+    }
+    return &l->i;
+}
+
 static void exec_one(struct cpu *c)
 {
-    struct insn i;
     bool tf = c->eflags & EFLAGS_TF;
     c->insn_eip = c->eip;
     c->insn_esp = c->r[R_ESP];
-    dec_decode_cpu(c, &i);
-    u32 next = c->eip + i.len;
+    const struct insn *ip = fetch_insn(c);
+    u32 next = c->eip + ip->len;
     if (!(c->mode & MODE_CS32))
         next &= 0xffff;
     c->eip = next;
     c->next_eip = next;
     if (LOG_ON(c->log, EXEC))
         log_printf(c->log, LOG_EXEC, "%04x:%08x %s", c->seg[S_CS].sel, c->insn_eip,
-                   dec_rows(&(size_t){ 0 })[i.desc].mnem);
-    i.fn(c, &i);
+                   dec_rows(&(size_t){ 0 })[ip->desc].mnem);
+    ip->fn(c, ip);
     c->icount++;
     if (unlikely(tf || c->dr6_pending)) {
         if (tf && !c->trap_after)

@@ -205,6 +205,7 @@ static void phys_write_page(struct mmu *m, u32 gpa, u64 val, unsigned size)
             /* Subscribers drop what they derived from the page; it is
              * tracked again when code is next decoded from it. */
             m->page_flags[pfn] &= (u8)~PG_CODE;
+            m->epoch++;
         }
         return;
     }
@@ -266,6 +267,7 @@ void mmu_flush_tlb(struct mmu *m)
 {
     COUNT(m->cnt, tlb_flush_full);
     tlb_flush_all(&m->tlb);
+    m->epoch++;
 }
 
 void mmu_set_a20(struct mmu *m, bool on)

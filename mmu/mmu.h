@@ -58,6 +58,9 @@ struct mmu_fault {
 
 struct mmu {
     struct tlb tlb;            /* L1, hot: first */
+    u32 epoch;                 /* bumped by every TLB flush and code-page
+                                * write: anything cached from translations
+                                * or code bytes is stale when it changes */
     u8 *ram;                   /* guest RAM, ram_size bytes */
     u32 ram_size;
     u8 *page_flags;            /* one byte per 4 KiB physical page (1M) */
