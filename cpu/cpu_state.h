@@ -67,6 +67,7 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_DE (1u << 3)
 #define CR4_PAE (1u << 5)
 #define CR4_PGE (1u << 7)
+#define CR4_PCE (1u << 8)
 
 /* Exception vectors. */
 enum {
@@ -210,6 +211,12 @@ struct cpu {
     u64 mtrr[32];      /* MTRR MSRs read back what was written */
     u64 mtrr_def_type;
     u64 misc_enable;
+    u64 platform_id;   /* IA32_PLATFORM_ID (0x17) */
+    u64 bios_sign_id;  /* IA32_BIOS_SIGN_ID (0x8B) */
+    /* Debug breakpoints armed by DR7 (recomputed by dr_update()): keeps the
+     * breakpoint checks off the fast path. */
+    bool dbg_insn_armed;  /* some enabled execute breakpoint */
+    bool dbg_data_armed;  /* some enabled data read/write breakpoint */
 
     /* ---- run-loop state ---- */
     u64 icount;        /* instructions retired */
@@ -225,6 +232,8 @@ struct cpu {
     bool trap_after;   /* single-step trap owed after this instruction */
     u32 dr6_pending;   /* DR6 bits owed by debug traps of this instruction */
     int exc_vec;       /* exception being raised */
+    int exc_first;     /* the exception an instruction raised first (a
+                        * fault during its delivery does not change it) */
     u32 exc_err;
     bool exc_has_err;
     jmp_buf jb;

@@ -87,6 +87,7 @@ void cpu_reset(struct cpu *c)
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = 0xffff0ff0;
     c->dr[7] = 0x400;
+    dr_update(c);
     for (unsigned s = 0; s < 6; s++)
         seg_set(&c->seg[s], 0, 0, 0xffff, DESC_P | DESC_S | (0x3u << 8));
     seg_set(&c->seg[S_CS], 0xf000, 0xffff0000u, 0xffff, DESC_P | DESC_S | (0xbu << 8));
@@ -125,6 +126,8 @@ void cpu_set_flat32(struct cpu *c, u32 eip)
 
 void cpu_raise(struct cpu *c, int vec, u32 err)
 {
+    if (!c->delivering)
+        c->exc_first = vec;
     c->exc_vec = vec;
     c->exc_err = err;
     c->exc_has_err = true;
@@ -133,6 +136,8 @@ void cpu_raise(struct cpu *c, int vec, u32 err)
 
 void cpu_raise_noerr(struct cpu *c, int vec)
 {
+    if (!c->delivering)
+        c->exc_first = vec;
     c->exc_vec = vec;
     c->exc_err = 0;
     c->exc_has_err = false;
@@ -156,6 +161,8 @@ u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc)
     struct mmu_fault f;
     if (mmu_lin_read(c->mmu, lin, size, acc, c->cpl == 3, &v, &f) < 0)
         cpu_page_fault(c, &f);
+    if (unlikely(c->dbg_data_armed) && acc != ACC_FETCH)
+        dbg_data_access(c, lin, size, false);
     return v;
 }
 
@@ -164,6 +171,8 @@ void lin_write_slow(struct cpu *c, u32 lin, u64 v, unsigned size)
     struct mmu_fault f;
     if (mmu_lin_write(c->mmu, lin, size, v, c->cpl == 3, &f) < 0)
         cpu_page_fault(c, &f);
+    if (unlikely(c->dbg_data_armed))
+        dbg_data_access(c, lin, size, true);
 }
 
 u64 sys_read(struct cpu *c, u32 lin, unsigned size)
@@ -264,6 +273,7 @@ static void deliver_exception(struct cpu *c)
     c->deliver_vec = (u8)vec;
     if (vec == EXC_DB)
         c->dr[6] |= c->dr6_pending;
+    c->dr6_pending = 0; /* data-breakpoint hits of a faulting instruction lapse */
     cpu_interrupt(c, (unsigned)vec, INT_EXC, exc_pushes_error(vec), err);
     c->delivering = false;
 }
@@ -329,6 +339,8 @@ static void exec_one(struct cpu *c)
     bool tf = c->eflags & EFLAGS_TF;
     c->insn_eip = c->eip;
     c->insn_esp = c->r[R_ESP];
+    if (unlikely(c->dbg_insn_armed))
+        dbg_insn_check(c);
     const struct insn *ip = fetch_insn(c);
     u32 next = c->eip + ip->len;
     if (!(c->mode & MODE_CS32))
