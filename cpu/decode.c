@@ -235,6 +235,12 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
     i->desc = (u16)row;
     i->attr = r->attr;
     i->fn = r->fn;
+    /* MOV to/from CRn/DRn (0F 20-23) ignore ModRM.mod and always name a
+     * register: no SIB or displacement follows (SDM vol. 2, MOV--Move
+     * to/from Control Registers: "the 2 bits in the mod field are
+     * ignored"). */
+    if (unlikely(opc >= 0x120 && opc <= 0x123))
+        modrm |= 0xc0;
     if (r->attr & OPA_MODRM)
         decode_modrm(f, i, modrm);
     else if (opc < 0x100 && (opc & 0xf8) != 0xd8)

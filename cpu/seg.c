@@ -1,7 +1,13 @@
 /*
  * Segment descriptor caches and segment-register loads
  * (SDM vol. 3A, 3.4 "Logical and linear addresses", 5.5 "Privilege levels",
- * and the MOV/POP/LDS pseudo-code of vol. 2).
+ * and the MOV/POP/LDS pseudo-code of vol. 2), plus the stack helpers the
+ * control transfers share (6.12.1 "Exception- or interrupt-handler
+ * procedures", 5.8.5 "Stack switching").
+ *
+ * Invariant: nothing here changes an architectural register before the
+ * last access that can fault, except the explicit commit functions
+ * (seg_commit_cs, stk_commit, seg_null_outer), which cannot fault.
  */
 #include "cpu_state.h"
 #include "mem.h"
@@ -83,7 +89,7 @@ bool desc_read(struct cpu *c, u16 sel, u32 *lo, u32 *hi)
 }
 
 /* Set the Accessed bit of a descriptor in memory, as loads do. */
-static void desc_set_accessed(struct cpu *c, u16 sel, u32 hi)
+void desc_set_accessed(struct cpu *c, u16 sel, u32 hi)
 {
     if (hi & (1u << 8))
         return;
@@ -130,4 +136,100 @@ void seg_load(struct cpu *c, unsigned s, u16 sel)
     seg_set_desc(&c->seg[s], sel, lo, hi | (1u << 8));
     if (s == S_SS)
         cpu_update_mode(c);
+}
+
+void seg_commit_cs(struct cpu *c, u16 sel, u32 lo, u32 hi, unsigned cpl)
+{
+    seg_set_desc(&c->seg[S_CS], (u16)((sel & ~3u) | cpl), lo, hi | (1u << 8));
+    c->cpl = (u8)cpl;
+    cpu_update_mode(c);
+}
+
+void seg_null_outer(struct cpu *c)
+{
+    static const unsigned segs[4] = { S_ES, S_DS, S_FS, S_GS };
+    for (unsigned k = 0; k < 4; k++) {
+        struct seg *sg = &c->seg[segs[k]];
+        u32 f = sg->flags;
+        bool conforming = (f & DESC_S) && (DESC_TYPE(f) & 0xc) == 0xc;
+        if ((sg->sel & ~3u) == 0 || !(f & DESC_P))
+            continue;
+        if (!conforming && DESC_DPL(f) < c->cpl)
+            seg_set(sg, 0, 0, 0, 0);
+    }
+}
+
+void stk_cur(struct cpu *c, struct stk *s)
+{
+    s->ss = c->seg[S_SS];
+    s->esp = c->r[R_ESP];
+    s->big = stack32(c);
+    s->user = c->cpl == 3;
+    s->err = 0;
+}
+
+void stk_push(struct cpu *c, struct stk *s, u32 v, unsigned size)
+{
+    u32 mask = s->big ? 0xffffffffu : 0xffffu;
+    u32 sp = (s->esp - size) & mask;
+    u32 last = sp + size - 1;
+    if (!(s->ss.ok & SEGOK_WRITE) || sp < s->ss.lo || last > s->ss.hi || last < sp)
+        cpu_raise(c, EXC_SS, s->err);
+    u32 lin = s->ss.base + sp;
+    u8 *p = tlb_lookup(c->tlb, lin, size, ACC_WRITE);
+    if (p) {
+        store_host(p, v, size);
+    } else {
+        struct mmu_fault f;
+        if (mmu_lin_write(c->mmu, lin, size, v, s->user, &f) < 0)
+            cpu_page_fault(c, &f);
+    }
+    s->esp = (s->esp & ~mask) | sp;
+}
+
+void stk_commit(struct cpu *c, const struct stk *s)
+{
+    c->seg[S_SS] = s->ss;
+    c->r[R_ESP] = s->esp;
+    cpu_update_mode(c);
+}
+
+/*
+ * SS:ESP for ring `dpl` from the current TSS (32-bit TSS: ESPn at 4+8n,
+ * SSn at 8+8n; 16-bit TSS: SPn at 2+4n, SSn at 4+4n), with the checks of
+ * the INT n and CALL pseudo-code: #TS for a bad selector or descriptor,
+ * #SS when the segment is not present.
+ */
+void tss_inner_stack(struct cpu *c, unsigned dpl, u32 ext, struct stk *s)
+{
+    bool tss32 = DESC_TYPE(c->tr.flags) & 8;
+    u32 off = tss32 ? 4 + dpl * 8 : 2 + dpl * 4;
+    u32 need = tss32 ? off + 5 : off + 3;
+    if (need > c->tr.limit)
+        cpu_raise(c, EXC_TS, (c->tr.sel & 0xfffc) | ext);
+    u32 esp;
+    u16 ss;
+    if (tss32) {
+        esp = (u32)sys_read(c, c->tr.base + off, 4);
+        ss = (u16)sys_read(c, c->tr.base + off + 4, 2);
+    } else {
+        esp = (u32)sys_read(c, c->tr.base + off, 2);
+        ss = (u16)sys_read(c, c->tr.base + off + 2, 2);
+    }
+    u32 lo, hi;
+    if ((ss & ~3u) == 0)
+        cpu_raise(c, EXC_TS, ext);
+    if (!desc_read(c, ss, &lo, &hi))
+        cpu_raise(c, EXC_TS, (ss & 0xfffc) | ext);
+    unsigned type = DESC_TYPE(hi);
+    if ((ss & 3) != dpl || DESC_DPL(hi) != dpl || !(hi & DESC_S) || (type & 8) || !(type & 2))
+        cpu_raise(c, EXC_TS, (ss & 0xfffc) | ext);
+    if (!(hi & DESC_P))
+        cpu_raise(c, EXC_SS, (ss & 0xfffc) | ext);
+    desc_set_accessed(c, ss, hi);
+    seg_set_desc(&s->ss, ss, lo, hi | (1u << 8));
+    s->big = hi & DESC_DB;
+    s->esp = esp;
+    s->user = dpl == 3;
+    s->err = (ss & 0xfffc) | ext;
 }

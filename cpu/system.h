@@ -24,6 +24,34 @@ void seg_load(struct cpu *c, unsigned s, u16 sel);
  * Returns false if the selector is outside the table's limit. */
 bool desc_read(struct cpu *c, u16 sel, u32 *lo, u32 *hi);
 
+/* Set the Accessed bit of descriptor `sel` (raw high dword `hi`) in its
+ * table, as a segment load does.  May fault (#PF on the table). */
+void desc_set_accessed(struct cpu *c, u16 sel, u32 hi);
+/* Commit CS from a checked descriptor with RPL = CPL = `cpl`. */
+void seg_commit_cs(struct cpu *c, u16 sel, u32 lo, u32 hi, unsigned cpl);
+/* After a return to an outer ring: null ES/DS/FS/GS whose descriptor the
+ * new CPL may not use (data or non-conforming code with DPL < CPL). */
+void seg_null_outer(struct cpu *c);
+
+/*
+ * A stack being built by a control transfer before it becomes SS:ESP, so
+ * every push can fault while the architectural SS and ESP are untouched.
+ * stk_cur() starts from the current SS:ESP; tss_inner_stack() from the
+ * SS:ESP of an inner ring in the current TSS (with the #TS/#SS checks of
+ * SDM vol. 3A, 6.12.1).  stk_commit() makes it SS:ESP.
+ */
+struct stk {
+    struct seg ss;
+    u32 esp;     /* full ESP; only the low 16 bits move on a 16-bit stack */
+    bool big;    /* 32-bit stack (SS.B) */
+    bool user;   /* pushes are CPL-3 accesses */
+    u32 err;     /* error code of #SS when a push leaves the segment */
+};
+void stk_cur(struct cpu *c, struct stk *s);
+void tss_inner_stack(struct cpu *c, unsigned dpl, u32 ext, struct stk *s);
+void stk_push(struct cpu *c, struct stk *s, u32 v, unsigned size);
+void stk_commit(struct cpu *c, const struct stk *s);
+
 /* Far control transfers.  `osz` is the operand size (2 or 4). */
 void cpu_far_jump(struct cpu *c, u16 sel, u32 off, unsigned osz);
 void cpu_far_call(struct cpu *c, u16 sel, u32 off, unsigned osz);
@@ -51,5 +79,19 @@ void task_switch(struct cpu *c, u16 sel, u32 lo, u32 hi, enum task_reason why, b
 /* I/O permission: raises #GP(0) unless CPL <= IOPL or the TSS bitmap allows
  * `size` bytes at `port` (always allowed in real mode). */
 void io_check(struct cpu *c, u16 port, unsigned size);
+
+/*
+ * Debug-register breakpoints (SDM vol. 3A, 17.2-17.3; ops_system.c).
+ * dr_update() recomputes the armed flags and the MMU's no-TLB pages after
+ * DR0-3/DR7 change (or at reset).  dbg_insn_check() runs before an
+ * instruction when an execute breakpoint is armed and raises the #DB
+ * fault on a match (suppressed, once, by EFLAGS.RF).  dbg_data_access()
+ * runs on the memory slow path when a data breakpoint is armed and adds
+ * matching DR6.Bn bits to dr6_pending (the trap is taken after the
+ * instruction).
+ */
+void dr_update(struct cpu *c);
+void dbg_insn_check(struct cpu *c);
+void dbg_data_access(struct cpu *c, u32 lin, unsigned size, bool write);
 
 #endif

@@ -18,6 +18,8 @@ static u32 e9_read(void *opaque, u16 port, unsigned size)
 static void e9_write(void *opaque, u16 port, u32 val, unsigned size)
 {
     struct pc *pc = opaque;
+    if (pc->cfg.debugcon_off)
+        return;
     FILE *f = pc->cfg.debugcon ? pc->cfg.debugcon : stdout;
     fputc((int)(val & 0xff), f);
     if ((val & 0xff) == '\n')

@@ -1,6 +1,9 @@
 /*
  * The board: RAM, firmware mapping, debug devices and the run loop that
- * turns CPU exits (halt, shutdown, guest exit) into a process outcome.
+ * turns CPU exits (halt, shutdown, guest exit, instruction limit) into a
+ * process outcome.  The CPU runs in slices so the board regains control
+ * regularly; the instruction limit is measured with the CPU's own retired
+ * count, so it is exact whatever a slice ends on.
  */
 #include "pc.h"
 
@@ -19,6 +22,7 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
     pc->cfg = *cfg;
     log_init(&pc->log);
     pc->log.mask = log_mask;
+    pc->log.out = cfg->log_out;
     pc->mmu = mmu_new(cfg->ram_mib << 20, &pc->cnt, &pc->log);
     if (!pc->mmu) {
         fprintf(stderr, "umbra: cannot reserve %u MiB of guest RAM\n", cfg->ram_mib);
@@ -46,11 +50,20 @@ void pc_free(struct pc *pc)
 struct pc_result pc_run(struct pc *pc)
 {
     struct pc_result r = { 0, false };
-    u64 left = pc->cfg.max_insns;
+    const u64 limit = pc->cfg.max_insns;
+    const u64 start = cpu_icount(pc->cpu);
     for (;;) {
         u64 slice = 1u << 20;
-        if (pc->cfg.max_insns && left < slice)
-            slice = left;
+        if (limit) {
+            u64 done = cpu_icount(pc->cpu) - start;
+            if (done >= limit) {
+                fprintf(stderr, "umbra: instruction limit reached\n");
+                r.exit_code = 4;
+                break;
+            }
+            if (limit - done < slice)
+                slice = limit - done;
+        }
         enum cpu_exit e = cpu_run(pc->cpu, slice);
         if (pc->exit_requested) {
             r.exit_code = pc->exit_code;
@@ -68,6 +81,7 @@ struct pc_result pc_run(struct pc *pc)
             continue;
         }
         if (e == CPU_EXIT_HALT) {
+            fprintf(stderr, "umbra: CPU halted with interrupts disabled\n");
             r.exit_code = 0;
             break;
         }
@@ -76,17 +90,10 @@ struct pc_result pc_run(struct pc *pc)
             r.exit_code = 0;
             break;
         }
-        if (pc->cfg.max_insns) {
-            left -= slice;
-            if (!left) {
-                fprintf(stderr, "umbra: instruction limit reached\n");
-                r.exit_code = 4;
-                break;
-            }
-        }
     }
     fflush(pc->cfg.debugcon ? pc->cfg.debugcon : stdout);
+    pc->cnt.v[CNT_cpu_insns] = cpu_icount(pc->cpu);
     if (pc->log.mask & (1u << LOG_MMU_STATS))
-        counters_dump(&pc->cnt, stderr);
+        counters_dump(&pc->cnt, pc->log.out ? pc->log.out : stderr);
     return r;
 }

@@ -18,8 +18,11 @@ struct mmu;
 struct pc_config {
     u32 ram_mib;          /* -m */
     bool no_reboot;       /* -no-reboot: reset/triple fault ends the run */
-    u64 max_insns;        /* 0 = unlimited */
+    u64 max_insns;        /* -icount-limit: 0 = unlimited */
     FILE *debugcon;       /* where port 0xE9 output goes (NULL = stdout) */
+    bool debugcon_off;    /* -debugcon none: port 0xE9 output is dropped */
+    FILE *log_out;        /* -D: log destination (NULL = stderr) */
+    const char *serial;   /* -serial backend, kept for the UART (none yet) */
 };
 
 /* Outcome of a run. */
@@ -42,7 +45,11 @@ struct pc {
 /* Create a machine.  NULL (and a message on stderr) on failure. */
 struct pc *pc_new(const struct pc_config *cfg, u32 log_mask) MUST_CHECK;
 void pc_free(struct pc *pc);
-/* Run until the guest exits, halts for good, or shuts down. */
+/*
+ * Run until the guest exits, halts for good, shuts down or reaches the
+ * instruction limit.  Exit statuses: guest exit device (v << 1) | 1;
+ * HLT with interrupts off 0; triple fault with no_reboot 3; limit 4.
+ */
 struct pc_result pc_run(struct pc *pc);
 
 #endif

@@ -1,59 +1,212 @@
-/* Command line (QEMU-style flags) and machine assembly. */
+/*
+ * The umbra program: parse the command line (cli.c), build the board
+ * (devices/pc.c), load the firmware and/or a Multiboot kernel (loader.c,
+ * multiboot.c) and run.  Every configuration error is reported here with
+ * the flag and file it concerns, and ends the process with status 2.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "cpu/cpu.h"
 #include "devices/pc.h"
+#include "loader.h"
 #include "mmu/mmu.h"
+
+#ifndef UMBRA_DEMO_BIN
+#define UMBRA_DEMO_BIN "build/roms/demo.bin"
+#endif
+
+#define EXIT_USAGE 2
+#define KERNEL_MAX ((size_t)1 << 30)
+#define BIOS_FILE_MAX ((size_t)16 << 20)
+
+/* Files the run owns, closed at exit. */
+struct run_files {
+    FILE *log;
+    FILE *debugcon;
+};
+
+static int open_outputs(const struct cli_options *o, struct run_files *rf, struct pc_config *cfg)
+{
+    if (o->log_file) {
+        rf->log = fopen(o->log_file, "w");
+        if (!rf->log) {
+            fprintf(stderr, "umbra: -D %s: %s\n", o->log_file, strerror(errno));
+            return -1;
+        }
+        setvbuf(rf->log, NULL, _IOLBF, 0);
+        cfg->log_out = rf->log;
+    }
+    if (o->debugcon.kind == CHR_FILE) {
+        rf->debugcon = fopen(o->debugcon.path, "w");
+        if (!rf->debugcon) {
+            fprintf(stderr, "umbra: -debugcon %s: %s\n", o->debugcon.spec, strerror(errno));
+            return -1;
+        }
+        cfg->debugcon = rf->debugcon;
+    }
+    cfg->debugcon_off = o->debugcon.kind == CHR_NONE;
+    if (o->serial_given && o->serial.kind != CHR_NONE)
+        fprintf(stderr, "umbra: -serial %s: no serial port is emulated yet; nothing is attached\n",
+                o->serial.spec);
+    cfg->serial = o->serial.spec;
+    return 0;
+}
 
 static int load_bios(struct pc *pc, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "umbra: -bios %s: %s\n", path, strerror(errno));
+    struct load_error e;
+    u8 *data;
+    size_t size;
+    int rc = load_file(path, BIOS_FILE_MAX, &data, &size, &e);
+    if (rc == 0) {
+        rc = bios_map(pc->mmu, data, size, &e);
+        free(data);
+    }
+    if (rc < 0)
+        fprintf(stderr, "umbra: -bios %s: %s\n", path, e.msg);
+    return rc;
+}
+
+/* The modules named by -initrd: "path [args],path [args]...". */
+struct module_set {
+    struct mb_module *mod;
+    char **strings;
+    unsigned n;
+};
+
+static void free_modules(struct module_set *ms)
+{
+    for (unsigned k = 0; k < ms->n; k++) {
+        free((void *)ms->mod[k].data);
+        free(ms->strings[k]);
+    }
+    free(ms->mod);
+    free(ms->strings);
+}
+
+static int load_modules(const char *list, size_t max, struct module_set *ms)
+{
+    *ms = (struct module_set){ 0 };
+    if (!list)
+        return 0;
+    unsigned cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    ms->mod = calloc(cap, sizeof *ms->mod);
+    ms->strings = calloc(cap, sizeof *ms->strings);
+    if (!ms->mod || !ms->strings) {
+        fprintf(stderr, "umbra: -initrd: out of memory\n");
         return -1;
     }
-    static u8 buf[2u << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    if (n < 65536 || n > (2u << 20) || (n & 0xfff)) {
-        fprintf(stderr, "umbra: -bios %s: size %zu is not a multiple of 4 KiB between 64 KiB and 2 MiB\n", path, n);
-        return -1;
+    for (const char *p = list;;) {
+        size_t len = strcspn(p, ",");
+        char *s = strndup(p, len);
+        if (!s) {
+            fprintf(stderr, "umbra: -initrd: out of memory\n");
+            return -1;
+        }
+        /* The string holds the path and the module's arguments; the
+         * file is the first word, as with QEMU. */
+        char *path = strndup(s, strcspn(s, " "));
+        struct load_error e;
+        u8 *data = NULL;
+        size_t size = 0;
+        int rc = path && *path ? load_file(path, max, &data, &size, &e) : -1;
+        if (rc < 0)
+            fprintf(stderr, "umbra: -initrd %s: %s\n", path && *path ? path : "''",
+                    path && *path ? e.msg : "empty module name");
+        free(path);
+        if (rc < 0) {
+            free(s);
+            return -1;
+        }
+        ms->strings[ms->n] = s;
+        ms->mod[ms->n++] = (struct mb_module){ s, data, size };
+        if (!p[len])
+            break;
+        p += len + 1;
     }
-    u32 size = (u32)n;
-    if (mmu_map_rom(pc->mmu, (u32)(0x100000000ull - size), buf, size) < 0)
-        return -1;
-    u32 low = size < 0x20000 ? size : 0x20000;
-    if (mmu_alias_rom(pc->mmu, 0x100000 - low, (u32)(0x100000000ull - low), low) < 0)
-        return -1;
     return 0;
+}
+
+static int load_kernel(struct pc *pc, const struct cli_options *o)
+{
+    struct load_error e;
+    struct module_set ms;
+    u8 *img = NULL;
+    size_t size;
+    char *cmdline = NULL;
+    int rc = -1;
+    if (load_file(o->kernel, KERNEL_MAX, &img, &size, &e) < 0) {
+        fprintf(stderr, "umbra: -kernel %s: %s\n", o->kernel, e.msg);
+        return -1;
+    }
+    if (load_modules(o->initrd, pc->mmu->ram_size, &ms) < 0)
+        goto out;
+    /* The kernel sees its own path first, as QEMU passes it. */
+    size_t len = strlen(o->kernel) + (o->append ? strlen(o->append) + 1 : 0) + 1;
+    cmdline = malloc(len);
+    if (!cmdline)
+        goto out;
+    snprintf(cmdline, len, "%s%s%s", o->kernel, o->append && *o->append ? " " : "",
+             o->append ? o->append : "");
+    struct mb_boot b;
+    if (mb_load(pc->mmu, img, size, cmdline, ms.mod, ms.n, &b, &e) < 0) {
+        fprintf(stderr, "umbra: -kernel %s: %s\n", o->kernel, e.msg);
+        goto out;
+    }
+    cpu_set_flat32(pc->cpu, b.entry);
+    cpu_set_reg(pc->cpu, CPU_EAX, MB_BOOT_MAGIC);
+    cpu_set_reg(pc->cpu, CPU_EBX, b.info);
+    rc = 0;
+out:
+    free_modules(&ms);
+    free(cmdline);
+    free(img);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    struct pc_config cfg = { .ram_mib = 128 };
-    const char *bios = NULL;
-    u32 mask = 0;
-    for (int k = 1; k < argc; k++) {
-        if (!strcmp(argv[k], "-bios") && k + 1 < argc)
-            bios = argv[++k];
-        else if (!strcmp(argv[k], "-no-reboot"))
-            cfg.no_reboot = true;
-        else if (!strcmp(argv[k], "-d") && k + 1 < argc) {
-            if (log_parse_mask(argv[++k], &mask) < 0)
-                return 2;
-        } else {
-            fprintf(stderr, "umbra: unknown option '%s'\n", argv[k]);
-            return 2;
-        }
+    struct cli_options o;
+    switch (cli_parse(argc, argv, &o, stdout, stderr)) {
+    case CLI_DONE:
+        return 0;
+    case CLI_ERROR:
+        return EXIT_USAGE;
+    case CLI_RUN:
+        break;
     }
-    struct pc *pc = pc_new(&cfg, mask);
+    if (cli_check_images(&o, UMBRA_DEMO_BIN, stderr) < 0)
+        return EXIT_USAGE;
+
+    struct run_files rf = { NULL, NULL };
+    struct pc_config cfg = {
+        .ram_mib = o.ram_mib,
+        .no_reboot = o.no_reboot,
+        .max_insns = o.icount_limit,
+    };
+    struct pc *pc = NULL;
+    int status = EXIT_USAGE;
+    if (open_outputs(&o, &rf, &cfg) < 0)
+        goto out;
+    pc = pc_new(&cfg, o.log_mask);
     if (!pc)
-        return 2;
-    if (bios && load_bios(pc, bios) < 0)
-        return 2;
-    struct pc_result r = pc_run(pc);
+        goto out;
+    if (o.bios && load_bios(pc, o.bios) < 0)
+        goto out;
+    if (o.kernel && load_kernel(pc, &o) < 0)
+        goto out;
+    status = pc_run(pc).exit_code;
+out:
     pc_free(pc);
-    return r.exit_code;
+    if (rf.log)
+        fclose(rf.log);
+    if (rf.debugcon)
+        fclose(rf.debugcon);
+    return status;
 }

@@ -280,11 +280,44 @@ void mmu_set_a20(struct mmu *m, bool on)
     }
 }
 
-void mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
+int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
 {
-    pg_set_mode(&m->pg, cr0, cr3, cr4);
+    int rc = pg_set_mode(&m->pg, m, cr0, cr3, cr4, m->pg.efer);
+    if (rc < 0)
+        LOG(m->log, GUEST_ERROR, "PAE paging with invalid PDPTEs at %08x", cr3);
     m->paging = m->pg.enabled;
     mmu_flush_tlb(m);
+    return rc;
+}
+
+void mmu_set_efer(struct mmu *m, u32 efer)
+{
+    /* Only NXE matters to paging; the PDPTE registers are not reloaded. */
+    m->pg.efer = efer;
+    m->pg.nxe = efer & EFER_NXE;
+    mmu_flush_tlb(m);
+}
+
+bool mmu_pdptes_valid(struct mmu *m, u32 cr3)
+{
+    u64 pdpte[4];
+    return pg_load_pdptes(m, cr3, pdpte) == 0;
+}
+
+void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n)
+{
+    m->n_nofill = 0;
+    for (unsigned k = 0; k < n && k < 4; k++)
+        m->nofill[m->n_nofill++] = pages[k] & PAGE_MASK;
+    mmu_flush_tlb(m);
+}
+
+static bool tlb_nofill(const struct mmu *m, u32 page)
+{
+    for (unsigned k = 0; k < m->n_nofill; k++)
+        if (m->nofill[k] == page)
+            return true;
+    return false;
 }
 
 static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, u32 pte_perm)
@@ -293,12 +326,16 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, u32 pte_
     u8 *host = m->page_host[pfn];
     if (!host)
         return;
+    if (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))
+        return;
     struct tlb_entry *e = tlb_entry_for(&m->tlb, lin);
     u32 page = lin & PAGE_MASK;
     uintptr_t addend = (uintptr_t)host - page;
     if (e->addend != addend || (e->tag[0] != page && e->tag[1] != page && e->tag[2] != page))
         e->tag[0] = e->tag[1] = e->tag[2] = TLB_INVALID;
     e->addend = addend;
+    /* Callers only fill after pg_perm_allows_all(), which refuses a fetch
+     * from an NX page, so no NX page ever gets a fetch tag. */
     if (acc == ACC_WRITE) {
         if ((m->page_flags[pfn] & (PG_RAM | PG_CODE)) == PG_RAM && (pte_perm & PG_PERM_DIRTY))
             e->tag[ACC_WRITE] = page;
@@ -314,8 +351,14 @@ int mmu_translate(struct mmu *m, u32 lin, enum mmu_acc acc, bool user, u32 *gpa,
     u32 perm = PG_PERM_DIRTY;
     u32 pa = lin;
     if (m->paging) {
-        if (pg_walk(&m->pg, m, lin, acc, user, &pa, &perm, f) < 0)
+        u64 wide;
+        if (pg_walk(&m->pg, m, lin, acc, user, &wide, &perm, f) < 0)
             return -1;
+        /* The bus is 32 bits wide; PAE can name frames above 4 GiB. */
+        if (unlikely(wide >> 32))
+            LOG(m->log, GUEST_ERROR, "access to %09llx beyond the 32-bit bus",
+                (unsigned long long)wide);
+        pa = (u32)wide;
     }
     pa &= m->a20_mask;
     *gpa = pa;

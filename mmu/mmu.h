@@ -79,6 +79,8 @@ struct mmu {
         void *opaque;
     } code_sub[MMU_MAX_WRITE_SUBSCRIBERS];
     unsigned n_code_sub;
+    u32 nofill[4];             /* linear pages the TLB must never cache */
+    unsigned n_nofill;
     struct counters *cnt;
     struct logger *log;
 };
@@ -110,9 +112,22 @@ void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len);
 void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len);
 
 void mmu_set_a20(struct mmu *m, bool on);
-/* The CPU reports a change of paging state; the TLB is flushed. */
-void mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4);
+/* The CPU reports a change of paging state; the TLB is flushed.  With PAE
+ * paging on, the PDPTE registers are reloaded from CR3: returns -1 if one
+ * is invalid (the CPU should have refused the write with #GP(0) after
+ * asking mmu_pdptes_valid()), else 0.  EFER is the last mmu_set_efer(). */
+int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4);
+/* The CPU reports a write to IA32_EFER (only NXE matters here); the TLB is
+ * flushed. */
+void mmu_set_efer(struct mmu *m, u32 efer);
+/* True if the PDPTEs at `cr3` may be loaded: a MOV to CR0/CR3/CR4 that
+ * enables or stays in PAE paging raises #GP(0) when this is false. */
+bool mmu_pdptes_valid(struct mmu *m, u32 cr3);
 void mmu_flush_tlb(struct mmu *m);
+/* Keep the linear pages `pages[0..n)` (n <= 4, page-aligned) out of the TLB,
+ * so every access to them takes the slow path (data breakpoints watch
+ * them there).  Replaces the previous set and flushes the TLB. */
+void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n);
 
 /*
  * Translate `lin` for an access; on success returns 0 and *gpa, having

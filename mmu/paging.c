@@ -1,35 +1,192 @@
 /*
- * 32-bit two-level guest page walk (Intel SDM vol. 3A, 4.3, 4.6, 4.8).
+ * Guest page walk: 32-bit paging and PAE paging (Intel SDM vol. 3A, 4.3,
+ * 4.4, 4.6, 4.7, 4.8, 4.10).
  *
- * Access rights combine the PDE and PTE: a page is user-accessible only if
- * both have U/S set, writable only if both have R/W set.  Supervisor writes
- * ignore R/W unless CR0.WP is set.  Accessed bits are set on both levels by
- * every successful walk; Dirty on the final level for writes.
+ *   32-bit:  CR3[31:12] -> PDE[lin 31:22] -> PTE[lin 21:12]        (4 KiB)
+ *                          PDE.PS with CR4.PSE                    (4 MiB)
+ *   PAE:     PDPTE register[lin 31:30] -> PDE[lin 29:21] -> PTE[lin 20:12]
+ *                                         PDE.PS                  (2 MiB)
+ *
+ * Reserved bits (checked only in present entries), for a processor with
+ * MAXPHYADDR 36, no PSE-36 and no PAT:
+ *
+ *   32-bit PDE, 4 MiB      21:12        (only with CR4.PSE, as all below)
+ *   32-bit PTE             7
+ *   PAE PDPTE              63:36, 8:5, 2:1
+ *   PAE PDE -> table       62:36        (+63 without EFER.NXE)
+ *   PAE PDE, 2 MiB         62:36, 20:12 (+63 without EFER.NXE)
+ *   PAE PTE                62:36, 7     (+63 without EFER.NXE)
+ *
+ * Invariants: a walk either fails without writing guest memory or
+ * succeeds and then sets A on every entry used and D on the leaf for a
+ * write.  A/D updates re-read the entry and OR the bits in, so a table
+ * that maps itself (one entry used at two levels) keeps both updates.
  */
 #include "paging.h"
 
 #include "mmu.h"
 
-void pg_set_mode(struct pg_state *pg, u32 cr0, u32 cr3, u32 cr4)
+/* Neither PAT nor PSE-36 is advertised by CPUID (SDM 4.1.4). */
+#define PG_HAVE_PAT false
+
+#define ADDR_36 0x0000000ffffff000ull /* PAE entry: bits 35:12 */
+#define RSVD_HIGH (~0ull << PG_MAXPHYADDR)                 /* 63:36 */
+#define RSVD_PDPTE (RSVD_HIGH | 0x1e6ull)                  /* + 8:5, 2:1 */
+#define RSVD_PAE (RSVD_HIGH & ~PTE_XD)                       /* 62:36 */
+#define RSVD_BIG_LOW 0x001fe000ull                         /* 2 MiB: 20:13 */
+#define RSVD_4M 0x003fe000u                                /* 4 MiB: 21:13 */
+#define PAT_BIG (1u << 12)
+#define PAT_PTE (1u << 7)
+
+int pg_load_pdptes(struct mmu *m, u32 cr3, u64 pdpte[4])
+{
+    int rc = 0;
+    u32 base = cr3 & 0xffffffe0u;
+    for (unsigned k = 0; k < 4; k++) {
+        pdpte[k] = mmu_phys_read(m, base + 8 * k, 8);
+        if ((pdpte[k] & PTE_P) && (pdpte[k] & RSVD_PDPTE))
+            rc = -1;
+    }
+    return rc;
+}
+
+int pg_set_mode(struct pg_state *pg, struct mmu *m, u32 cr0, u32 cr3, u32 cr4, u32 efer)
 {
     pg->enabled = (cr0 & (CR0_PG | CR0_PE)) == (CR0_PG | CR0_PE);
     pg->wp = cr0 & CR0_WP;
     pg->pse = cr4 & CR4_PSE;
+    pg->pae = cr4 & CR4_PAE;
+    pg->pge = cr4 & CR4_PGE;
+    pg->nxe = efer & EFER_NXE;
     pg->cr3 = cr3;
+    pg->efer = efer;
+    if (pg->enabled && pg->pae)
+        return pg_load_pdptes(m, cr3, pg->pdpte);
+    return 0;
 }
 
-static int fault(struct mmu_fault *f, u32 lin, int acc, bool user, bool present)
+/* One paging-structure entry used by a walk. */
+struct pg_level {
+    u64 addr; /* guest physical address of the entry */
+    u64 val;
+};
+
+struct pg_walk_state {
+    struct pg_level lv[2]; /* the entries in memory: PDE, then PTE */
+    unsigned n;
+    u64 leaf;              /* the entry that maps the page */
+    u64 gpa;
+};
+
+/* Entry read through the bus.  Tables beyond the 32-bit bus read as all
+ * ones, like unbacked space below 4 GiB. */
+static u64 read_entry(struct mmu *m, u64 addr, bool wide)
+{
+    if (addr >> 32)
+        return ~0ull;
+    return wide ? mmu_phys_read(m, (u32)addr, 8) : mmu_phys_read(m, (u32)addr, 4);
+}
+
+static void set_bits(struct mmu *m, u64 addr, u32 bits)
+{
+    if (addr >> 32)
+        return;
+    u32 cur = (u32)mmu_phys_read(m, (u32)addr, 4);
+    if ((cur | bits) != cur)
+        mmu_phys_write(m, (u32)addr, cur | bits, 4);
+}
+
+static int fault(const struct pg_state *pg, struct mmu_fault *f, u32 lin, int acc, bool user,
+                 u32 why)
 {
     f->lin = lin;
-    f->err = (present ? PF_P : 0) | (acc == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0);
+    f->err = why | (acc == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0);
+    if (acc == ACC_FETCH && pg->pae && pg->nxe)
+        f->err |= PF_ID;
     return -1;
 }
 
+/* Walk outcome: 0, WALK_NP, or the PF_* bits of a reserved-bit fault. */
+#define WALK_NP (1u << 31)
+
+static u32 check_entry(u64 e, u64 rsvd)
+{
+    if (!(e & PTE_P))
+        return WALK_NP;
+    return (e & rsvd) ? PF_P | PF_RSVD : 0;
+}
+
+static u32 walk_32(const struct pg_state *pg, struct mmu *m, u32 lin, struct pg_walk_state *w)
+{
+    u64 pde_addr = (pg->cr3 & PAGE_MASK) + ((lin >> 22) << 2);
+    u64 pde = read_entry(m, pde_addr, false);
+    w->lv[0] = (struct pg_level){ pde_addr, pde };
+    w->n = 1;
+    if (!(pde & PTE_P))
+        return WALK_NP;
+    if (pg->pse && (pde & PTE_PS)) {
+        u32 rsvd = RSVD_4M | (PG_HAVE_PAT ? 0 : PAT_BIG);
+        if (pde & rsvd)
+            return PF_P | PF_RSVD;
+        w->leaf = pde;
+        w->gpa = (pde & 0xffc00000u) | (lin & 0x3fffffu);
+        return 0;
+    }
+    /* Without CR4.PSE the PS bit is ignored: the PDE points to a table. */
+    u64 pte_addr = (pde & PAGE_MASK) + (((lin >> 12) & 0x3ff) << 2);
+    u64 pte = read_entry(m, pte_addr, false);
+    w->lv[1] = (struct pg_level){ pte_addr, pte };
+    w->n = 2;
+    u32 why = check_entry(pte, (pg->pse && !PG_HAVE_PAT) ? PAT_PTE : 0);
+    if (why)
+        return why;
+    w->leaf = pte;
+    w->gpa = (pte & PAGE_MASK) | (lin & (PAGE_SIZE - 1));
+    return 0;
+}
+
+static u32 walk_pae(const struct pg_state *pg, struct mmu *m, u32 lin, struct pg_walk_state *w)
+{
+    u64 xd_rsvd = pg->nxe ? 0 : PTE_XD;
+    u64 pdpte = pg->pdpte[lin >> 30];
+    w->n = 0;
+    u32 why = check_entry(pdpte, RSVD_PDPTE);
+    if (why)
+        return why;
+    u64 pde_addr = (pdpte & ADDR_36) + (((lin >> 21) & 0x1ff) << 3);
+    u64 pde = read_entry(m, pde_addr, true);
+    w->lv[0] = (struct pg_level){ pde_addr, pde };
+    w->n = 1;
+    if (pde & PTE_PS) {
+        u64 rsvd = RSVD_PAE | xd_rsvd | RSVD_BIG_LOW | (PG_HAVE_PAT ? 0 : PAT_BIG);
+        if ((why = check_entry(pde, rsvd)))
+            return why;
+        w->leaf = pde;
+        w->gpa = (pde & ADDR_36 & ~0x1fffffull) | (lin & 0x1fffffu);
+        return 0;
+    }
+    if ((why = check_entry(pde, RSVD_PAE | xd_rsvd)))
+        return why;
+    u64 pte_addr = (pde & ADDR_36) + (((lin >> 12) & 0x1ff) << 3);
+    u64 pte = read_entry(m, pte_addr, true);
+    w->lv[1] = (struct pg_level){ pte_addr, pte };
+    w->n = 2;
+    if ((why = check_entry(pte, RSVD_PAE | xd_rsvd | (PG_HAVE_PAT ? 0 : PAT_PTE))))
+        return why;
+    w->leaf = pte;
+    w->gpa = (pte & ADDR_36) | (lin & (PAGE_SIZE - 1));
+    return 0;
+}
+
+/* Access rights, SDM 4.6: no SMEP/SMAP on this processor, so supervisor
+ * reads and (NX aside) fetches are always allowed. */
 static bool allowed(const struct pg_state *pg, u32 perm, int acc, bool user)
 {
     if (user && !(perm & PG_PERM_USER))
         return false;
     if (acc == ACC_WRITE && !(perm & PG_PERM_WRITE) && (user || pg->wp))
+        return false;
+    if (acc == ACC_FETCH && (perm & PG_PERM_NX))
         return false;
     return true;
 }
@@ -39,38 +196,38 @@ bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc)
     return allowed(pg, perm, acc, true) && allowed(pg, perm, acc, false);
 }
 
-int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user, u32 *gpa,
+int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user, u64 *gpa,
             u32 *perm, struct mmu_fault *f)
 {
-    u32 pde_addr = (pg->cr3 & PAGE_MASK) + ((lin >> 22) << 2);
-    u32 pde = (u32)mmu_phys_read(m, pde_addr, 4);
-    if (!(pde & PTE_P))
-        return fault(f, lin, acc, user, false);
-    bool big = (pde & PTE_PS) && pg->pse;
-    u32 p = (pde & PTE_US ? PG_PERM_USER : 0) | (pde & PTE_RW ? PG_PERM_WRITE : 0);
-    if (big) {
-        if (!allowed(pg, p, acc, user))
-            return fault(f, lin, acc, user, true);
-        u32 npde = pde | PTE_A | (acc == ACC_WRITE ? PTE_D : 0);
-        if (npde != pde)
-            mmu_phys_write(m, pde_addr, npde, 4);
-        *gpa = (pde & 0xffc00000u) | (lin & 0x3fffffu);
-        *perm = p | (npde & PTE_D ? PG_PERM_DIRTY : 0);
-        return 0;
+    struct pg_walk_state w;
+    u32 why = pg->pae ? walk_pae(pg, m, lin, &w) : walk_32(pg, m, lin, &w);
+    if (why == WALK_NP)
+        return fault(pg, f, lin, acc, user, 0);
+    if (why)
+        return fault(pg, f, lin, acc, user, why);
+
+    /* Rights combine over the entries in memory; PAE PDPTEs carry none. */
+    u32 p = PG_PERM_WRITE | PG_PERM_USER;
+    for (unsigned k = 0; k < w.n; k++) {
+        u64 e = w.lv[k].val;
+        if (!(e & PTE_RW))
+            p &= ~PG_PERM_WRITE;
+        if (!(e & PTE_US))
+            p &= ~PG_PERM_USER;
+        if (pg->pae && pg->nxe && (e & PTE_XD))
+            p |= PG_PERM_NX;
     }
-    u32 pte_addr = (pde & PAGE_MASK) + (((lin >> 12) & 0x3ff) << 2);
-    u32 pte = (u32)mmu_phys_read(m, pte_addr, 4);
-    if (!(pte & PTE_P))
-        return fault(f, lin, acc, user, false);
-    p &= (pte & PTE_US ? PG_PERM_USER : 0) | (pte & PTE_RW ? PG_PERM_WRITE : 0);
     if (!allowed(pg, p, acc, user))
-        return fault(f, lin, acc, user, true);
-    if (!(pde & PTE_A))
-        mmu_phys_write(m, pde_addr, pde | PTE_A, 4);
-    u32 npte = pte | PTE_A | (acc == ACC_WRITE ? PTE_D : 0);
-    if (npte != pte)
-        mmu_phys_write(m, pte_addr, npte, 4);
-    *gpa = (pte & PAGE_MASK) | (lin & (PAGE_SIZE - 1));
-    *perm = p | (npte & PTE_D ? PG_PERM_DIRTY : 0);
+        return fault(pg, f, lin, acc, user, PF_P);
+
+    for (unsigned k = 0; k + 1 < w.n; k++)
+        set_bits(m, w.lv[k].addr, PTE_A);
+    set_bits(m, w.lv[w.n - 1].addr, PTE_A | (acc == ACC_WRITE ? PTE_D : 0));
+    if ((w.leaf & PTE_D) || acc == ACC_WRITE)
+        p |= PG_PERM_DIRTY;
+    if (pg->pge && (w.leaf & PTE_G))
+        p |= PG_PERM_GLOBAL;
+    *gpa = w.gpa;
+    *perm = p;
     return 0;
 }

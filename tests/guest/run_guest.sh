@@ -2,18 +2,21 @@
 # Run one guest test program and check what it reported.
 #   run_guest.sh UMBRA SOURCE.asm BINARY
 # The source's "; umbra-args:" line gives the command line, with {bin} for
-# the binary.  The guest prints to port 0xE9 and leaves through port 0xF4:
-# writing 0 there (exit status 1) means success.  If SOURCE.expect exists,
-# the console output must match it exactly.
+# the binary and {srcdir} for this directory; the line is split as the
+# shell would split it, so quoted arguments may hold spaces.  The guest
+# prints to port 0xE9 and leaves through port 0xF4: writing 0 there
+# (exit status 1) means success.  If SOURCE.expect exists, the console
+# output must match it exactly.
 set -u
 umbra=$1 src=$2 bin=$3
 args=$(sed -n 's/^; umbra-args: *//p' "$src" | head -n 1)
 [ -n "$args" ] || { echo "no '; umbra-args:' line in $src"; exit 1; }
-args=$(printf '%s' "$args" | sed "s#{bin}#$bin#g")
+srcdir=$(cd "$(dirname "$src")" && pwd)
+args=$(printf '%s' "$args" | sed -e "s#{bin}#$bin#g" -e "s#{srcdir}#$srcdir#g")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-# shellcheck disable=SC2086
-timeout 60 "$umbra" $args >"$out" 2>&1 </dev/null
+eval "set -- $args"
+timeout 60 "$umbra" "$@" >"$out" 2>&1 </dev/null
 status=$?
 cat "$out"
 expect="${src%.asm}.expect"

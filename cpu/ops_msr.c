@@ -1,0 +1,263 @@
+/*
+ * Processor identification and model-specific registers: CPUID, RDMSR,
+ * WRMSR, RDTSC, RDPMC, SYSENTER and SYSEXIT, for a P6-family processor
+ * (SDM vol. 2 pseudo-code; vol. 3A 9.11 for the MTRRs, 17.17 for the
+ * time-stamp counter; vol. 4 for the MSR numbers).
+ *
+ * CPUID reports only what the emulator implements: no FPU, MMX, FXSR,
+ * SSE, PAE, APIC, MCE or PAT, so software never enables them.
+ *
+ * MSR storage in struct cpu: c->mtrr[0..15] hold the variable-range pairs
+ * (0x200-0x20F), c->mtrr[16..26] the eleven fixed-range MTRRs.
+ */
+#include "cpu_state.h"
+#include "mem.h"
+#include "ops.h"
+#include "system.h"
+
+/* ---- CPUID ---- */
+
+#define CPUID_MAX_BASIC 2u
+#define CPUID_SIGNATURE 0x00000633u /* family 6, model 3, stepping 3 */
+
+/* Leaf 1 EDX feature bits. */
+#define FEAT_DE (1u << 2)
+#define FEAT_PSE (1u << 3)
+#define FEAT_TSC (1u << 4)
+#define FEAT_MSR (1u << 5)
+#define FEAT_CX8 (1u << 8)
+#define FEAT_SEP (1u << 11)
+#define FEAT_MTRR (1u << 12)
+#define FEAT_PGE (1u << 13)
+#define FEAT_CMOV (1u << 15)
+#define CPUID_FEATURES (FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | \
+                        FEAT_MTRR | FEAT_PGE | FEAT_CMOV)
+
+static void cpuid_basic(u32 leaf, u32 out[4])
+{
+    switch (leaf) {
+    case 0:
+        out[0] = CPUID_MAX_BASIC;
+        out[1] = 0x756e6547; /* "Genu" */
+        out[3] = 0x49656e69; /* "ineI" */
+        out[2] = 0x6c65746e; /* "ntel" */
+        break;
+    case 1:
+        out[0] = CPUID_SIGNATURE;
+        out[1] = out[2] = 0;
+        out[3] = CPUID_FEATURES;
+        break;
+    default:
+        /* Leaf 2 as a Pentium II reports it: one iteration (AL = 1); 32/64
+         * entry 4K I/D TLBs, 4M TLBs, 16K L1 I and D, 512K L2. */
+        out[0] = 0x03020101;
+        out[1] = out[2] = 0;
+        out[3] = 0x0c040843;
+        break;
+    }
+}
+
+void op_cpuid(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    u32 leaf = c->r[R_EAX], out[4];
+    if (leaf == 0x80000000u) {
+        /* No extended leaves beyond this one. */
+        out[0] = 0x80000000u;
+        out[1] = out[2] = out[3] = 0;
+    } else {
+        /* Leaves past the maximum return the highest basic leaf. */
+        cpuid_basic(leaf > CPUID_MAX_BASIC ? CPUID_MAX_BASIC : leaf, out);
+    }
+    c->r[R_EAX] = out[0];
+    c->r[R_EBX] = out[1];
+    c->r[R_ECX] = out[2];
+    c->r[R_EDX] = out[3];
+}
+
+/* ---- MSRs ---- */
+
+enum {
+    MSR_TSC = 0x10,
+    MSR_PLATFORM_ID = 0x17,
+    MSR_APIC_BASE = 0x1b,
+    MSR_BIOS_SIGN_ID = 0x8b,
+    MSR_MTRRCAP = 0xfe,
+    MSR_SYSENTER_CS = 0x174,
+    MSR_SYSENTER_ESP = 0x175,
+    MSR_SYSENTER_EIP = 0x176,
+    MSR_MISC_ENABLE = 0x1a0,
+    MSR_MTRR_PHYS = 0x200, /* 0x200-0x20f: base/mask pairs */
+    MSR_MTRR_FIX64K = 0x250,
+    MSR_MTRR_FIX16K = 0x258, /* 0x258-0x259 */
+    MSR_MTRR_FIX4K = 0x268,  /* 0x268-0x26f */
+    MSR_MTRR_DEF_TYPE = 0x2ff,
+};
+
+/* MTRRcap: 8 variable ranges, fixed ranges, write-combining. */
+#define MTRRCAP_VALUE 0x508u
+
+/* Slot in c->mtrr for an MTRR MSR, or -1. */
+static int mtrr_slot(u32 msr)
+{
+    if (msr >= MSR_MTRR_PHYS && msr < MSR_MTRR_PHYS + 16)
+        return (int)(msr - MSR_MTRR_PHYS);
+    if (msr == MSR_MTRR_FIX64K)
+        return 16;
+    if (msr == MSR_MTRR_FIX16K || msr == MSR_MTRR_FIX16K + 1)
+        return 17 + (int)(msr - MSR_MTRR_FIX16K);
+    if (msr >= MSR_MTRR_FIX4K && msr < MSR_MTRR_FIX4K + 8)
+        return 19 + (int)(msr - MSR_MTRR_FIX4K);
+    return -1;
+}
+
+/* Memory types an MTRR may hold: UC, WC, WT, WP, WB. */
+static bool mtrr_type_ok(u64 t) { return t == 0 || t == 1 || t == 4 || t == 5 || t == 6; }
+
+/* Reserved-bit and type checks of SDM vol. 3A 11.11 (36-bit physical
+ * addresses).  False means WRMSR raises #GP(0). */
+static bool mtrr_value_ok(int slot, u64 v)
+{
+    if (slot < 16) {
+        if (slot & 1) /* PhysMask: bits 35-12 and V (bit 11) */
+            return !(v & ~0xffffff800ull);
+        return !(v & ~0xffffff0ffull) && mtrr_type_ok(v & 0xff);
+    }
+    for (unsigned k = 0; k < 8; k++)
+        if (!mtrr_type_ok((v >> (8 * k)) & 0xff))
+            return false;
+    return true;
+}
+
+static u64 tsc_now(const struct cpu *c) { return c->icount + c->tsc_offset; }
+
+void op_rdmsr(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    if (c->cpl != 0)
+        cpu_gp(c, 0);
+    u32 msr = c->r[R_ECX];
+    int slot = mtrr_slot(msr);
+    u64 v;
+    if (slot >= 0) {
+        v = c->mtrr[slot];
+    } else {
+        switch (msr) {
+        case MSR_TSC: v = tsc_now(c); break;
+        case MSR_PLATFORM_ID: v = c->platform_id; break;
+        case MSR_APIC_BASE: v = c->apic_base; break;
+        case MSR_BIOS_SIGN_ID: v = c->bios_sign_id; break;
+        case MSR_MTRRCAP: v = MTRRCAP_VALUE; break;
+        case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
+        case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
+        case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
+        case MSR_MISC_ENABLE: v = c->misc_enable; break;
+        case MSR_MTRR_DEF_TYPE: v = c->mtrr_def_type; break;
+        default:
+            LOG(c->log, UNIMP, "rdmsr %#x", msr);
+            cpu_gp(c, 0);
+        }
+    }
+    c->r[R_EAX] = (u32)v;
+    c->r[R_EDX] = (u32)(v >> 32);
+}
+
+void op_wrmsr(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    if (c->cpl != 0)
+        cpu_gp(c, 0);
+    u32 msr = c->r[R_ECX];
+    u64 v = ((u64)c->r[R_EDX] << 32) | c->r[R_EAX];
+    int slot = mtrr_slot(msr);
+    if (slot >= 0) {
+        if (!mtrr_value_ok(slot, v))
+            cpu_gp(c, 0);
+        c->mtrr[slot] = v;
+        return;
+    }
+    switch (msr) {
+    case MSR_TSC:
+        /* P6 writes the low 32 bits and clears the high ones. */
+        c->tsc_offset = (u64)(u32)v - c->icount;
+        break;
+    case MSR_PLATFORM_ID: c->platform_id = v; break;
+    case MSR_APIC_BASE: c->apic_base = v; break;
+    case MSR_BIOS_SIGN_ID: c->bios_sign_id = v; break;
+    case MSR_SYSENTER_CS: c->sysenter_cs = (u32)v; break;
+    case MSR_SYSENTER_ESP: c->sysenter_esp = (u32)v; break;
+    case MSR_SYSENTER_EIP: c->sysenter_eip = (u32)v; break;
+    case MSR_MISC_ENABLE: c->misc_enable = v; break;
+    case MSR_MTRR_DEF_TYPE:
+        /* E (bit 11), FE (bit 10), default type. */
+        if ((v & ~0xcffull) || !mtrr_type_ok(v & 0xff))
+            cpu_gp(c, 0);
+        c->mtrr_def_type = v;
+        break;
+    default:
+        /* MTRRcap is read-only; everything else does not exist. */
+        LOG(c->log, UNIMP, "wrmsr %#x <- %#llx", msr, (unsigned long long)v);
+        cpu_gp(c, 0);
+    }
+}
+
+/* ---- counters ---- */
+
+void op_rdtsc(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    if ((c->cr4 & CR4_TSD) && c->cpl != 0)
+        cpu_gp(c, 0);
+    u64 t = tsc_now(c);
+    c->r[R_EAX] = (u32)t;
+    c->r[R_EDX] = (u32)(t >> 32);
+}
+
+/* Two performance counters that never count. */
+void op_rdpmc(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    if (c->cpl != 0 && !(c->cr4 & CR4_PCE))
+        cpu_gp(c, 0);
+    if (c->r[R_ECX] > 1)
+        cpu_gp(c, 0);
+    c->r[R_EAX] = 0;
+    c->r[R_EDX] = 0;
+}
+
+/* ---- SYSENTER / SYSEXIT ---- */
+
+/* Flat 4 GiB code (execute/read, accessed) and data (read/write,
+ * accessed) segments of privilege `dpl`, as SYSENTER/SYSEXIT load them
+ * without reading the GDT. */
+static void flat_cs_ss(struct cpu *c, u16 cs, u16 ss, unsigned dpl)
+{
+    u32 common = DESC_P | DESC_S | DESC_DB | DESC_G | ((u32)dpl << 13);
+    seg_set(&c->seg[S_CS], cs, 0, 0xffffffffu, common | (0xbu << 8));
+    seg_set(&c->seg[S_SS], ss, 0, 0xffffffffu, common | (0x3u << 8));
+    c->cpl = (u8)dpl;
+    cpu_update_mode(c);
+}
+
+void op_sysenter(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    if (!(c->mode & MODE_PE) || (c->sysenter_cs & 0xfffc) == 0)
+        cpu_gp(c, 0);
+    c->eflags &= ~(EFLAGS_VM | EFLAGS_IF | EFLAGS_RF);
+    u16 cs = (u16)(c->sysenter_cs & 0xfffc);
+    flat_cs_ss(c, cs, (u16)(cs + 8), 0);
+    c->r[R_ESP] = c->sysenter_esp;
+    c->eip = c->sysenter_eip;
+}
+
+void op_sysexit(struct cpu *c, const struct insn *i)
+{
+    (void)i;
+    if (!(c->mode & MODE_PE) || (c->sysenter_cs & 0xfffc) == 0 || c->cpl != 0)
+        cpu_gp(c, 0);
+    u16 cs = (u16)(c->sysenter_cs + 16) | 3;
+    flat_cs_ss(c, cs, (u16)(cs + 8), 3);
+    c->r[R_ESP] = c->r[R_ECX];
+    c->eip = c->r[R_EDX];
+}

@@ -1,0 +1,291 @@
+/*
+ * Command-line parsing with QEMU's flag spellings (qemu-options.hx), so a
+ * QEMU command line for a bare-metal guest runs unchanged.  One table
+ * lists every flag with its argument and help text; --help prints that
+ * table, so the help cannot drift from what is accepted.  Both -flag and
+ * --flag are accepted, as QEMU does.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+typedef int (*cli_handler)(struct cli_options *o, const char *flag, const char *arg,
+                           FILE *out, FILE *err);
+
+struct cli_flag {
+    const char *name;    /* without the leading dash */
+    const char *metavar; /* NULL: the flag takes no argument */
+    const char *help;
+    cli_handler fn;
+};
+
+/* Parse a decimal u64 with nothing after it.  Returns 0 or -1. */
+static int parse_u64(const char *s, u64 *v, const char **rest)
+{
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    *v = x;
+    *rest = end;
+    return 0;
+}
+
+static int set_chr(struct cli_chr *chr, const char *flag, const char *arg, FILE *err)
+{
+    chr->spec = arg;
+    chr->path = NULL;
+    if (!strcmp(arg, "stdio")) {
+        chr->kind = CHR_STDIO;
+    } else if (!strcmp(arg, "none") || !strcmp(arg, "null")) {
+        chr->kind = CHR_NONE;
+    } else if (!strncmp(arg, "file:", 5) && arg[5]) {
+        chr->kind = CHR_FILE;
+        chr->path = arg + 5;
+    } else {
+        fprintf(err, "umbra: %s %s: expected stdio, none or file:PATH\n", flag, arg);
+        return -1;
+    }
+    return 0;
+}
+
+static int h_kernel(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    o->kernel = arg;
+    return 0;
+}
+
+static int h_initrd(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    o->initrd = arg;
+    return 0;
+}
+
+static int h_append(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    o->append = arg;
+    return 0;
+}
+
+static int h_bios(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    o->bios = arg;
+    return 0;
+}
+
+/* -m SIZE: MiB by default; QEMU's M and G suffixes are accepted too. */
+static int h_mem(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    u64 v;
+    const char *rest;
+    if (parse_u64(arg, &v, &rest) < 0 ||
+        !(rest[0] == 0 || (rest[1] == 0 && strchr("MmGg", rest[0])))) {
+        fprintf(err, "umbra: %s %s: not a size in MiB (e.g. -m 128)\n", flag, arg);
+        return -1;
+    }
+    if (rest[0] == 'G' || rest[0] == 'g')
+        v = v > CLI_MAX_RAM_MIB ? v : v * 1024;
+    if (v == 0) {
+        fprintf(err, "umbra: %s %s: the guest needs at least 1 MiB of RAM\n", flag, arg);
+        return -1;
+    }
+    if (v > CLI_MAX_RAM_MIB) {
+        fprintf(err, "umbra: %s %s: at most %u MiB of RAM is supported\n", flag, arg,
+                CLI_MAX_RAM_MIB);
+        return -1;
+    }
+    o->ram_mib = (u32)v;
+    return 0;
+}
+
+static int h_no_reboot(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                       FILE *err)
+{
+    o->no_reboot = true;
+    return 0;
+}
+
+static int h_debug(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    if (!strcmp(arg, "help")) {
+        fprintf(out, "Log categories for -d (comma-separated):\n");
+        log_list_categories(out);
+        return 1;
+    }
+    u32 mask = 0;
+    if (log_parse_mask(arg, &mask) < 0)
+        return -1;
+    o->log_mask |= mask;
+    return 0;
+}
+
+static int h_logfile(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    o->log_file = arg;
+    return 0;
+}
+
+static int h_nographic(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                       FILE *err)
+{
+    return 0; /* there is no display yet: nothing to turn off */
+}
+
+static int h_display(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    if (strcmp(arg, "none")) {
+        fprintf(err, "umbra: %s %s: no display is emulated yet; only 'none' is accepted\n", flag,
+                arg);
+        return -1;
+    }
+    return 0;
+}
+
+static int h_serial(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                    FILE *err)
+{
+    o->serial_given = true;
+    return set_chr(&o->serial, flag, arg, err);
+}
+
+static int h_debugcon(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                      FILE *err)
+{
+    return set_chr(&o->debugcon, flag, arg, err);
+}
+
+static int h_icount(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                    FILE *err)
+{
+    u64 v;
+    const char *rest;
+    if (parse_u64(arg, &v, &rest) < 0 || *rest || v == 0) {
+        fprintf(err, "umbra: %s %s: expected a positive number of instructions\n", flag, arg);
+        return -1;
+    }
+    o->icount_limit = v;
+    return 0;
+}
+
+static int h_help(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    cli_usage(out);
+    return 1;
+}
+
+static int h_version(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    fprintf(out, "umbra version " UMBRA_VERSION "\n");
+    return 1;
+}
+
+static const struct cli_flag flags[] = {
+    { "kernel", "FILE", "boot a Multiboot kernel (ELF32 or a.out kludge)", h_kernel },
+    { "initrd", "FILE[,FILE...]", "Multiboot modules (each may carry arguments after a space)",
+      h_initrd },
+    { "append", "STR", "kernel command line", h_append },
+    { "bios", "FILE", "firmware image (64 KiB-2 MiB) mapped below 4 GiB and 1 MiB", h_bios },
+    { "m", "MiB", "guest RAM in MiB (default 128, at most 3072)", h_mem },
+    { "no-reboot", NULL, "exit (status 3) on triple fault instead of resetting", h_no_reboot },
+    { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
+    { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
+    { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
+    { "display", "none", "display backend; only none exists", h_display },
+    { "serial", "stdio|none|file:PATH", "serial port backend (no UART is emulated yet)",
+      h_serial },
+    { "debugcon", "stdio|none|file:PATH", "where port 0xE9 output goes (default stdio)",
+      h_debugcon },
+    { "icount-limit", "N", "stop after N instructions with exit status 4", h_icount },
+    { "help", NULL, "print this help and exit (also -h)", h_help },
+    { "version", NULL, "print the version and exit", h_version },
+};
+
+void cli_usage(FILE *f)
+{
+    fprintf(f, "usage: umbra [options]\n\nOptions:\n");
+    for (size_t k = 0; k < ARRAY_SIZE(flags); k++) {
+        char left[64];
+        snprintf(left, sizeof left, "-%s%s%s", flags[k].name, flags[k].metavar ? " " : "",
+                 flags[k].metavar ? flags[k].metavar : "");
+        fprintf(f, "  %-31s %s\n", left, flags[k].help);
+    }
+    fprintf(f, "\nExit status: the guest's exit device value v gives (v << 1) | 1;\n"
+               "0 after HLT with interrupts off; 2 for a usage or loading error;\n"
+               "3 on triple fault with -no-reboot; 4 when -icount-limit is reached.\n");
+}
+
+static const struct cli_flag *find_flag(const char *arg)
+{
+    if (arg[0] != '-' || !arg[1])
+        return NULL;
+    const char *name = arg + 1;
+    if (name[0] == '-' && name[1])
+        name++;
+    if (!strcmp(name, "h"))
+        name = "help";
+    for (size_t k = 0; k < ARRAY_SIZE(flags); k++)
+        if (!strcmp(flags[k].name, name))
+            return &flags[k];
+    return NULL;
+}
+
+enum cli_status cli_parse(int argc, char **argv, struct cli_options *o, FILE *out, FILE *err)
+{
+    *o = (struct cli_options){
+        .ram_mib = 128,
+        .serial = { CHR_NONE, NULL, "none" },
+        .debugcon = { CHR_STDIO, NULL, "stdio" },
+    };
+    for (int k = 1; k < argc; k++) {
+        const struct cli_flag *f = find_flag(argv[k]);
+        if (!f) {
+            if (argv[k][0] == '-')
+                fprintf(err, "umbra: unknown option '%s' (try --help)\n", argv[k]);
+            else
+                fprintf(err, "umbra: unexpected argument '%s' (images are given with "
+                             "-kernel or -bios; try --help)\n", argv[k]);
+            return CLI_ERROR;
+        }
+        const char *arg = NULL;
+        if (f->metavar) {
+            if (k + 1 >= argc) {
+                fprintf(err, "umbra: option '%s' needs an argument (%s)\n", argv[k], f->metavar);
+                return CLI_ERROR;
+            }
+            arg = argv[++k];
+        }
+        int rc = f->fn(o, argv[f->metavar ? k - 1 : k], arg, out, err);
+        if (rc < 0)
+            return CLI_ERROR;
+        if (rc > 0)
+            return CLI_DONE;
+    }
+    return CLI_RUN;
+}
+
+int cli_check_images(const struct cli_options *o, const char *demo, FILE *err)
+{
+    if (!o->kernel && (o->initrd || o->append)) {
+        fprintf(err, "umbra: %s is only allowed with -kernel\n", o->initrd ? "-initrd" : "-append");
+        return -1;
+    }
+    if (!o->kernel && !o->bios) {
+        fprintf(err,
+                "umbra: nothing to run: give -kernel FILE or -bios FILE (see --help).\n"
+                "To boot the demo guest: umbra -bios %s -no-reboot\n"
+                "(or run 'bash scripts/run.sh' from the source tree)\n",
+                demo);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * The command line: QEMU's spellings for the flags Umbra understands,
+ * parsed into a struct cli_options.  Parsing opens no files; main.c does
+ * that, so the parser can be tested with plain strings.
+ */
+#ifndef UMBRA_FRONTEND_CLI_H
+#define UMBRA_FRONTEND_CLI_H
+
+#include <stdio.h>
+
+#include "common/types.h"
+
+#define UMBRA_VERSION "0.1.0"
+#define CLI_MAX_RAM_MIB 3072u
+
+/* Where a character backend (-serial, -debugcon) sends its bytes. */
+enum cli_chardev {
+    CHR_STDIO,
+    CHR_NONE,
+    CHR_FILE,
+};
+
+struct cli_chr {
+    enum cli_chardev kind;
+    const char *path;     /* CHR_FILE only */
+    const char *spec;     /* the argument as given, for messages */
+};
+
+struct cli_options {
+    const char *kernel;   /* -kernel */
+    const char *initrd;   /* -initrd: comma-separated module list */
+    const char *append;   /* -append */
+    const char *bios;     /* -bios */
+    u32 ram_mib;          /* -m */
+    bool no_reboot;       /* -no-reboot */
+    u32 log_mask;         /* -d */
+    const char *log_file; /* -D */
+    bool serial_given;
+    struct cli_chr serial;   /* -serial */
+    struct cli_chr debugcon; /* -debugcon */
+    u64 icount_limit;     /* -icount-limit, 0 = none */
+};
+
+enum cli_status {
+    CLI_RUN,   /* options parsed: boot the machine */
+    CLI_DONE,  /* informational output printed (help, version): exit 0 */
+    CLI_ERROR, /* a message naming the flag was printed: exit 2 */
+};
+
+/*
+ * Parse argv.  Informational output goes to `out`, errors to `err`.
+ * Does not check that an image was given; see cli_check_images().
+ */
+enum cli_status cli_parse(int argc, char **argv, struct cli_options *o, FILE *out,
+                          FILE *err) MUST_CHECK;
+
+/* Print the flag list, one line per flag. */
+void cli_usage(FILE *f);
+
+/*
+ * Check the flags that only make sense together (-initrd and -append need
+ * -kernel) and that something bootable was given.  Returns 0 or -1 after
+ * a message on `err`; `demo` is the path of the built demo ROM to suggest.
+ */
+int cli_check_images(const struct cli_options *o, const char *demo, FILE *err) MUST_CHECK;
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * Command-line parsing (frontend/cli.c): defaults, every flag's accepted
+ * and refused forms, and the rules that tie flags together.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "frontend/cli.h"
+
+struct parsed {
+    struct cli_options o;
+    enum cli_status st;
+    char out[8192];
+    char err[1024];
+};
+
+/* Parse a NULL-terminated list of arguments (argv[0] is supplied). */
+static void parse(struct parsed *p, const char *const *args)
+{
+    char *argv[32] = { "umbra" };
+    int argc = 1;
+    for (; args[argc - 1]; argc++)
+        argv[argc] = (char *)args[argc - 1];
+    memset(p, 0, sizeof *p);
+    FILE *out = fmemopen(p->out, sizeof p->out - 1, "w");
+    FILE *err = fmemopen(p->err, sizeof p->err - 1, "w");
+    p->st = cli_parse(argc, argv, &p->o, out, err);
+    fclose(out);
+    fclose(err);
+}
+
+#define PARSE(p, ...) parse((p), (const char *const[]){ __VA_ARGS__, NULL })
+
+START_TEST(defaults)
+{
+    struct parsed p;
+    parse(&p, (const char *const[]){ NULL });
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_uint_eq(p.o.ram_mib, 128);
+    ck_assert_int_eq(p.o.debugcon.kind, CHR_STDIO);
+    ck_assert(!p.o.no_reboot);
+    ck_assert_ptr_null(p.o.kernel);
+    ck_assert_uint_eq(p.o.icount_limit, 0);
+}
+END_TEST
+
+START_TEST(images_and_flags)
+{
+    struct parsed p;
+    PARSE(&p, "-kernel", "k.elf", "-initrd", "a,b c", "-append", "x y", "-bios", "b.bin",
+          "-no-reboot", "--m", "64", "-icount-limit", "1000", "-nographic", "-display", "none",
+          "-d", "post,int", "-D", "log.txt");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_str_eq(p.o.kernel, "k.elf");
+    ck_assert_str_eq(p.o.initrd, "a,b c");
+    ck_assert_str_eq(p.o.append, "x y");
+    ck_assert_str_eq(p.o.bios, "b.bin");
+    ck_assert(p.o.no_reboot);
+    ck_assert_uint_eq(p.o.ram_mib, 64);
+    ck_assert_uint_eq(p.o.icount_limit, 1000);
+    ck_assert_uint_eq(p.o.log_mask, (1u << LOG_POST) | (1u << LOG_INT));
+    ck_assert_str_eq(p.o.log_file, "log.txt");
+}
+END_TEST
+
+START_TEST(memory_sizes)
+{
+    struct parsed p;
+    PARSE(&p, "-m", "3072");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_uint_eq(p.o.ram_mib, 3072);
+    PARSE(&p, "-m", "1G");
+    ck_assert_uint_eq(p.o.ram_mib, 1024);
+    PARSE(&p, "-m", "256M");
+    ck_assert_uint_eq(p.o.ram_mib, 256);
+    static const char *const bad[] = { "0", "abc", "3073", "-5", "12x", "", "99999999999999999999" };
+    for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        PARSE(&p, "-m", bad[k]);
+        ck_assert_int_eq(p.st, CLI_ERROR);
+        char want[64];
+        snprintf(want, sizeof want, "-m %s:", bad[k]);
+        ck_assert_msg(strstr(p.err, want), "'%s' lacks '%s'", p.err, want);
+    }
+}
+END_TEST
+
+START_TEST(chardevs)
+{
+    struct parsed p;
+    PARSE(&p, "-debugcon", "file:/tmp/x", "-serial", "stdio");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_int_eq(p.o.debugcon.kind, CHR_FILE);
+    ck_assert_str_eq(p.o.debugcon.path, "/tmp/x");
+    ck_assert(p.o.serial_given);
+    ck_assert_int_eq(p.o.serial.kind, CHR_STDIO);
+    PARSE(&p, "-debugcon", "none");
+    ck_assert_int_eq(p.o.debugcon.kind, CHR_NONE);
+    PARSE(&p, "-debugcon", "tcp:1234");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-debugcon tcp:1234"));
+    PARSE(&p, "-serial", "file:");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-display", "sdl");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+}
+END_TEST
+
+START_TEST(errors_name_the_flag)
+{
+    struct parsed p;
+    PARSE(&p, "-frobnicate");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-frobnicate"));
+    PARSE(&p, "-kernel");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-kernel"));
+    PARSE(&p, "stray.elf");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "stray.elf"));
+    PARSE(&p, "-icount-limit", "0");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-icount-limit", "ten");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-d", "nosuchcategory");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+}
+END_TEST
+
+START_TEST(help_version_and_log_list)
+{
+    struct parsed p;
+    PARSE(&p, "--help");
+    ck_assert_int_eq(p.st, CLI_DONE);
+    static const char *const flags[] = { "-kernel", "-initrd", "-append", "-bios", "-m ",
+                                         "-no-reboot", "-d ", "-D ", "-nographic", "-display",
+                                         "-serial", "-debugcon", "-icount-limit", "-version" };
+    for (unsigned k = 0; k < sizeof flags / sizeof flags[0]; k++)
+        ck_assert_msg(strstr(p.out, flags[k]), "help lacks %s", flags[k]);
+    PARSE(&p, "-h");
+    ck_assert_int_eq(p.st, CLI_DONE);
+    ck_assert_ptr_nonnull(strstr(p.out, "-kernel"));
+    PARSE(&p, "-version");
+    ck_assert_int_eq(p.st, CLI_DONE);
+    ck_assert_ptr_nonnull(strstr(p.out, UMBRA_VERSION));
+    PARSE(&p, "-d", "help");
+    ck_assert_int_eq(p.st, CLI_DONE);
+    ck_assert_ptr_nonnull(strstr(p.out, "post"));
+    ck_assert_ptr_nonnull(strstr(p.out, "mmu-stats"));
+}
+END_TEST
+
+static int check_images(const char *const *args, char *err, size_t len)
+{
+    struct parsed p;
+    parse(&p, args);
+    ck_assert_int_eq(p.st, CLI_RUN);
+    FILE *f = fmemopen(err, len - 1, "w");
+    memset(err, 0, len);
+    int rc = cli_check_images(&p.o, "/x/demo.bin", f);
+    fclose(f);
+    return rc;
+}
+
+START_TEST(image_rules)
+{
+    char err[512];
+    ck_assert_int_eq(check_images((const char *const[]){ NULL }, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "-bios /x/demo.bin"));
+    ck_assert_int_eq(check_images((const char *const[]){ "-initrd", "m", "-bios", "b", NULL },
+                                  err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "-initrd"));
+    ck_assert_int_eq(check_images((const char *const[]){ "-append", "x", "-bios", "b", NULL },
+                                  err, sizeof err), -1);
+    ck_assert_int_eq(check_images((const char *const[]){ "-bios", "b", NULL }, err, sizeof err),
+                     0);
+    ck_assert_int_eq(check_images((const char *const[]){ "-kernel", "k", "-initrd", "m", NULL },
+                                  err, sizeof err), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("frontend-cli");
+    TCase *t = tcase_create("parse");
+    tcase_add_test(t, defaults);
+    tcase_add_test(t, images_and_flags);
+    tcase_add_test(t, memory_sizes);
+    tcase_add_test(t, chardevs);
+    tcase_add_test(t, errors_name_the_flag);
+    tcase_add_test(t, help_version_and_log_list);
+    tcase_add_test(t, image_rules);
+    suite_add_tcase(s, t);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
