@@ -33,26 +33,25 @@ void op_jmp_Ev(struct cpu *c, const struct insn *i)
     jump_near(c, rm_read(c, i, i->osz), i->osz);
 }
 
-void op_call_Jz(struct cpu *c, const struct insn *i)
+/* Check the target before pushing: #GP leaves the stack untouched. */
+static inline void call_near(struct cpu *c, u32 target, unsigned osz)
 {
-    u32 target = c->eip + i->imm;
-    if (i->osz == 2)
+    if (osz == 2)
         target &= 0xffff;
     if (target > c->seg[S_CS].limit)
         cpu_gp(c, 0);
-    push(c, c->eip, i->osz);
+    push(c, c->eip, osz);
     c->eip = target;
+}
+
+void op_call_Jz(struct cpu *c, const struct insn *i)
+{
+    call_near(c, c->eip + i->imm, i->osz);
 }
 
 void op_call_Ev(struct cpu *c, const struct insn *i)
 {
-    u32 target = rm_read(c, i, i->osz);
-    if (i->osz == 2)
-        target &= 0xffff;
-    if (target > c->seg[S_CS].limit)
-        cpu_gp(c, 0);
-    push(c, c->eip, i->osz);
-    c->eip = target;
+    call_near(c, rm_read(c, i, i->osz), i->osz);
 }
 
 void op_ret_Iw(struct cpu *c, const struct insn *i)

@@ -53,7 +53,12 @@ static inline void again(struct cpu *c)
     c->eip = c->insn_eip;
 }
 
-#define STR_LOOP(body)                                            \
+/*
+ * Run `body` once, or with a REP prefix up to STR_SLICE times while ECX is
+ * non-zero.  `stop` is evaluated after each iteration: CMPS and SCAS end
+ * when the REPE/REPNE condition fails.
+ */
+#define STR_LOOP_UNTIL(body, stop)                                \
     do {                                                          \
         if (!i->rep) {                                            \
             body;                                                 \
@@ -65,10 +70,15 @@ static inline void again(struct cpu *c)
                 return;                                           \
             body;                                                 \
             set_count(c, &s, cnt - 1);                            \
+            if (stop)                                             \
+                return;                                           \
         }                                                         \
         if (count(c, &s))                                         \
             again(c);                                             \
     } while (0)
+
+#define STR_LOOP(body) STR_LOOP_UNTIL(body, false)
+#define STR_COND_LOOP(body) STR_LOOP_UNTIL(body, get_ZF(c) != (i->rep == 0xf3))
 
 void op_movs(struct cpu *c, const struct insn *i)
 {
@@ -103,26 +113,6 @@ void op_lods(struct cpu *c, const struct insn *i)
         adv(c, R_ESI, &s);
     });
 }
-
-/* CMPS and SCAS stop when the REPE/REPNE condition fails. */
-#define STR_COND_LOOP(body)                                               \
-    do {                                                                  \
-        if (!i->rep) {                                                    \
-            body;                                                         \
-            return;                                                       \
-        }                                                                 \
-        for (unsigned n = 0; n < STR_SLICE; n++) {                        \
-            u32 cnt = count(c, &s);                                       \
-            if (cnt == 0)                                                 \
-                return;                                                   \
-            body;                                                         \
-            set_count(c, &s, cnt - 1);                                    \
-            if (get_ZF(c) != (i->rep == 0xf3))                            \
-                return;                                                   \
-        }                                                                 \
-        if (count(c, &s))                                                 \
-            again(c);                                                     \
-    } while (0)
 
 void op_cmps(struct cpu *c, const struct insn *i)
 {
