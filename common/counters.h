@@ -18,11 +18,30 @@
     X(cpu_task_switches, "hardware task switches")                        \
     X(cpu_decode_cache_hits, "decoded-instruction cache hits")            \
     X(cpu_decode_cache_misses, "decoded-instruction cache misses")        \
-    X(tlb_hits_read, "L1 TLB hits, reads (counted on the slow path only)") \
+    /* tlb_hit_read/write/fetch stay consecutive: the TLB indexes them. */ \
+    X(tlb_hit_read, "L1 TLB hits, reads")                                 \
+    X(tlb_hit_write, "L1 TLB hits, writes")                               \
+    X(tlb_hit_fetch, "L1 TLB hits, fetches")                              \
     X(tlb_miss_read, "L1 TLB misses, reads")                              \
     X(tlb_miss_write, "L1 TLB misses, writes")                            \
     X(tlb_miss_fetch, "L1 TLB misses, fetches")                           \
     X(tlb_flush_full, "L1 TLB full flushes")                              \
+    X(spt_hits, "L1 misses answered by a shadow entry")                   \
+    X(spt_misses, "L1 misses with no usable shadow entry")                \
+    X(guest_walks, "guest page-table walks")                              \
+    X(wt_traps, "writes trapped on tracked page-table pages")             \
+    X(wt_flood, "page-table pages unshadowed by write flooding")          \
+    X(spt_zapped, "shadow entries invalidated")                           \
+    X(ctx_created, "shadow contexts created")                             \
+    X(ctx_reused, "shadow contexts found again on a CR3/mode change")     \
+    X(ctx_evicted, "shadow contexts evicted (LRU)")                       \
+    X(flush_cr3, "L1 flushes by a MOV to CR3 (global entries kept)")      \
+    X(flush_cr0, "L1 full flushes by CR0 paging changes")                 \
+    X(flush_cr4, "L1 full flushes by CR4 paging changes")                 \
+    X(flush_invlpg, "single-page invalidations (INVLPG)")                 \
+    X(flush_a20, "full flushes by the A20 gate")                          \
+    X(flush_efer, "full flushes by EFER changes")                         \
+    X(flush_flood, "full shadow flushes for lack of shadow memory")       \
     X(mmu_mmio_reads, "MMIO reads")                                       \
     X(mmu_mmio_writes, "MMIO writes")                                     \
     X(mmu_unbacked, "accesses to unbacked physical addresses")            \

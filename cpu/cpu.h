@@ -38,6 +38,9 @@ struct cpu_callbacks {
     void *opaque;
     /* Interrupt acknowledge: the vector of the pending maskable interrupt. */
     int (*intr_ack)(void *opaque);
+    /* FERR# (x87 error output) changed level; the PC routes it to IRQ13.
+     * May be NULL. */
+    void (*ferr)(void *opaque, bool level);
 };
 
 /* Create a CPU on bus `m`, in the reset state.  NULL if out of memory. */
@@ -50,6 +53,12 @@ void cpu_reset(struct cpu *c);
 /* Flat 32-bit protected mode at CPL 0 (as a Multiboot loader leaves it):
  * CS/DS/ES/FS/GS/SS base 0 limit 4 GiB, interrupts off, paging off. */
 void cpu_set_flat32(struct cpu *c, u32 eip);
+/* The same with the given selectors: CS = `cs`, the data segments = `ds`
+ * (the Linux 32-bit boot protocol wants 0x10 and 0x18).  The selectors
+ * must name flat descriptors in the GDT set with cpu_set_gdtr(). */
+void cpu_set_flat32_sel(struct cpu *c, u32 eip, u16 cs, u16 ds);
+/* Load GDTR, as a boot loader's LGDT does before handing over. */
+void cpu_set_gdtr(struct cpu *c, u32 base, u16 limit);
 
 /* Run at most `budget` instructions.  Returns why it stopped. */
 enum cpu_exit cpu_run(struct cpu *c, u64 budget);
@@ -64,6 +73,9 @@ u32 cpu_get_reg(const struct cpu *c, enum cpu_reg r);
 void cpu_set_reg(struct cpu *c, enum cpu_reg r, u32 v);
 /* Total instructions retired. */
 u64 cpu_icount(const struct cpu *c);
+/* Advance the time-stamp counter by `ticks` without retiring instructions
+ * (the board skipped virtual time while the CPU was idle). */
+void cpu_advance_tsc(struct cpu *c, u64 ticks);
 void cpu_dump_state(struct cpu *c, FILE *f);
 
 #endif

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/types.h"
 #include "cpu.h"
+#include "fpu.h"
 #include "mmu/mmu.h"
 
 /* General registers (index 8 is a constant zero used by EA calculation). */
@@ -194,7 +195,7 @@ struct cpu {
     struct seg seg[6];
     struct seg ldtr, tr;
     struct dtr gdtr, idtr;
-    struct tlb *tlb;   /* the bus's L1 TLB */
+    struct tlb *tlb;   /* the L1 TLB for the current CPL (mmu tlb[cpl == 3]) */
     struct icache *ic; /* decoded instructions */
 
     /* ---- per-instruction ---- */
@@ -213,10 +214,14 @@ struct cpu {
     u64 misc_enable;
     u64 platform_id;   /* IA32_PLATFORM_ID (0x17) */
     u64 bios_sign_id;  /* IA32_BIOS_SIGN_ID (0x8B) */
+    u64 efer;          /* IA32_EFER (0xC0000080): only NXE is writable */
     /* Debug breakpoints armed by DR7 (recomputed by dr_update()): keeps the
      * breakpoint checks off the fast path. */
     bool dbg_insn_armed;  /* some enabled execute breakpoint */
     bool dbg_data_armed;  /* some enabled data read/write breakpoint */
+
+    /* ---- FPU ---- */
+    struct fpu fpu;    /* x87 state (fpu.h) */
 
     /* ---- run-loop state ---- */
     u64 icount;        /* instructions retired */

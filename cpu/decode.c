@@ -245,7 +245,7 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
         decode_modrm(f, i, modrm);
     else if (opc < 0x100 && (opc & 0xf8) != 0xd8)
         i->rm = opc & 7; /* register encoded in the opcode (Zv) */
-    if (opc >= 0x1c8)
+    if (opc >= 0x1c8 && opc <= 0x1cf)
         i->rm = opc & 7; /* BSWAP */
     i->osz = (r->attr & OPA_BYTE) ? 1 : i->vsz;
     decode_imm(f, i, r->imm);

@@ -25,7 +25,7 @@ struct cpu *cpu_new(struct mmu *m, struct counters *cnt, struct logger *log)
         return NULL;
     memset(c, 0, sizeof *c);
     c->mmu = m;
-    c->tlb = &m->tlb;
+    c->tlb = &m->tlb[0];
     c->cnt = cnt;
     c->log = log;
     c->ic = malloc(sizeof *c->ic);
@@ -72,6 +72,7 @@ void cpu_update_mode(struct cpu *c)
         c->cpl = 0;
     }
     c->mode = m;
+    c->tlb = &c->mmu->tlb[c->cpl == 3]; /* the TLB of this privilege */
 }
 
 /* SDM vol. 3A, 9.1.1 "Processor state after reset". */
@@ -88,6 +89,7 @@ void cpu_reset(struct cpu *c)
     c->dr[6] = 0xffff0ff0;
     c->dr[7] = 0x400;
     dr_update(c);
+    fpu_reset(&c->fpu);
     for (unsigned s = 0; s < 6; s++)
         seg_set(&c->seg[s], 0, 0, 0xffff, DESC_P | DESC_S | (0x3u << 8));
     seg_set(&c->seg[S_CS], 0xf000, 0xffff0000u, 0xffff, DESC_P | DESC_S | (0xbu << 8));
@@ -104,18 +106,30 @@ void cpu_reset(struct cpu *c)
     c->shutdown = false;
     c->delivering = false;
     c->dr6_pending = 0;
+    c->efer = 0;
+    mmu_set_efer(c->mmu, 0);
     mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
     cpu_update_mode(c);
 }
 
 void cpu_set_flat32(struct cpu *c, u32 eip)
 {
+    cpu_set_flat32_sel(c, eip, 0x08, 0x10);
+}
+
+void cpu_set_gdtr(struct cpu *c, u32 base, u16 limit)
+{
+    c->gdtr = (struct dtr){ base, limit };
+}
+
+void cpu_set_flat32_sel(struct cpu *c, u32 eip, u16 cs, u16 ds)
+{
     c->cr0 |= CR0_PE;
     c->eflags = EFLAGS_FIXED;
     c->lf_live = false;
     for (unsigned s = 0; s < 6; s++)
-        seg_set(&c->seg[s], 0x10, 0, 0xffffffffu, DESC_P | DESC_S | DESC_DB | DESC_G | (0x3u << 8));
-    seg_set(&c->seg[S_CS], 0x08, 0, 0xffffffffu, DESC_P | DESC_S | DESC_DB | DESC_G | (0xbu << 8));
+        seg_set(&c->seg[s], ds, 0, 0xffffffffu, DESC_P | DESC_S | DESC_DB | DESC_G | (0x3u << 8));
+    seg_set(&c->seg[S_CS], cs, 0, 0xffffffffu, DESC_P | DESC_S | DESC_DB | DESC_G | (0xbu << 8));
     c->cpl = 0;
     c->eip = eip;
     mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
@@ -426,6 +440,11 @@ void cpu_request_exit(struct cpu *c)
 u64 cpu_icount(const struct cpu *c)
 {
     return c->icount;
+}
+
+void cpu_advance_tsc(struct cpu *c, u64 ticks)
+{
+    c->tsc_offset += ticks;
 }
 
 u32 cpu_get_reg(const struct cpu *c, enum cpu_reg r)

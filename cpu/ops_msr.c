@@ -4,8 +4,9 @@
  * (SDM vol. 2 pseudo-code; vol. 3A 9.11 for the MTRRs, 17.17 for the
  * time-stamp counter; vol. 4 for the MSR numbers).
  *
- * CPUID reports only what the emulator implements: no FPU, MMX, FXSR,
- * SSE, PAE, APIC, MCE or PAT, so software never enables them.
+ * CPUID reports only what the emulator implements: no MMX, FXSR,
+ * SSE, APIC, MCE or PAT, so software never enables them.  PAE paging and
+ * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented.
  *
  * MSR storage in struct cpu: c->mtrr[0..15] hold the variable-range pairs
  * (0x200-0x20F), c->mtrr[16..26] the eleven fixed-range MTRRs.
@@ -21,17 +22,23 @@
 #define CPUID_SIGNATURE 0x00000633u /* family 6, model 3, stepping 3 */
 
 /* Leaf 1 EDX feature bits. */
+#define FEAT_FPU (1u << 0)
 #define FEAT_DE (1u << 2)
 #define FEAT_PSE (1u << 3)
 #define FEAT_TSC (1u << 4)
 #define FEAT_MSR (1u << 5)
+#define FEAT_PAE (1u << 6)
 #define FEAT_CX8 (1u << 8)
 #define FEAT_SEP (1u << 11)
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
 #define FEAT_CMOV (1u << 15)
-#define CPUID_FEATURES (FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_CX8 | FEAT_SEP | \
-                        FEAT_MTRR | FEAT_PGE | FEAT_CMOV)
+#define CPUID_FEATURES (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | \
+                        FEAT_CX8 | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV)
+
+/* Extended leaves: 0x80000001 EDX bit 20 is execute-disable. */
+#define CPUID_MAX_EXT 0x80000001u
+#define EXT_FEAT_NX (1u << 20)
 
 static void cpuid_basic(u32 leaf, u32 out[4])
 {
@@ -61,10 +68,12 @@ void op_cpuid(struct cpu *c, const struct insn *i)
 {
     (void)i;
     u32 leaf = c->r[R_EAX], out[4];
-    if (leaf == 0x80000000u) {
-        /* No extended leaves beyond this one. */
-        out[0] = 0x80000000u;
-        out[1] = out[2] = out[3] = 0;
+    if (leaf >= 0x80000000u) {
+        /* Leaf 0x80000000 gives the maximum extended leaf; 0x80000001
+         * the NX bit.  There is no brand string: everything else is 0. */
+        out[0] = leaf == 0x80000000u ? CPUID_MAX_EXT : 0;
+        out[1] = out[2] = 0;
+        out[3] = leaf == 0x80000001u ? EXT_FEAT_NX : 0;
     } else {
         /* Leaves past the maximum return the highest basic leaf. */
         cpuid_basic(leaf > CPUID_MAX_BASIC ? CPUID_MAX_BASIC : leaf, out);
@@ -92,6 +101,7 @@ enum {
     MSR_MTRR_FIX16K = 0x258, /* 0x258-0x259 */
     MSR_MTRR_FIX4K = 0x268,  /* 0x268-0x26f */
     MSR_MTRR_DEF_TYPE = 0x2ff,
+    /* MSR_EFER (0xC0000080) comes from mmu/paging.h */
 };
 
 /* MTRRcap: 8 variable ranges, fixed ranges, write-combining. */
@@ -153,6 +163,7 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
         case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
         case MSR_MISC_ENABLE: v = c->misc_enable; break;
         case MSR_MTRR_DEF_TYPE: v = c->mtrr_def_type; break;
+        case MSR_EFER: v = c->efer; break;
         default:
             LOG(c->log, UNIMP, "rdmsr %#x", msr);
             cpu_gp(c, 0);
@@ -193,6 +204,15 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
         if ((v & ~0xcffull) || !mtrr_type_ok(v & 0xff))
             cpu_gp(c, 0);
         c->mtrr_def_type = v;
+        break;
+    case MSR_EFER:
+        /* Without long mode or SYSCALL only NXE exists; the other bits
+         * are reserved.  NXE changes what the page walker reports, so
+         * the MMU drops its translations. */
+        if (v & ~(u64)EFER_NXE)
+            cpu_gp(c, 0);
+        c->efer = v;
+        mmu_set_efer(c->mmu, (u32)v);
         break;
     default:
         /* MTRRcap is read-only; everything else does not exist. */

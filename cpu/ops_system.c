@@ -2,8 +2,8 @@
  * System instructions: descriptor-table and task registers (SLDT, STR,
  * LLDT, LTR, SGDT, SIDT, LGDT, LIDT), selector probes (VERR, VERW, LAR,
  * LSL, ARPL), control registers (MOV CRn, SMSW, LMSW, CLTS), cache and TLB
- * maintenance (INVD, WBINVD, INVLPG), HLT, port I/O, the x87 escapes of a
- * processor without an FPU, and the debug registers with their breakpoints.
+ * maintenance (INVD, WBINVD, INVLPG), HLT, port I/O, and the debug
+ * registers with their breakpoints.  The x87 escapes are in fpu_ops.c.
  *
  * Follows the pseudo-code of SDM vol. 2 for each instruction, vol. 3A
  * 2.5 (control registers), 3.5 (system descriptor types) and chapter 17
@@ -251,14 +251,38 @@ void op_lgdt_Ms(struct cpu *c, const struct insn *i)
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
                    CR0_NW | CR0_CD | CR0_PG)
 /* CR4 bits for the features CPUID advertises. */
-#define CR4_VALID (CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE)
-/* CR3 without PAE: page-directory base, PCD and PWT. */
-#define CR3_VALID 0xfffff018u
+#define CR4_VALID (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE)
+/* CR0 and CR4 bits the page walker depends on: changing one of them is a
+ * new paging mode and flushes the TLB, global pages included (SDM 4.10.4.1).
+ * Other writes (CR0.TS on every lazy-FPU switch, CR4.TSD) leave the
+ * translations alone. */
+#define CR0_PAGING (CR0_PE | CR0_WP | CR0_PG)
+#define CR4_PAGING (CR4_PSE | CR4_PAE | CR4_PGE)
 
-/* Tell the MMU and the mode word about new CR0/CR3/CR4 values. */
+/* True if CR0/CR4 values select PAE paging. */
+static bool pae_paging(u32 cr0, u32 cr4)
+{
+    return (cr0 & CR0_PG) && (cr4 & CR4_PAE);
+}
+
+/*
+ * A MOV to CR0, CR3 or CR4 that loads the PDPTE registers (SDM 4.4.1)
+ * raises #GP(0) and leaves the register unchanged if a PDPTE sets a
+ * reserved bit.  Called before the register is committed.
+ */
+static void check_pdptes(struct cpu *c, u32 cr3)
+{
+    if (!mmu_pdptes_valid(c->mmu, cr3))
+        cpu_gp(c, 0);
+}
+
+/* Tell the MMU and the mode word about new CR0/CR3/CR4 values.  The
+ * PDPTEs were checked by the caller, so the MMU cannot refuse them. */
 static void cr_changed(struct cpu *c)
 {
-    mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
+    /* A -1 here means the guest edited its PDPT since the last load and
+     * changed CR0.WP; the MMU logs it and walks report reserved bits. */
+    (void)mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
     cpu_update_mode(c);
 }
 
@@ -269,8 +293,40 @@ static void write_cr0(struct cpu *c, u32 v)
         cpu_gp(c, 0);
     if ((v & CR0_NW) && !(v & CR0_CD))
         cpu_gp(c, 0);
+    u32 changed = v ^ c->cr0;
+    /* Setting PG (or changing CD/NW) with CR4.PAE loads the PDPTEs. */
+    bool load_pdptes = pae_paging(v, c->cr4) && (changed & (CR0_PG | CR0_CD | CR0_NW));
+    if (load_pdptes)
+        check_pdptes(c, c->cr3);
     c->cr0 = v;
+    if ((changed & CR0_PAGING) || load_pdptes)
+        cr_changed(c);
+    else
+        cpu_update_mode(c);
+}
+
+static void write_cr3(struct cpu *c, u32 v)
+{
+    /* Every bit is kept: which low bits are ignored depends on CR4.PAE,
+     * which may change later (PAE uses bits 31:5 as the PDPT base). */
+    if (pae_paging(c->cr0, c->cr4))
+        check_pdptes(c, v);
+    c->cr3 = v;
+    /* Loading CR3 flushes the non-global TLB entries even when the value
+     * is unchanged. */
     cr_changed(c);
+}
+
+static void write_cr4(struct cpu *c, u32 v)
+{
+    if (v & ~CR4_VALID)
+        cpu_gp(c, 0);
+    u32 changed = v ^ c->cr4;
+    if (pae_paging(c->cr0, v) && (changed & CR4_PAGING))
+        check_pdptes(c, c->cr3);
+    c->cr4 = v;
+    if (changed & CR4_PAGING)
+        cr_changed(c);
 }
 
 void op_smsw_Ew(struct cpu *c, const struct insn *i)
@@ -325,14 +381,10 @@ void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
         c->cr2 = v;
         break;
     case 3:
-        c->cr3 = v & CR3_VALID;
-        cr_changed(c);
+        write_cr3(c, v);
         break;
     case 4:
-        if (v & ~CR4_VALID)
-            cpu_gp(c, 0);
-        c->cr4 = v;
-        cr_changed(c);
+        write_cr4(c, v);
         break;
     default:
         cpu_ud(c);
@@ -348,11 +400,13 @@ void op_wbinvd(struct cpu *c, const struct insn *i)
     need_cpl0(c);
 }
 
+/* 0F 01 /7: INVLPG m.  The operand is never accessed, so neither limit
+ * nor rights are checked; the page holding its linear address loses its
+ * translation, global or not (SDM vol. 2, INVLPG). */
 void op_invlpg_M(struct cpu *c, const struct insn *i)
 {
-    (void)i;
     need_cpl0(c);
-    mmu_flush_tlb(c->mmu);
+    mmu_invlpg(c->mmu, c->seg[i->seg].base + insn_ea(c, i));
 }
 
 void op_hlt(struct cpu *c, const struct insn *i)
@@ -382,24 +436,6 @@ void op_out(struct cpu *c, const struct insn *i)
     u16 port = io_port(c, i);
     io_check(c, port, i->osz);
     mmu_io_write(c->mmu, port, reg_read(c, R_EAX, i->osz), i->osz);
-}
-
-/* ---- x87 escapes without an FPU ---- */
-
-/* D8-DF: #NM when CR0.EM or CR0.TS asks the OS to step in, else #UD. */
-void op_esc(struct cpu *c, const struct insn *i)
-{
-    (void)i;
-    if (c->cr0 & (CR0_EM | CR0_TS))
-        cpu_raise_noerr(c, EXC_NM);
-    cpu_ud(c);
-}
-
-void op_fwait(struct cpu *c, const struct insn *i)
-{
-    (void)i;
-    if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-        cpu_raise_noerr(c, EXC_NM);
 }
 
 /* ---- debug registers (SDM vol. 3A, 17.2) ----

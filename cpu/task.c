@@ -190,10 +190,14 @@ void task_switch(struct cpu *c, u16 sel, u32 lo, u32 hi, enum task_reason why, b
     hi |= 2u << 8;
     seg_set_desc(&c->tr, sel, lo, hi);
     c->cr0 |= CR0_TS;
+    bool bad_pdptes = false;
     if (n32) {
-        /* Loading CR3 flushes the TLB even when the value is unchanged. */
+        /* Loading CR3 flushes the TLB even when the value is unchanged.
+         * With PAE paging it also loads the PDPTEs; invalid ones are a
+         * #GP(0) in the new task's context, raised once its segments are
+         * loaded (below). */
         c->cr3 = t.cr3;
-        mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
+        bad_pdptes = mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4) < 0;
     }
     if (!n32)
         t.eflags = (old_fl & 0xffff0000u & ~EFLAGS_VM) | (t.eflags & 0xffff);
@@ -226,6 +230,8 @@ void task_switch(struct cpu *c, u16 sel, u32 lo, u32 hi, enum task_reason why, b
         load_data(c, S_FS, t.seg[S_FS]);
         load_data(c, S_GS, t.seg[S_GS]);
     }
+    if (bad_pdptes)
+        cpu_gp(c, 0);
     if (has_err) {
         struct stk s;
         stk_cur(c, &s);

@@ -1,18 +1,146 @@
 /*
- * The board: RAM, firmware mapping, debug devices and the run loop that
- * turns CPU exits (halt, shutdown, guest exit, instruction limit) into a
- * process outcome.  The CPU runs in slices so the board regains control
- * regularly; the instruction limit is measured with the CPU's own retired
- * count, so it is exact whatever a slice ends on.
+ * The board: RAM, firmware mapping, debug devices, the interrupt and timer
+ * chips of an ISA PC (8259A pair, 8254, MC146818), virtual time, and the
+ * run loop that turns CPU exits (halt, shutdown, guest exit, instruction
+ * limit) into a process outcome.
+ *
+ * Virtual time.  By default it is deterministic: ns = (instructions retired
+ * + instruction times skipped while idle) * PC_NS_PER_INSN, so a run is
+ * reproducible and the TSC (icount + offset) ticks at 1/PC_NS_PER_INSN GHz
+ * in step with the PIT.  With host_clock it follows CLOCK_MONOTONIC.
+ *
+ * Run loop.  The CPU runs in slices that end at the earliest chip deadline;
+ * between slices every chip timer is brought up to "now" (raising its IRQ)
+ * and the 8259A output is already on the CPU's INTR line.  An idle CPU (HLT
+ * with IF=1) skips to the next deadline, or sleeps until it in host mode;
+ * with no deadline at all nothing can wake it, so the run ends as a halt.
+ * The instruction limit is measured with the CPU's own retired count (plus
+ * idle instruction times, so an idle guest cannot run forever).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "pc.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpu/cpu.h"
 #include "debugdev.h"
+#include "fwcfg.h"
+#include "i8042.h"
 #include "mmu/mmu.h"
+#include "testdev.h"
+#include "uart.h"
+
+#define PC_MAX_SLICE (1u << 20)          /* instructions */
+#define PC_HOST_MAX_SLEEP 10000000u      /* ns: bounds host-mode idling */
+
+static u64 host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (u64)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
+}
+
+static u64 pc_now(void *opaque)
+{
+    struct pc *pc = opaque;
+    if (pc->cfg.host_clock)
+        return host_ns() - pc->host_t0;
+    return (cpu_icount(pc->cpu) + pc->idle_insns) * PC_NS_PER_INSN;
+}
+
+static void pc_isa_irq(void *opaque, unsigned irq, bool level)
+{
+    struct pc *pc = opaque;
+    pic_set_irq(&pc->pic, irq, level);
+}
+
+static void pc_intr_line(void *opaque, unsigned irq, bool level)
+{
+    struct pc *pc = opaque;
+    cpu_set_irq(pc->cpu, level);
+}
+
+static int pc_intr_ack(void *opaque)
+{
+    struct pc *pc = opaque;
+    return pic_ack(&pc->pic);
+}
+
+static void pc_kick_cb(void *opaque)
+{
+    pc_kick(opaque);
+}
+
+static u64 pit_timer(void *opaque, u64 now)
+{
+    return pit_update(opaque, now);
+}
+
+static u64 rtc_timer(void *opaque, u64 now)
+{
+    return rtc_update(opaque, now);
+}
+
+void pc_kick(struct pc *pc)
+{
+    cpu_request_exit(pc->cpu);
+}
+
+int pc_add_timer(struct pc *pc, pc_timer_fn update, void *opaque)
+{
+    if (pc->n_timers == PC_MAX_TIMERS)
+        return -1;
+    pc->timers[pc->n_timers++] = (struct pc_timer){ update, opaque };
+    return 0;
+}
+
+/* Interrupt controller and timers, wired to the CPU and the clock. */
+static int pc_init_chips(struct pc *pc)
+{
+    pc->isa_irq = (struct irq_sink){ pc_isa_irq, pc };
+    pc->clock = (struct clock){ pc_now, pc };
+    pic_init(&pc->pic, (struct irq_sink){ pc_intr_line, pc });
+    cpu_set_callbacks(pc->cpu, &(struct cpu_callbacks){ .opaque = pc, .intr_ack = pc_intr_ack });
+    pit_init(&pc->pit, pc->isa_irq, pc->clock);
+    pc->pit.kick = pc_kick_cb;
+    pc->pit.kick_opaque = pc;
+    i64 start = pc->cfg.rtc_base ? pc->cfg.rtc_base : (i64)time(NULL);
+    rtc_init(&pc->rtc, pc->isa_irq, pc->clock, start, pc->cfg.ram_mib);
+    pc->rtc.kick = pc_kick_cb;
+    pc->rtc.kick_opaque = pc;
+    if (pic_map(&pc->pic, pc->mmu) < 0 || pit_map(&pc->pit, pc->mmu) < 0 ||
+        rtc_map(&pc->rtc, pc->mmu) < 0 || pc_add_timer(pc, pit_timer, &pc->pit) < 0 ||
+        pc_add_timer(pc, rtc_timer, &pc->rtc) < 0)
+        return -1;
+    return 0;
+}
+
+/*
+ * The reset line (keyboard controller command 0xFE, its output port's bit
+ * 0, port 0x92 bit 0).  The CPU leaves its slice; the run loop must then
+ * see reset_requested: with -no-reboot end the run with status 0,
+ * otherwise cpu_reset() and reset the chips (i8042_reset, uart_reset of
+ * each COM port, and the interrupt and timer chips).
+ */
+static void pc_reset_line(void *opaque)
+{
+    struct pc *pc = opaque;
+    pc->reset_requested = true;
+    cpu_request_exit(pc->cpu);
+}
+
+#define PC_UART_POLL_NS 1000000u /* host input and the receivers' timeout */
+
+static u64 uart_timer(void *opaque, u64 now)
+{
+    struct pc *pc = opaque;
+    bool again = false;
+    for (unsigned i = 0; i < ARRAY_SIZE(pc->com); i++)
+        again |= uart_poll_input(pc->com[i]);
+    return again ? now + PC_UART_POLL_NS : TIME_NEVER;
+}
 
 struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
 {
@@ -23,39 +151,134 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
     log_init(&pc->log);
     pc->log.mask = log_mask;
     pc->log.out = cfg->log_out;
+    pc->host_t0 = host_ns();
     pc->mmu = mmu_new(cfg->ram_mib << 20, &pc->cnt, &pc->log);
     if (!pc->mmu) {
         fprintf(stderr, "umbra: cannot reserve %u MiB of guest RAM\n", cfg->ram_mib);
         free(pc);
         return NULL;
     }
+    /* -mmu and -mmu-contexts; 0 contexts means the default of 64. */
+    mmu_configure(pc->mmu, cfg->mmu_flush ? MMU_FLUSH : MMU_SHADOW,
+                  cfg->mmu_contexts ? cfg->mmu_contexts : 64);
     pc->cpu = cpu_new(pc->mmu, &pc->cnt, &pc->log);
-    if (!pc->cpu || debugdev_init(pc) < 0) {
-        fprintf(stderr, "umbra: cannot create the machine\n");
-        pc_free(pc);
-        return NULL;
+    if (!pc->cpu || debugdev_init(pc) < 0 || pc_init_chips(pc) < 0)
+        goto fail;
+
+    /* ---- chips: serial, keyboard, test devices ---- */
+    {
+        static const u16 com_base[4] = { UART_COM1_BASE, UART_COM2_BASE, UART_COM3_BASE,
+                                         UART_COM4_BASE };
+        static const u8 com_irq[4] = { UART_COM1_IRQ, UART_COM2_IRQ, UART_COM3_IRQ,
+                                       UART_COM4_IRQ };
+        for (unsigned i = 0; i < 4; i++)
+            if (!(pc->com[i] = uart_new(pc->mmu, com_base[i], com_irq[i], &pc->isa_irq, &pc->log)))
+                goto fail;
+        if (uart_attach(pc->com[0], cfg->serial) < 0) {
+            pc_free(pc);
+            return NULL;
+        }
+        pc->kbd = i8042_new(pc->mmu, &pc->isa_irq, pc_reset_line, pc, &pc->log);
+        pc->testdev = testdev_new(pc->mmu, &pc->isa_irq);
+        pc->fwcfg = fwcfg_new(pc->mmu, (u64)cfg->ram_mib << 20, 1);
+        if (!pc->kbd || !pc->testdev || !pc->fwcfg || pc_add_timer(pc, uart_timer, pc) < 0)
+            goto fail;
     }
+    /* ---- end ---- */
+
     return pc;
+fail:
+    fprintf(stderr, "umbra: cannot create the machine\n");
+    pc_free(pc);
+    return NULL;
 }
 
 void pc_free(struct pc *pc)
 {
     if (!pc)
         return;
+    for (unsigned i = 0; i < ARRAY_SIZE(pc->com); i++)
+        uart_free(pc->com[i]);
+    i8042_free(pc->kbd);
+    testdev_free(pc->testdev);
+    fwcfg_free(pc->fwcfg);
     cpu_free(pc->cpu);
     mmu_free(pc->mmu);
     free(pc);
+}
+
+/* Bring every chip timer up to `now`; the earliest next deadline. */
+static u64 pc_update_timers(struct pc *pc, u64 now)
+{
+    u64 next = TIME_NEVER;
+    for (unsigned i = 0; i < pc->n_timers; i++) {
+        u64 d = pc->timers[i].update(pc->timers[i].opaque, now);
+        if (d < next)
+            next = d;
+    }
+    return next;
+}
+
+/* Instructions until `deadline` (at least one). */
+static u64 insns_until(u64 now, u64 deadline)
+{
+    if (deadline <= now)
+        return 1;
+    return (deadline - now + PC_NS_PER_INSN - 1) / PC_NS_PER_INSN;
+}
+
+/* The CPU waits for an interrupt: let time pass to the next deadline.
+ * Returns false when nothing can ever wake it. */
+static bool pc_idle(struct pc *pc)
+{
+    u64 now = pc_now(pc);
+    u64 next = pc_update_timers(pc, now);
+    if (pic_output(&pc->pic))
+        return true;
+    if (next == TIME_NEVER)
+        return false;
+    if (next <= now)
+        return true;
+    if (pc->cfg.host_clock) {
+        u64 ns = next - now < PC_HOST_MAX_SLEEP ? next - now : PC_HOST_MAX_SLEEP;
+        nanosleep(&(struct timespec){ (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) }, NULL);
+    } else {
+        u64 skip = insns_until(now, next);
+        pc->idle_insns += skip;
+        cpu_advance_tsc(pc->cpu, skip);
+    }
+    return true;
+}
+
+/* The reset line: the CPU and every chip but the battery-backed RTC/CMOS
+ * return to their power-on state. */
+static void pc_system_reset(struct pc *pc)
+{
+    cpu_reset(pc->cpu);
+    cpu_set_irq(pc->cpu, false);
+    pic_init(&pc->pic, pc->pic.out);
+    struct pit fresh_pit = pc->pit;
+    pit_init(&pc->pit, fresh_pit.irq, fresh_pit.clock);
+    pc->pit.kick = fresh_pit.kick;
+    pc->pit.kick_opaque = fresh_pit.kick_opaque;
+    for (unsigned i = 0; i < ARRAY_SIZE(pc->com); i++)
+        uart_reset(pc->com[i]);
+    i8042_reset(pc->kbd);
 }
 
 struct pc_result pc_run(struct pc *pc)
 {
     struct pc_result r = { 0, false };
     const u64 limit = pc->cfg.max_insns;
-    const u64 start = cpu_icount(pc->cpu);
+    const u64 start = cpu_icount(pc->cpu) + pc->idle_insns;
     for (;;) {
-        u64 slice = 1u << 20;
+        u64 now = pc_now(pc);
+        u64 next = pc_update_timers(pc, now);
+        u64 slice = PC_MAX_SLICE;
+        if (next != TIME_NEVER && insns_until(now, next) < slice)
+            slice = insns_until(now, next);
         if (limit) {
-            u64 done = cpu_icount(pc->cpu) - start;
+            u64 done = cpu_icount(pc->cpu) + pc->idle_insns - start;
             if (done >= limit) {
                 fprintf(stderr, "umbra: instruction limit reached\n");
                 r.exit_code = 4;
@@ -70,6 +293,15 @@ struct pc_result pc_run(struct pc *pc)
             r.exited_by_guest = true;
             break;
         }
+        if (pc->reset_requested) {
+            pc->reset_requested = false;
+            if (pc->cfg.no_reboot) {
+                r.exit_code = 0;
+                break;
+            }
+            pc_system_reset(pc);
+            continue;
+        }
         if (e == CPU_EXIT_SHUTDOWN) {
             fprintf(stderr, "umbra: triple fault; CPU state:\n");
             cpu_dump_state(pc->cpu, stderr);
@@ -77,7 +309,9 @@ struct pc_result pc_run(struct pc *pc)
                 r.exit_code = 3;
                 break;
             }
-            cpu_reset(pc->cpu);
+            /* Shutdown after a triple fault: the PC's chipset answers with
+             * a system reset. */
+            pc_system_reset(pc);
             continue;
         }
         if (e == CPU_EXIT_HALT) {
@@ -85,8 +319,8 @@ struct pc_result pc_run(struct pc *pc)
             r.exit_code = 0;
             break;
         }
-        if (e == CPU_EXIT_IDLE) {
-            /* Nothing can wake the CPU until devices with timers exist. */
+        if (e == CPU_EXIT_IDLE && !pc_idle(pc)) {
+            /* HLT with nothing left that could raise an interrupt. */
             r.exit_code = 0;
             break;
         }

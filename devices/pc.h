@@ -11,9 +11,17 @@
 #include "common/counters.h"
 #include "common/log.h"
 #include "common/types.h"
+#include "devices/irq.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/rtc.h"
 
 struct cpu;
 struct mmu;
+struct uart;
+struct i8042;
+struct testdev;
+struct fwcfg;
 
 struct pc_config {
     u32 ram_mib;          /* -m */
@@ -22,7 +30,12 @@ struct pc_config {
     FILE *debugcon;       /* where port 0xE9 output goes (NULL = stdout) */
     bool debugcon_off;    /* -debugcon none: port 0xE9 output is dropped */
     FILE *log_out;        /* -D: log destination (NULL = stderr) */
-    const char *serial;   /* -serial backend, kept for the UART (none yet) */
+    const char *serial;   /* -serial backend for COM1 (NULL = none) */
+    bool mmu_flush;       /* -mmu flush: no shadow address spaces kept */
+    u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces (0 = 64) */
+    bool host_clock;      /* virtual time follows CLOCK_MONOTONIC instead of
+                           * the retired-instruction count */
+    i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
 };
 
 /* Outcome of a run. */
@@ -30,6 +43,20 @@ struct pc_result {
     int exit_code;        /* process exit status the frontend should use */
     bool exited_by_guest; /* the guest wrote the exit port */
 };
+
+/* Nanoseconds of virtual time per retired instruction (100 MIPS nominal). */
+#define PC_NS_PER_INSN 10u
+
+/* A chip with a timer: brought up to `now`, returns its next deadline
+ * (ns of virtual time) or TIME_NEVER. */
+typedef u64 (*pc_timer_fn)(void *opaque, u64 now);
+
+struct pc_timer {
+    pc_timer_fn update;
+    void *opaque;
+};
+
+#define PC_MAX_TIMERS 8
 
 struct pc {
     struct pc_config cfg;
@@ -40,6 +67,24 @@ struct pc {
     bool exit_requested;
     int exit_code;
     bool reset_requested;
+
+    /* Interrupts and time for the chips. */
+    struct irq_sink isa_irq;   /* ISA IRQ 0-15 -> the 8259A pair */
+    struct clock clock;        /* virtual time, ns */
+    u64 idle_insns;            /* instruction times skipped while idle */
+    u64 host_t0;               /* host_clock: CLOCK_MONOTONIC at power-on */
+    struct pc_timer timers[PC_MAX_TIMERS];
+    unsigned n_timers;
+
+    struct pic pic;
+    struct pit pit;
+    struct rtc rtc;
+
+    /* Serial ports (COM1-4), keyboard controller, pc-testdev, fw_cfg. */
+    struct uart *com[4];
+    struct i8042 *kbd;
+    struct testdev *testdev;
+    struct fwcfg *fwcfg;
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */
@@ -51,5 +96,11 @@ void pc_free(struct pc *pc);
  * HLT with interrupts off 0; triple fault with no_reboot 3; limit 4.
  */
 struct pc_result pc_run(struct pc *pc);
+/* Register a chip timer; the run loop calls it at or after each deadline it
+ * reports.  Returns 0 or -1 (table full). */
+int pc_add_timer(struct pc *pc, pc_timer_fn update, void *opaque) MUST_CHECK;
+/* A chip's deadline moved earlier (a register write): the CPU leaves its
+ * slice so the run loop recomputes deadlines. */
+void pc_kick(struct pc *pc);
 
 #endif

@@ -176,6 +176,34 @@ static int h_icount(struct cli_options *o, const char *flag, const char *arg, FI
     return 0;
 }
 
+/* -mmu shadow|flush: how the virtual MMU handles a change of address space. */
+static int h_mmu(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    if (!strcmp(arg, "shadow")) {
+        o->mmu_flush = false;
+    } else if (!strcmp(arg, "flush")) {
+        o->mmu_flush = true;
+    } else {
+        fprintf(err, "umbra: %s %s: expected shadow or flush\n", flag, arg);
+        return -1;
+    }
+    return 0;
+}
+
+static int h_mmu_contexts(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                          FILE *err)
+{
+    u64 v;
+    const char *rest;
+    if (parse_u64(arg, &v, &rest) < 0 || *rest || v == 0 || v > CLI_MMU_CONTEXTS_MAX) {
+        fprintf(err, "umbra: %s %s: expected a number of address spaces from 1 to %u\n", flag,
+                arg, CLI_MMU_CONTEXTS_MAX);
+        return -1;
+    }
+    o->mmu_contexts = (u32)v;
+    return 0;
+}
+
 static int h_help(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
     cli_usage(out);
@@ -201,11 +229,15 @@ static const struct cli_flag flags[] = {
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
     { "display", "none", "display backend; only none exists", h_display },
-    { "serial", "stdio|none|file:PATH", "serial port backend (no UART is emulated yet)",
+    { "serial", "stdio|none|file:PATH", "backend of the first serial port (COM1)",
       h_serial },
     { "debugcon", "stdio|none|file:PATH", "where port 0xE9 output goes (default stdio)",
       h_debugcon },
     { "icount-limit", "N", "stop after N instructions with exit status 4", h_icount },
+    { "mmu", "shadow|flush",
+      "on a CR3 load keep shadow page tables per address space (default), or flush all",
+      h_mmu },
+    { "mmu-contexts", "N", "shadow address spaces kept, 1-4096 (default 64)", h_mmu_contexts },
     { "help", NULL, "print this help and exit (also -h)", h_help },
     { "version", NULL, "print the version and exit", h_version },
 };
@@ -245,6 +277,7 @@ enum cli_status cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
         .ram_mib = 128,
         .serial = { CHR_NONE, NULL, "none" },
         .debugcon = { CHR_STDIO, NULL, "stdio" },
+        .mmu_contexts = CLI_MMU_CONTEXTS_DEFAULT,
     };
     for (int k = 1; k < argc; k++) {
         const struct cli_flag *f = find_flag(argv[k]);

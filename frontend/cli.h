@@ -12,6 +12,9 @@
 
 #define UMBRA_VERSION "0.1.0"
 #define CLI_MAX_RAM_MIB 3072u
+/* -mmu-contexts: shadow address spaces kept (default, and bounds). */
+#define CLI_MMU_CONTEXTS_DEFAULT 64u
+#define CLI_MMU_CONTEXTS_MAX 4096u
 
 /* Where a character backend (-serial, -debugcon) sends its bytes. */
 enum cli_chardev {
@@ -39,6 +42,9 @@ struct cli_options {
     struct cli_chr serial;   /* -serial */
     struct cli_chr debugcon; /* -debugcon */
     u64 icount_limit;     /* -icount-limit, 0 = none */
+    bool mmu_flush;       /* -mmu flush: drop all translations on every CR3
+                           * load instead of keeping shadow address spaces */
+    u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces kept */
 };
 
 enum cli_status {

@@ -4,6 +4,8 @@
  * mapped to end at 4 GiB; its top 128 KiB also appear below 1 MiB
  * (0xE0000-0xFFFFF) where real-mode code and the legacy BIOS entry points
  * expect them, as the chipset's shadow aliases do on real boards.
+ * kernel_boot() picks the kernel loader by the image's format, the way
+ * QEMU's -kernel does: a Linux setup header wins over a Multiboot header.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cpu/cpu.h"
+#include "linux.h"
 #include "loader.h"
 #include "mmu/mmu.h"
 
@@ -82,5 +86,39 @@ int bios_map(struct mmu *m, const u8 *data, size_t size, struct load_error *e)
     u32 low = sz < BIOS_LOW_ALIAS ? sz : BIOS_LOW_ALIAS;
     if (mmu_alias_rom(m, 0x100000 - low, (u32)(0x100000000ull - low), low) < 0)
         return fail(e, "cannot alias the firmware below 1 MiB");
+    return 0;
+}
+
+static int boot_multiboot(struct cpu *c, struct mmu *m, const struct kernel_request *k,
+                          struct load_error *e)
+{
+    /* The kernel sees its own path first, as QEMU passes it. */
+    const char *append = k->append ? k->append : "";
+    size_t len = strlen(k->path) + 1 + strlen(append) + 1;
+    char *cmdline = malloc(len);
+    if (!cmdline)
+        return fail(e, "out of memory");
+    snprintf(cmdline, len, "%s%s%s", k->path, *append ? " " : "", append);
+    struct mb_boot b;
+    int rc = mb_load(m, k->img, k->size, cmdline, k->mods, k->n_mods, &b, e);
+    free(cmdline);
+    if (rc < 0)
+        return -1;
+    cpu_set_flat32(c, b.entry);
+    cpu_set_reg(c, CPU_EAX, MB_BOOT_MAGIC);
+    cpu_set_reg(c, CPU_EBX, b.info);
+    return 0;
+}
+
+int kernel_boot(struct cpu *c, struct mmu *m, const struct kernel_request *k,
+                struct load_error *e)
+{
+    if (!linux_is_bzimage(k->img, k->size))
+        return boot_multiboot(c, m, k, e);
+    struct linux_boot b;
+    if (linux_load(m, k->img, k->size, k->append ? k->append : "", k->mods, k->n_mods, &b,
+                   e) < 0)
+        return -1;
+    linux_enter(c, &b);
     return 0;
 }

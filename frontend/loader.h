@@ -1,6 +1,6 @@
 /*
- * Image loaders: reading files, the firmware ROM (-bios) and Multiboot
- * kernels (-kernel/-initrd/-append).  Every loader validates its input
+ * Image loaders: reading files, the firmware ROM (-bios), Multiboot and
+ * Linux kernels (-kernel/-initrd/-append).  Every loader validates its input
  * completely before touching guest memory and reports problems as a
  * message naming what is wrong, which the caller prefixes with the flag
  * and file name.
@@ -65,5 +65,28 @@ struct mb_boot {
 int mb_load(struct mmu *m, const u8 *img, size_t size, const char *cmdline,
             const struct mb_module *mods, unsigned n_mods, struct mb_boot *b,
             struct load_error *e) MUST_CHECK;
+
+/* What -kernel, -initrd and -append name, with the files already read. */
+struct kernel_request {
+    const char *path;              /* -kernel as given */
+    const u8 *img;
+    size_t size;
+    const char *append;            /* -append, or NULL */
+    const struct mb_module *mods;  /* -initrd files */
+    unsigned n_mods;
+};
+
+struct cpu;
+
+/*
+ * Load a kernel by its format and set the CPU at its entry point: the
+ * Linux boot protocol when the image has the "HdrS" setup header (the
+ * -initrd files are concatenated into its initrd, the command line is
+ * -append alone), Multiboot otherwise (the command line starts with the
+ * kernel's path, each -initrd file is a module).  Returns 0 or -1 with
+ * e->msg set.
+ */
+int kernel_boot(struct cpu *c, struct mmu *m, const struct kernel_request *k,
+                struct load_error *e) MUST_CHECK;
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The umbra program: parse the command line (cli.c), build the board
- * (devices/pc.c), load the firmware and/or a Multiboot kernel (loader.c,
- * multiboot.c) and run.  Every configuration error is reported here with
- * the flag and file it concerns, and ends the process with status 2.
+ * (devices/pc.c), load the firmware and/or a Multiboot or Linux kernel
+ * (loader.c, multiboot.c, linux.c) and run.  Every configuration error is
+ * reported here with the flag and file it concerns, and ends the process
+ * with status 2.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,10 +50,7 @@ static int open_outputs(const struct cli_options *o, struct run_files *rf, struc
         cfg->debugcon = rf->debugcon;
     }
     cfg->debugcon_off = o->debugcon.kind == CHR_NONE;
-    if (o->serial_given && o->serial.kind != CHR_NONE)
-        fprintf(stderr, "umbra: -serial %s: no serial port is emulated yet; nothing is attached\n",
-                o->serial.spec);
-    cfg->serial = o->serial.spec;
+    cfg->serial = o->serial.spec; /* opened by the board's COM1 */
     return 0;
 }
 
@@ -139,7 +137,6 @@ static int load_kernel(struct pc *pc, const struct cli_options *o)
     struct module_set ms;
     u8 *img = NULL;
     size_t size;
-    char *cmdline = NULL;
     int rc = -1;
     if (load_file(o->kernel, KERNEL_MAX, &img, &size, &e) < 0) {
         fprintf(stderr, "umbra: -kernel %s: %s\n", o->kernel, e.msg);
@@ -147,25 +144,14 @@ static int load_kernel(struct pc *pc, const struct cli_options *o)
     }
     if (load_modules(o->initrd, pc->mmu->ram_size, &ms) < 0)
         goto out;
-    /* The kernel sees its own path first, as QEMU passes it. */
-    size_t len = strlen(o->kernel) + (o->append ? strlen(o->append) + 1 : 0) + 1;
-    cmdline = malloc(len);
-    if (!cmdline)
-        goto out;
-    snprintf(cmdline, len, "%s%s%s", o->kernel, o->append && *o->append ? " " : "",
-             o->append ? o->append : "");
-    struct mb_boot b;
-    if (mb_load(pc->mmu, img, size, cmdline, ms.mod, ms.n, &b, &e) < 0) {
+    struct kernel_request k = { o->kernel, img, size, o->append, ms.mod, ms.n };
+    if (kernel_boot(pc->cpu, pc->mmu, &k, &e) < 0) {
         fprintf(stderr, "umbra: -kernel %s: %s\n", o->kernel, e.msg);
         goto out;
     }
-    cpu_set_flat32(pc->cpu, b.entry);
-    cpu_set_reg(pc->cpu, CPU_EAX, MB_BOOT_MAGIC);
-    cpu_set_reg(pc->cpu, CPU_EBX, b.info);
     rc = 0;
 out:
     free_modules(&ms);
-    free(cmdline);
     free(img);
     return rc;
 }
@@ -189,6 +175,8 @@ int main(int argc, char **argv)
         .ram_mib = o.ram_mib,
         .no_reboot = o.no_reboot,
         .max_insns = o.icount_limit,
+        .mmu_flush = o.mmu_flush,
+        .mmu_contexts = o.mmu_contexts,
     };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;

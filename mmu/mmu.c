@@ -5,9 +5,14 @@
  * Invariants:
  *  - page_host[pfn] is non-NULL only for RAM or ROM pages; it points at the
  *    first host byte of that 4 KiB page, inside a buffer we own.
- *  - A TLB write tag is set only for RAM pages without PG_CODE, so every
- *    store to ROM, MMIO, unbacked space or a tracked page reaches
+ *  - A TLB write tag is set only for RAM pages without PG_CODE or PG_PT,
+ *    so every store to ROM, MMIO, unbacked space or a tracked page reaches
  *    mmu_phys_write().
+ *  - tlb[0] holds only tags a supervisor access may use, tlb[1] only tags
+ *    a CPL 3 access may use; each fill goes to the TLB of its privilege.
+ *  - With MMU_SHADOW, L1 entries are filled from the current shadow
+ *    context (shadow.c) or a fresh guest walk; SDM 4.10.4 decides what a
+ *    change of CR0/CR3/CR4 drops from L1.
  *  - Guest physical addresses are 32 bits; every host access is bounded by
  *    the page it was looked up in.
  */
@@ -18,6 +23,7 @@
 #include <sys/mman.h>
 
 #include "paging.h"
+#include "shadow.h"
 
 #define NPAGES (1u << 20)
 
@@ -50,7 +56,16 @@ struct mmu *mmu_new(u32 ram_size, struct counters *cnt, struct logger *log)
         m->page_host[pfn] = m->ram + ((size_t)pfn << PAGE_SHIFT);
     }
     m->n_io = 1; /* slot 0 means "unclaimed" */
-    tlb_flush_all(&m->tlb);
+    for (unsigned k = 0; k < 2; k++) {
+        m->tlb[k].hits = &cnt->v[CNT_tlb_hit_read];
+        tlb_flush_all(&m->tlb[k]);
+    }
+    m->policy = MMU_SHADOW;
+    m->sh = shadow_new(64);
+    if (!m->sh) {
+        mmu_free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -66,6 +81,7 @@ void mmu_free(struct mmu *m)
             if ((m->page_flags[pfn] & PG_ROM) && (m->page_flags[pfn] & 0x80))
                 free(m->page_host[pfn]);
     }
+    shadow_free(m->sh);
     free(m->page_flags);
     free(m->page_host);
     free(m->io_index);
@@ -74,6 +90,14 @@ void mmu_free(struct mmu *m)
 
 /* 0x80 in page_flags marks the page that owns a ROM allocation. */
 #define PG_OWNER 0x80u
+
+/* The memory map changed: nothing cached from walks may survive. */
+static void flush_everything(struct mmu *m)
+{
+    if (m->sh)
+        shadow_clear_all(m);
+    mmu_flush_tlb(m);
+}
 
 int mmu_map_rom(struct mmu *m, u32 base, const void *data, u32 size)
 {
@@ -88,7 +112,7 @@ int mmu_map_rom(struct mmu *m, u32 base, const void *data, u32 size)
         m->page_flags[pfn] = PG_ROM | (off == 0 ? PG_OWNER : 0);
         m->page_host[pfn] = copy + off;
     }
-    mmu_flush_tlb(m);
+    flush_everything(m);
     return 0;
 }
 
@@ -105,7 +129,7 @@ int mmu_alias_rom(struct mmu *m, u32 base, u32 src, u32 size)
         m->page_flags[pfn] = PG_ROM;
         m->page_host[pfn] = m->page_host[(src + off) >> PAGE_SHIFT];
     }
-    mmu_flush_tlb(m);
+    flush_everything(m);
     return 0;
 }
 
@@ -120,7 +144,7 @@ int mmu_map_mmio(struct mmu *m, u32 base, u32 size, const struct mmio_ops *ops, 
         m->page_flags[pfn] = PG_MMIO;
         m->page_host[pfn] = NULL;
     }
-    mmu_flush_tlb(m);
+    flush_everything(m);
     return 0;
 }
 
@@ -197,7 +221,22 @@ static void phys_write_page(struct mmu *m, u32 gpa, u64 val, unsigned size)
     u32 pfn = gpa >> PAGE_SHIFT;
     u8 f = m->page_flags[pfn];
     if (f & PG_RAM) {
-        memcpy(m->page_host[pfn] + (gpa & (PAGE_SIZE - 1)), &val, size);
+        u8 *host = m->page_host[pfn];
+        if (unlikely(f & PG_PT)) {
+            /* A guest page-table page: compare the entries around the
+             * write before and after, so the shadow can zap exactly what
+             * changed. */
+            u32 win = gpa & ~7u & (PAGE_SIZE - 1);
+            unsigned len = PAGE_SIZE - win < 16 ? PAGE_SIZE - win : 16;
+            u8 old[16] = { 0 }, cur[16] = { 0 };
+            memcpy(old, host + win, len);
+            memcpy(host + (gpa & (PAGE_SIZE - 1)), &val, size);
+            memcpy(cur, host + win, len);
+            if (m->sh)
+                shadow_write_trap(m, gpa, size, (gpa & PAGE_MASK) | win, old, cur);
+        } else {
+            memcpy(host + (gpa & (PAGE_SIZE - 1)), &val, size);
+        }
         if (f & PG_CODE) {
             COUNT(m->cnt, mmu_code_writes);
             for (unsigned i = 0; i < m->n_code_sub; i++)
@@ -263,11 +302,67 @@ void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len)
         d[i] = (u8)mmu_phys_read(m, gpa + i, 1);
 }
 
+/* ---- L1 maintenance (also used by shadow.c) ---- */
+
+void mmu_l1_flush(struct mmu *m, bool keep_global)
+{
+    for (unsigned k = 0; k < 2; k++) {
+        if (keep_global)
+            tlb_flush_nonglobal(&m->tlb[k]);
+        else
+            tlb_flush_all(&m->tlb[k]);
+    }
+    m->epoch++;
+}
+
+void mmu_l1_drop_range(struct mmu *m, u32 lo, u32 npages)
+{
+    lo &= PAGE_MASK;
+    if (npages <= 16) {
+        for (u32 p = 0; p < npages; p++) {
+            tlb_drop_page(&m->tlb[0], lo + p * PAGE_SIZE);
+            tlb_drop_page(&m->tlb[1], lo + p * PAGE_SIZE);
+        }
+    } else {
+        u64 span = (u64)npages << PAGE_SHIFT;
+        for (unsigned k = 0; k < 2; k++) {
+            for (unsigned i = 0; i < TLB_SIZE; i++) {
+                struct tlb_entry *e = &m->tlb[k].e[i];
+                for (unsigned a = 0; a < 3; a++) {
+                    u32 tag = e->tag[a];
+                    if (!(tag & (PAGE_SIZE - 1)) && (u64)(tag - lo) < span) {
+                        tlb_entry_clear(e);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    /* Decoded instructions are cached by linear address. */
+    m->epoch++;
+}
+
+void mmu_l1_withdraw_write(struct mmu *m, u32 pfn)
+{
+    u8 *host = m->page_host[pfn];
+    if (!host)
+        return;
+    for (unsigned k = 0; k < 2; k++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            struct tlb_entry *e = &m->tlb[k].e[i];
+            if (!(e->tag[ACC_WRITE] & (PAGE_SIZE - 1)) &&
+                (u8 *)((uintptr_t)e->tag[ACC_WRITE] + e->addend) == host)
+                e->tag[ACC_WRITE] = TLB_INVALID;
+        }
+    }
+}
+
 void mmu_flush_tlb(struct mmu *m)
 {
     COUNT(m->cnt, tlb_flush_full);
-    tlb_flush_all(&m->tlb);
-    m->epoch++;
+    if (m->sh)
+        shadow_clear_global(m);
+    mmu_l1_flush(m, false);
 }
 
 void mmu_set_a20(struct mmu *m, bool on)
@@ -276,26 +371,87 @@ void mmu_set_a20(struct mmu *m, bool on)
     if (mask != m->a20_mask) {
         m->a20_mask = mask;
         LOG(m->log, MMU, "A20 %s", on ? "enabled" : "disabled");
-        mmu_flush_tlb(m);
+        COUNT(m->cnt, flush_a20);
+        flush_everything(m);
     }
 }
 
 int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
 {
+    struct pg_state old = m->pg;
     int rc = pg_set_mode(&m->pg, m, cr0, cr3, cr4, m->pg.efer);
     if (rc < 0)
         LOG(m->log, GUEST_ERROR, "PAE paging with invalid PDPTEs at %08x", cr3);
-    m->paging = m->pg.enabled;
-    mmu_flush_tlb(m);
+    const struct pg_state *pg = &m->pg;
+    m->paging = pg->enabled;
+    bool cr0_change = old.enabled != pg->enabled || old.wp != pg->wp;
+    bool cr4_change = old.pae != pg->pae || old.pse != pg->pse || old.pge != pg->pge;
+    if (!pg->enabled || cr0_change || cr4_change) {
+        /* SDM 4.10.4.1: a change of CR0.PG/WP or CR4.PAE/PSE/PGE drops
+         * every translation, global ones too.  With paging off there is
+         * nothing worth keeping in L1 either. */
+        if (cr0_change)
+            COUNT(m->cnt, flush_cr0);
+        else if (cr4_change)
+            COUNT(m->cnt, flush_cr4);
+        mmu_flush_tlb(m);
+    } else {
+        /* A MOV to CR3 (or a CR0/CR4 write that changes nothing paging
+         * depends on, which the CPU reports the same way): global entries
+         * stay with CR4.PGE. */
+        COUNT(m->cnt, flush_cr3);
+        mmu_l1_flush(m, pg->pge);
+    }
+    if (m->sh) {
+        if (pg->enabled)
+            shadow_select(m);
+        else
+            shadow_deselect(m);
+    }
     return rc;
 }
 
 void mmu_set_efer(struct mmu *m, u32 efer)
 {
     /* Only NXE matters to paging; the PDPTE registers are not reloaded. */
+    if (efer == m->pg.efer)
+        return;
     m->pg.efer = efer;
     m->pg.nxe = efer & EFER_NXE;
+    COUNT(m->cnt, flush_efer);
+    flush_everything(m);
+    if (m->sh && m->pg.enabled)
+        shadow_select(m); /* NXE is part of a PAE context's key */
+}
+
+void mmu_invlpg(struct mmu *m, u32 lin)
+{
+    COUNT(m->cnt, flush_invlpg);
+    tlb_drop_page(&m->tlb[0], lin);
+    tlb_drop_page(&m->tlb[1], lin);
+    if (m->sh)
+        shadow_invlpg(m, lin);
+    m->epoch++;
+}
+
+void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts)
+{
+    if (m->sh) {
+        shadow_clear_all(m);
+        shadow_free(m->sh);
+        m->sh = NULL;
+    }
+    m->policy = p;
+    if (p == MMU_SHADOW) {
+        m->sh = shadow_new(max_contexts ? max_contexts : 64);
+        if (!m->sh) {
+            LOG(m->log, MMU, "no memory for shadow tables: flush policy");
+            m->policy = MMU_FLUSH;
+        }
+    }
     mmu_flush_tlb(m);
+    if (m->sh && m->pg.enabled)
+        shadow_select(m);
 }
 
 bool mmu_pdptes_valid(struct mmu *m, u32 cr3)
@@ -320,7 +476,9 @@ static bool tlb_nofill(const struct mmu *m, u32 page)
     return false;
 }
 
-static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, u32 pte_perm)
+/* Cache a translation the access `acc` at privilege `user` was just
+ * granted, in that privilege's TLB. */
+static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool user, u32 perm)
 {
     u32 pfn = gpa >> PAGE_SHIFT;
     u8 *host = m->page_host[pfn];
@@ -328,16 +486,18 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, u32 pte_
         return;
     if (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))
         return;
-    struct tlb_entry *e = tlb_entry_for(&m->tlb, lin);
+    struct tlb_entry *e = tlb_entry_for(&m->tlb[user], lin);
     u32 page = lin & PAGE_MASK;
     uintptr_t addend = (uintptr_t)host - page;
     if (e->addend != addend || (e->tag[0] != page && e->tag[1] != page && e->tag[2] != page))
-        e->tag[0] = e->tag[1] = e->tag[2] = TLB_INVALID;
+        tlb_entry_clear(e);
     e->addend = addend;
-    /* Callers only fill after pg_perm_allows_all(), which refuses a fetch
-     * from an NX page, so no NX page ever gets a fetch tag. */
+    e->flags = (perm & PG_PERM_GLOBAL) ? TLB_GLOBAL : 0;
+    /* Callers only fill for an access the translation allows, so no NX
+     * page gets a fetch tag and no read-only page a write tag. */
     if (acc == ACC_WRITE) {
-        if ((m->page_flags[pfn] & (PG_RAM | PG_CODE)) == PG_RAM && (pte_perm & PG_PERM_DIRTY))
+        if ((m->page_flags[pfn] & (PG_RAM | PG_CODE | PG_PT)) == PG_RAM &&
+            (perm & PG_PERM_DIRTY))
             e->tag[ACC_WRITE] = page;
         e->tag[ACC_READ] = page;
     } else {
@@ -351,23 +511,35 @@ int mmu_translate(struct mmu *m, u32 lin, enum mmu_acc acc, bool user, u32 *gpa,
     u32 perm = PG_PERM_DIRTY;
     u32 pa = lin;
     if (m->paging) {
-        u64 wide;
-        if (pg_walk(&m->pg, m, lin, acc, user, &wide, &perm, f) < 0)
-            return -1;
-        /* The bus is 32 bits wide; PAE can name frames above 4 GiB. */
-        if (unlikely(wide >> 32))
-            LOG(m->log, GUEST_ERROR, "access to %09llx beyond the 32-bit bus",
-                (unsigned long long)wide);
-        pa = (u32)wide;
+        u32 page;
+        if (m->sh && shadow_lookup(m, lin, &page, &perm) &&
+            pg_perm_allows(&m->pg, perm, acc, user) &&
+            (acc != ACC_WRITE || (perm & PG_PERM_DIRTY))) {
+            /* The entry is what a walk would find now (write tracking
+             * zaps it otherwise), its A bits are set, and D too if it
+             * allows writes: the walk would change nothing. */
+            COUNT(m->cnt, spt_hits);
+            pa = page | (lin & (PAGE_SIZE - 1));
+        } else {
+            u64 wide;
+            struct pg_trace t;
+            if (m->sh)
+                COUNT(m->cnt, spt_misses);
+            COUNT(m->cnt, guest_walks);
+            if (pg_walk_traced(&m->pg, m, lin, acc, user, &wide, &perm, f, &t) < 0)
+                return -1;
+            /* The bus is 32 bits wide; PAE can name frames above 4 GiB. */
+            if (unlikely(wide >> 32))
+                LOG(m->log, GUEST_ERROR, "access to %09llx beyond the 32-bit bus",
+                    (unsigned long long)wide);
+            pa = (u32)wide;
+            if (m->sh)
+                shadow_insert(m, lin, pa & PAGE_MASK, perm, &t);
+        }
     }
     pa &= m->a20_mask;
     *gpa = pa;
-    /* Only supervisor-and-user-agnostic fills are cached while paging is
-     * off; with paging on, the cached permission must hold for this
-     * privilege, so user/supervisor fills go to the TLB only when the page
-     * allows the access at either privilege. */
-    if (!m->paging || pg_perm_allows_all(&m->pg, perm, acc))
-        tlb_fill(m, lin, pa, acc, perm);
+    tlb_fill(m, lin, pa, acc, user, m->paging ? perm : PG_PERM_DIRTY);
     return 0;
 }
 
@@ -414,14 +586,7 @@ void mmu_track_code(struct mmu *m, u32 gpa)
     if (!(m->page_flags[pfn] & PG_RAM) || (m->page_flags[pfn] & PG_CODE))
         return;
     m->page_flags[pfn] |= PG_CODE;
-    /* Withdraw write tags that point at this page. */
-    u8 *host = m->page_host[pfn];
-    for (unsigned i = 0; i < TLB_SIZE; i++) {
-        struct tlb_entry *e = &m->tlb.e[i];
-        if (e->tag[ACC_WRITE] != TLB_INVALID &&
-            (u8 *)((uintptr_t)e->tag[ACC_WRITE] + e->addend) == host)
-            e->tag[ACC_WRITE] = TLB_INVALID;
-    }
+    mmu_l1_withdraw_write(m, pfn);
 }
 
 int mmu_subscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque)

@@ -30,7 +30,17 @@ enum {
     PG_ROM = 1u << 1,   /* backed, writes ignored */
     PG_MMIO = 1u << 2,  /* dispatched to a device */
     PG_CODE = 1u << 3,  /* decoded code was derived from this page */
+    PG_PT = 1u << 4,    /* shadow entries were derived from this page
+                         * (a guest page directory or page table) */
 };
+
+/* How translations are cached beyond the L1 TLB. */
+enum mmu_policy {
+    MMU_SHADOW, /* per-address-space shadow tables, kept by write tracking */
+    MMU_FLUSH,  /* nothing beyond L1: every L1 miss walks the guest tables */
+};
+
+struct shadow;
 
 struct mmio_ops {
     u32 (*read)(void *opaque, u32 offset, unsigned size);
@@ -57,7 +67,8 @@ struct mmu_fault {
 };
 
 struct mmu {
-    struct tlb tlb;            /* L1, hot: first */
+    struct tlb tlb[2];         /* L1, hot: first.  [0] for CPL 0-2,
+                                * [1] for CPL 3 */
     u32 epoch;                 /* bumped by every TLB flush and code-page
                                 * write: anything cached from translations
                                 * or code bytes is stale when it changes */
@@ -81,6 +92,8 @@ struct mmu {
     unsigned n_code_sub;
     u32 nofill[4];             /* linear pages the TLB must never cache */
     unsigned n_nofill;
+    enum mmu_policy policy;
+    struct shadow *sh;         /* L2 (MMU_SHADOW), NULL with MMU_FLUSH */
     struct counters *cnt;
     struct logger *log;
 };
@@ -112,7 +125,10 @@ void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len);
 void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len);
 
 void mmu_set_a20(struct mmu *m, bool on);
-/* The CPU reports a change of paging state; the TLB is flushed.  With PAE
+/* The CPU reports a change of paging state (SDM 4.10.4.1): a change of
+ * CR0.PG/WP or CR4.PAE/PSE/PGE flushes all of L1; otherwise (a MOV to CR3)
+ * L1 keeps its global entries when CR4.PGE is set.  With MMU_SHADOW the
+ * shadow context for the new (CR3, mode) becomes current.  With PAE
  * paging on, the PDPTE registers are reloaded from CR3: returns -1 if one
  * is invalid (the CPU should have refused the write with #GP(0) after
  * asking mmu_pdptes_valid()), else 0.  EFER is the last mmu_set_efer(). */
@@ -120,9 +136,16 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4);
 /* The CPU reports a write to IA32_EFER (only NXE matters here); the TLB is
  * flushed. */
 void mmu_set_efer(struct mmu *m, u32 efer);
+/* INVLPG: drop every cached translation of the page of `lin` (both TLBs,
+ * global entries too, and its shadow entry). */
+void mmu_invlpg(struct mmu *m, u32 lin);
+/* Choose the caching policy and, for MMU_SHADOW, how many address spaces
+ * are kept (LRU).  Default: MMU_SHADOW, 64.  Drops all cached state. */
+void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts);
 /* True if the PDPTEs at `cr3` may be loaded: a MOV to CR0/CR3/CR4 that
  * enables or stays in PAE paging raises #GP(0) when this is false. */
 bool mmu_pdptes_valid(struct mmu *m, u32 cr3);
+/* Flush both TLBs, global entries and the shared global shadow included. */
 void mmu_flush_tlb(struct mmu *m);
 /* Keep the linear pages `pages[0..n)` (n <= 4, page-aligned) out of the TLB,
  * so every access to them takes the slow path (data breakpoints watch

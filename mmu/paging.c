@@ -191,6 +191,11 @@ static bool allowed(const struct pg_state *pg, u32 perm, int acc, bool user)
     return true;
 }
 
+bool pg_perm_allows(const struct pg_state *pg, u32 perm, int acc, bool user)
+{
+    return allowed(pg, perm, acc, user);
+}
+
 bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc)
 {
     return allowed(pg, perm, acc, true) && allowed(pg, perm, acc, false);
@@ -198,6 +203,12 @@ bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc)
 
 int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user, u64 *gpa,
             u32 *perm, struct mmu_fault *f)
+{
+    return pg_walk_traced(pg, m, lin, acc, user, gpa, perm, f, NULL);
+}
+
+int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user,
+                   u64 *gpa, u32 *perm, struct mmu_fault *f, struct pg_trace *t)
 {
     struct pg_walk_state w;
     u32 why = pg->pae ? walk_pae(pg, m, lin, &w) : walk_32(pg, m, lin, &w);
@@ -229,5 +240,11 @@ int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool use
         p |= PG_PERM_GLOBAL;
     *gpa = w.gpa;
     *perm = p;
+    if (t) {
+        t->n = w.n;
+        for (unsigned k = 0; k < w.n; k++)
+            t->entry[k] = w.lv[k].addr;
+        t->big = w.n == 1;
+    }
     return 0;
 }

@@ -96,8 +96,23 @@ int pg_set_mode(struct pg_state *pg, struct mmu *m, u32 cr0, u32 cr3, u32 cr4, u
 int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user, u64 *gpa,
             u32 *perm, struct mmu_fault *f);
 
+/* The paging-structure entries a successful walk read from memory: the
+ * PDE, then (unless the PDE maps a large page) the PTE.  PAE PDPTEs come
+ * from registers and are not listed. */
+struct pg_trace {
+    unsigned n;
+    bool big;      /* the PDE mapped a 4 MiB / 2 MiB page */
+    u64 entry[2];  /* guest physical address of each entry */
+};
+
+/* pg_walk, also reporting the entries used when the walk succeeds. */
+int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user,
+                   u64 *gpa, u32 *perm, struct mmu_fault *f, struct pg_trace *t);
+
 /* True if a translation with `perm` allows `acc` at every privilege, so
  * caching it in the privilege-blind TLB is safe. */
 bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc);
+/* True if a translation with `perm` allows `acc` at that privilege. */
+bool pg_perm_allows(const struct pg_state *pg, u32 perm, int acc, bool user);
 
 #endif

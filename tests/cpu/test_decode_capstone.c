@@ -282,8 +282,10 @@ static enum cls classify(struct oracle *o, const u8 *buf, bool code32, unsigned 
     }
     if (st != DEC_OK && !cs_ok)
         return CL_AGREE_INVALID;
+    /* Past 15 bytes for us; Capstone may be shorter only by its UD1/UD0
+     * length bug (no ModRM), which hides the overlong form. */
     if (st == DEC_GP)
-        return theirs > 15 ? CL_TOO_LONG : CL_UNCLASSIFIED;
+        return theirs > 15 || cs_length_bug(&p, 16, theirs) ? CL_TOO_LONG : CL_UNCLASSIFIED;
     if (st == DEC_OK) {
         /* x87 escapes: the length follows from ModRM alone (SDM vol. 2,
          * A.5); whether the operation is defined is an execution matter. */

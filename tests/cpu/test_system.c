@@ -183,12 +183,13 @@ START_TEST(control_registers)
     /* CR1 and CR5 do not exist */
     ck_assert_int_eq(RUN(1, 0x0f, 0x22, 0xc8), EXC_UD);
     ck_assert_int_eq(RUN(1, 0x0f, 0x20, 0xe8), EXC_UD);
-    /* CR4: PSE/PGE accepted, PAE and VME refused */
+    /* CR4: PSE/PGE/PAE accepted (paging is off: no PDPTE load), VME refused */
     C->r[R_EAX] = CR4_PSE | CR4_PGE;
     ck_assert_int_eq(RUN(2, 0x0f, 0x22, 0xe0, 0x0f, 0x20, 0xe3), -1);
     ck_assert_uint_eq(C->r[R_EBX], CR4_PSE | CR4_PGE);
     C->r[R_EAX] = CR4_PAE;
-    ck_assert_int_eq(RUN(1, 0x0f, 0x22, 0xe0), EXC_GP);
+    ck_assert_int_eq(RUN(2, 0x0f, 0x22, 0xe0, 0x0f, 0x20, 0xe3), -1);
+    ck_assert_uint_eq(C->r[R_EBX], CR4_PAE);
     C->r[R_EAX] = CR4_VME;
     ck_assert_int_eq(RUN(1, 0x0f, 0x22, 0xe0), EXC_GP);
     /* lmsw sets TS and MP but cannot clear PE; clts clears TS */
@@ -203,7 +204,7 @@ START_TEST(control_registers)
     ck_assert_int_eq(RUN(1, 0x0f, 0x06), -1);
     ck_assert(!(C->cr0 & CR0_TS));
     ck_assert_int_eq(RUN(1, 0x9b), -1);
-    ck_assert_int_eq(RUN(1, 0xd9, 0xe8), EXC_UD); /* no FPU */
+    ck_assert_int_eq(RUN(1, 0xd9, 0xe8), -1); /* fld1 */
     /* CPL 3: privileged */
     C->cpl = 3;
     ck_assert_int_eq(RUN(1, 0x0f, 0x20, 0xc0), EXC_GP);
@@ -229,8 +230,8 @@ START_TEST(cpuid_leaves)
     u32 edx = C->r[R_EDX];
     ck_assert(edx & (1u << 4));   /* TSC */
     ck_assert(edx & (1u << 11));  /* SEP */
-    ck_assert(!(edx & (1u << 0))); /* no FPU yet */
-    ck_assert(!(edx & (1u << 6))); /* no PAE */
+    ck_assert(edx & (1u << 0));   /* FPU */
+    ck_assert(edx & (1u << 6));   /* PAE */
     ck_assert(!(edx & (1u << 23))); /* no MMX */
     C->r[R_EAX] = 2;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
@@ -242,7 +243,13 @@ START_TEST(cpuid_leaves)
     ck_assert_uint_eq(C->r[R_EDX], l2[3]);
     C->r[R_EAX] = 0x80000000u;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
-    ck_assert_uint_eq(C->r[R_EAX], 0x80000000u);
+    ck_assert_uint_eq(C->r[R_EAX], 0x80000001u);
+    C->r[R_EAX] = 0x80000001u;
+    ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
+    ck_assert(C->r[R_EDX] & (1u << 20)); /* NX */
+    C->r[R_EAX] = 0x80000002u;
+    ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
+    ck_assert_uint_eq(C->r[R_EAX] | C->r[R_EBX] | C->r[R_ECX] | C->r[R_EDX], 0);
 }
 END_TEST
 
@@ -272,6 +279,19 @@ START_TEST(msrs_and_tsc)
     C->r[R_EAX] = 2;
     C->r[R_EDX] = 0;
     ck_assert_int_eq(RUN(1, 0x0f, 0x30), EXC_GP);
+    /* EFER: NXE (bit 11) round-trips; any other bit is reserved (#GP) */
+    C->r[R_ECX] = 0xc0000080u;
+    C->r[R_EAX] = 1u << 11;
+    C->r[R_EDX] = 0;
+    ck_assert_int_eq(RUN(4, 0x0f, 0x30, 0xb8, 0, 0, 0, 0, 0xba, 0, 0, 0, 0, 0x0f, 0x32), -1);
+    ck_assert_uint_eq(C->r[R_EAX], 1u << 11);
+    ck_assert_uint_eq(C->efer, 1u << 11);
+    C->r[R_EAX] = 1u << 8; /* LME: no long mode */
+    ck_assert_int_eq(RUN(1, 0x0f, 0x30), EXC_GP);
+    C->r[R_EAX] = 0;
+    C->r[R_EDX] = 1;
+    ck_assert_int_eq(RUN(1, 0x0f, 0x30), EXC_GP);
+    ck_assert_uint_eq(C->efer, 1u << 11);
     /* rdtsc moves forward; writing the TSC sets it */
     ck_assert_int_eq(RUN(3, 0x0f, 0x31, 0x89, 0xc3, 0x0f, 0x31), -1);
     ck_assert_uint_gt(C->r[R_EAX] - C->r[R_EBX], 0);

@@ -30,7 +30,7 @@ not_multiboot)
 linux_kernel)
     head -c 4096 /dev/zero >"$tmp/bzImage"
     printf 'HdrS' | dd of="$tmp/bzImage" bs=1 seek=514 conv=notrunc 2>/dev/null
-    expect 2 "bzImage: Linux boot protocol not supported yet" -- -kernel bzImage ;;
+    expect 2 "umbra: -kernel bzImage: bad boot flag 0x0000" -- -kernel bzImage ;;
 corrupt_elf)
     elf=$builddir/tests/guest/fe_multiboot_elf.bin
     [ -f "$elf" ] || fail "$elf not built"
@@ -48,7 +48,7 @@ missing_initrd)
 help)
     expect 0 "-kernel FILE" -- --help
     for f in -kernel -initrd -append -bios -m -no-reboot -d -D -nographic -display \
-             -serial -debugcon -icount-limit -help -version; do
+             -serial -debugcon -icount-limit -mmu -mmu-contexts -help -version; do
         grep -q -- "^  $f[ ,]" "$tmp/out" || fail "--help does not list $f"
     done
     # Every flag the help lists is accepted (none is reported unknown).
@@ -64,7 +64,10 @@ bad_options)
     expect 2 "umbra: -m 4096:" -- -m 4096 -bios "$demo"
     expect 2 "unknown option '-frobnicate'" -- -frobnicate
     expect 2 "option '-bios' needs an argument" -- -bios
-    expect 2 "-initrd is only allowed with -kernel" -- -initrd x -bios "$demo" ;;
+    expect 2 "-initrd is only allowed with -kernel" -- -initrd x -bios "$demo"
+    expect 2 "umbra: -mmu nested:" -- -mmu nested -bios "$demo"
+    expect 2 "umbra: -mmu-contexts 0:" -- -mmu-contexts 0 -bios "$demo"
+    expect 2 "umbra: -mmu-contexts 4097:" -- -mmu-contexts 4097 -bios "$demo" ;;
 no_image)
     expect 2 "-bios $demo" -- ;;
 bad_bios)
@@ -95,7 +98,9 @@ outputs)
     grep -q "primes below" "$tmp/con.txt" || fail "-debugcon file: got no console output"
     ! grep -q "primes below" "$tmp/out" || fail "-debugcon file: output also went to stdout"
     grep -q "POST code 04" "$tmp/log.txt" || fail "-D: POST codes not in the log file"
-    grep -q "nothing is attached" "$tmp/out" || fail "-serial stdio: no notice"
+    expect 1 "" -- -bios "$demo" -serial file:"$tmp/ser.txt"
+    [ -e "$tmp/ser.txt" ] || fail "-serial file: the file was not created"
+    expect 2 "umbra: -serial file:$tmp/no/such/dir" -- -bios "$demo" -serial file:"$tmp/no/such/dir"
     expect 1 "" -- -bios "$demo" -debugcon none
     [ ! -s "$tmp/out" ] || fail "-debugcon none still printed" ;;
 *)

@@ -43,6 +43,37 @@ START_TEST(defaults)
     ck_assert(!p.o.no_reboot);
     ck_assert_ptr_null(p.o.kernel);
     ck_assert_uint_eq(p.o.icount_limit, 0);
+    ck_assert(!p.o.mmu_flush);
+    ck_assert_uint_eq(p.o.mmu_contexts, 64);
+}
+END_TEST
+
+START_TEST(mmu_flags)
+{
+    struct parsed p;
+    PARSE(&p, "-mmu", "flush", "-mmu-contexts", "4096");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert(p.o.mmu_flush);
+    ck_assert_uint_eq(p.o.mmu_contexts, 4096);
+    PARSE(&p, "-mmu", "flush", "--mmu", "shadow", "-mmu-contexts", "1");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert(!p.o.mmu_flush);
+    ck_assert_uint_eq(p.o.mmu_contexts, 1);
+    /* Refusals name the flag and the bad value. */
+    PARSE(&p, "-mmu", "nested");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-mmu nested"));
+    static const char *const bad[] = { "0", "4097", "-1", "12x", "", "99999999999999999999" };
+    for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        PARSE(&p, "-mmu-contexts", bad[k]);
+        ck_assert_int_eq(p.st, CLI_ERROR);
+        char want[64];
+        snprintf(want, sizeof want, "-mmu-contexts %s:", bad[k]);
+        ck_assert_ptr_nonnull(strstr(p.err, want));
+    }
+    PARSE(&p, "-mmu");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-mmu"));
 }
 END_TEST
 
@@ -135,7 +166,8 @@ START_TEST(help_version_and_log_list)
     ck_assert_int_eq(p.st, CLI_DONE);
     static const char *const flags[] = { "-kernel", "-initrd", "-append", "-bios", "-m ",
                                          "-no-reboot", "-d ", "-D ", "-nographic", "-display",
-                                         "-serial", "-debugcon", "-icount-limit", "-version" };
+                                         "-serial", "-debugcon", "-icount-limit", "-version",
+                                         "-mmu shadow|flush", "-mmu-contexts N" };
     for (unsigned k = 0; k < sizeof flags / sizeof flags[0]; k++)
         ck_assert_msg(strstr(p.out, flags[k]), "help lacks %s", flags[k]);
     PARSE(&p, "-h");
@@ -186,6 +218,7 @@ int main(void)
     TCase *t = tcase_create("parse");
     tcase_add_test(t, defaults);
     tcase_add_test(t, images_and_flags);
+    tcase_add_test(t, mmu_flags);
     tcase_add_test(t, memory_sizes);
     tcase_add_test(t, chardevs);
     tcase_add_test(t, errors_name_the_flag);

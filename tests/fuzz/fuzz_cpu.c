@@ -3,9 +3,11 @@
  *
  * One input is a machine state followed by code:
  *
- *   byte 0      mode: bits 0-1 = 0 real mode, 1 flat 16-bit PM, 2/3 flat
- *               32-bit PM; bit 2 = paging on (identity map, random PTE
- *               flags); bit 3 = CPL 3 data/stack (PM only); bits 4-5 IOPL
+ *   byte 0      mode: bits 0-1 = 0 real mode, 1 flat 16-bit PM, 2 flat
+ *               32-bit PM, 3 virtual-8086 under a flat 32-bit monitor (TSS
+ *               at 0x2000, ring-0 stack at 0x9000); bit 2 = paging on
+ *               (identity map, random PTE flags); bit 3 = CPL 3 (flat PM
+ *               only); bits 4-5 IOPL; bit 6 = CR4.VME and CR4.PVI
  *   bytes 1-32  EAX..EDI
  *   bytes 33-36 EFLAGS (TF/VM cleared so the mode stays what byte 0 says)
  *   bytes 37-292  GDT contents (32 descriptors) at 0x1000
@@ -32,6 +34,7 @@
 #define RAM_SIZE (2u << 20)
 #define GDT_BASE 0x1000u
 #define IDT_BASE 0x1100u
+#define TSS_BASE 0x2000u
 #define PD_BASE 0x3000u
 #define PT_BASE 0x4000u
 #define CODE_BASE 0x10000u
@@ -172,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c->idtr = (struct dtr){ 0, 0x3ff };
     } else {
         cpu_set_flat32(c, 0);
-        set_flat(c, kind >= 2, (mode & 8) ? 3 : 0);
+        set_flat(c, kind >= 2, (mode & 8) && kind != 3 ? 3 : 0);
         c->gdtr = (struct dtr){ GDT_BASE, 0xff };
         c->idtr = (struct dtr){ IDT_BASE, 0xff };
         if (mode & 4) {
@@ -181,10 +184,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             c->cr0 |= 1u << 31;
             mmu_set_paging(m, c->cr0, c->cr3, c->cr4);
         }
+        if (mode & 0x40)
+            c->cr4 |= CR4_VME | CR4_PVI;
         cpu_update_mode(c);
     }
     eflags = (eflags & ~EFLAGS_IOPL) | ((u32)(mode >> 4) & 3) << 12;
+    if (kind == 3) {
+        /* The monitor's TSS: ring-0 stack for interrupts out of v86, and
+         * an I/O bitmap offset from the input. */
+        seg_set(&c->tr, 0x18, TSS_BASE, 0x2067, DESC_P | (0xbu << 8));
+        memcpy(m->ram + TSS_BASE + 4, &(u32){ 0x9000 }, 4);
+        memcpy(m->ram + TSS_BASE + 8, &(u32){ 0x10 }, 4);
+        memcpy(m->ram + TSS_BASE + 0x66, idt, 2);
+        eflags |= EFLAGS_VM;
+    }
     cpu_write_eflags(c, eflags, ~0u);
+    if (kind == 3) {
+        for (unsigned s = 0; s < 6; s++)
+            seg_load_real(c, s, s == S_CS ? CODE_BASE >> 4 : (u16)(c->r[s] >> 16));
+        c->eip = 0;
+    }
 
     for (unsigned k = 0; k < 4; k++) {
         enum cpu_exit e = cpu_run(c, BUDGET / 4);

@@ -512,13 +512,13 @@ START_TEST(nx_through_tlb)
     struct mmu_fault f;
     ck_assert_int_eq(mmu_translate(m, LIN, ACC_READ, true, &gpa, &f), 0);
     ck_assert_uint_eq(gpa, FRAME4K | (LIN & 0xfff));
-    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb, LIN, 1, ACC_READ));
-    ck_assert_ptr_null(tlb_lookup(&m->tlb, LIN, 1, ACC_FETCH));
+    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[1], LIN, 1, ACC_READ));
+    ck_assert_ptr_null(tlb_lookup(&m->tlb[1], LIN, 1, ACC_FETCH));
     ck_assert_int_eq(mmu_translate(m, LIN, ACC_FETCH, true, &gpa, &f), -1);
     ck_assert_uint_eq(f.err, PF_P | PF_U | PF_ID);
     ck_assert_int_eq(mmu_translate(m, LIN, ACC_FETCH, false, &gpa, &f), -1);
     ck_assert_uint_eq(f.err, PF_P | PF_ID);
-    ck_assert_ptr_null(tlb_lookup(&m->tlb, LIN, 1, ACC_FETCH));
+    ck_assert_ptr_null(tlb_lookup(&m->tlb[1], LIN, 1, ACC_FETCH));
 
     /* Without NXE bit 63 is reserved. */
     mmu_set_efer(m, 0);
@@ -529,7 +529,7 @@ START_TEST(nx_through_tlb)
     mmu_phys_write(m, pte_addr, FRAME4K | PTE_P | PTE_RW | PTE_US | PTE_D, 8);
     mmu_set_efer(m, EFER_NXE);
     ck_assert_int_eq(mmu_translate(m, LIN, ACC_FETCH, true, &gpa, &f), 0);
-    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb, LIN, 1, ACC_FETCH));
+    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[1], LIN, 1, ACC_FETCH));
 }
 END_TEST
 

@@ -1,0 +1,485 @@
+/*
+ * 8042 keyboard controller with a PS/2 keyboard, after the IBM PC AT
+ * Technical Reference ("Keyboard Controller") and the IBM PS/2 Hardware
+ * Interface Technical Reference ("Keyboard/Auxiliary Device Controller",
+ * "Keyboard" command set), and system control port A (0x92) of the PS/2
+ * and later chipsets.
+ *
+ *   status (read 0x64)            config byte (controller RAM 0)
+ *   0 OBF  output buffer full     0 IRQ1 on keyboard data
+ *   1 IBF  input buffer full      1 IRQ12 on auxiliary data
+ *   2 SYS  system flag            2 SYS flag
+ *   3 A2   last write was 0x64    4 keyboard clock disabled
+ *   4 INH  keyboard not inhibited 5 auxiliary clock disabled
+ *   5 AUXB aux data in buffer     6 translate to scancode set 1
+ *
+ *   output port (D0/D1): 0 reset line (0 = reset), 1 A20 gate,
+ *   4 keyboard OBF, 5 aux OBF, 6/7 keyboard clock/data
+ *
+ * The controller consumes each write at once, so IBF is never seen set.
+ * Bytes for the guest wait in two queues feeding the one-byte output
+ * buffer: controller replies first, then keyboard bytes (held back while
+ * the keyboard clock is disabled).  IRQ1 follows "output buffer full and
+ * config bit 0".
+ *
+ * No auxiliary device is attached.  Commands addressed to it (D4) are
+ * dropped, as a port with nothing connected gives no answer.  D3 (write
+ * the aux output buffer) returns the byte as keyboard data without AUXB:
+ * that is how a controller without an auxiliary channel answers, and
+ * Linux's i8042 driver takes it as "no AUX port" at once, without
+ * waiting for a timeout.
+ *
+ * A20 is enabled when either the output port or port 0x92 enables it,
+ * as chipsets combine the two.
+ */
+#include "i8042.h"
+
+#include <stdlib.h>
+
+#include "mmu/mmu.h"
+
+#define QUEUE_SIZE 16
+
+enum {
+    ST_OBF = 0x01,
+    ST_SYS = 0x04,
+    ST_CMD = 0x08,
+    ST_UNLOCKED = 0x10,
+
+    CFG_KBD_INT = 0x01,
+    CFG_SYS = 0x04,
+    CFG_KBD_DISABLE = 0x10,
+    CFG_AUX_DISABLE = 0x20,
+    CFG_XLATE = 0x40,
+    /* What a BIOS leaves: translating, keyboard interrupt on, no mouse. */
+    CFG_RESET = CFG_KBD_INT | CFG_SYS | CFG_AUX_DISABLE | CFG_XLATE,
+
+    OUT_RESET = 0x01, /* 0 asserts the reset line */
+    OUT_A20 = 0x02,
+    OUT_KBD_OBF = 0x10,
+    OUT_AUX_OBF = 0x20,
+    OUT_POWER_ON = 0xc0 | OUT_A20 | OUT_RESET,
+
+    P92_RESET = 0x01,
+    P92_A20 = 0x02,
+
+    KBD_ACK = 0xfa,
+    KBD_RESEND = 0xfe,
+    KBD_BAT_OK = 0xaa,
+};
+
+struct queue {
+    u8 b[QUEUE_SIZE];
+    unsigned head, count;
+};
+
+struct i8042 {
+    /* controller */
+    u8 status;
+    u8 ram[32];          /* ram[0] is the config byte */
+    u8 outport;
+    u8 port92;
+    u8 obuf;             /* output buffer; valid when status has OBF */
+    u8 pending_cmd;      /* controller command waiting for its data byte */
+    struct queue ctrl_q; /* controller replies */
+    struct queue kbd_q;  /* bytes sent by the keyboard */
+    bool irq_level;
+    /* keyboard */
+    bool scanning;
+    u8 kbd_pending;      /* keyboard command waiting for its argument */
+    u8 scancode_set;
+    u8 leds, typematic;
+    u8 kbd_last;         /* last byte sent, for Resend */
+    /* wiring */
+    struct mmu *mmu;
+    struct irq_sink sink;
+    i8042_reset_fn reset;
+    void *reset_opaque;
+    struct logger *log;
+};
+
+/* ---- queues and the output buffer ---- */
+
+static void q_push(struct queue *q, u8 b)
+{
+    if (q->count < QUEUE_SIZE)
+        q->b[(q->head + q->count++) % QUEUE_SIZE] = b;
+}
+
+static u8 q_pop(struct queue *q)
+{
+    u8 b = q->b[q->head];
+    q->head = (q->head + 1) % QUEUE_SIZE;
+    q->count--;
+    return b;
+}
+
+static u8 config(const struct i8042 *k)
+{
+    return k->ram[0];
+}
+
+static void update_irq(struct i8042 *k)
+{
+    bool level = (k->status & ST_OBF) && (config(k) & CFG_KBD_INT);
+    if (level != k->irq_level) {
+        k->irq_level = level;
+        irq_set(&k->sink, I8042_IRQ_KBD, level);
+    }
+}
+
+/* Move the next waiting byte into an empty output buffer. */
+static void refill(struct i8042 *k)
+{
+    if (!(k->status & ST_OBF)) {
+        if (k->ctrl_q.count) {
+            k->obuf = q_pop(&k->ctrl_q);
+            k->status |= ST_OBF;
+        } else if (k->kbd_q.count && !(config(k) & CFG_KBD_DISABLE)) {
+            k->obuf = q_pop(&k->kbd_q);
+            k->status |= ST_OBF;
+        }
+    }
+    update_irq(k);
+}
+
+static void reply(struct i8042 *k, u8 b)
+{
+    q_push(&k->ctrl_q, b);
+    refill(k);
+}
+
+static void kbd_send(struct i8042 *k, u8 b)
+{
+    k->kbd_last = b;
+    q_push(&k->kbd_q, b);
+    refill(k);
+}
+
+/* ---- A20 and reset ---- */
+
+static void update_a20(struct i8042 *k)
+{
+    mmu_set_a20(k->mmu, (k->outport & OUT_A20) || (k->port92 & P92_A20));
+}
+
+static void request_reset(struct i8042 *k)
+{
+    LOG(k->log, CPU, "system reset requested by the keyboard controller");
+    if (k->reset)
+        k->reset(k->reset_opaque);
+}
+
+static void write_outport(struct i8042 *k, u8 val)
+{
+    k->outport = val;
+    update_a20(k);
+    if (!(val & OUT_RESET))
+        request_reset(k);
+}
+
+/* ---- the keyboard ---- */
+
+/* Replies pass through the controller's set 2 -> set 1 translation; of
+ * the bytes the keyboard answers with, only these change. */
+static u8 xlate(const struct i8042 *k, u8 b)
+{
+    if (!(config(k) & CFG_XLATE))
+        return b;
+    switch (b) {
+    case 0x01: return 0x43;
+    case 0x02: return 0x41;
+    case 0x03: return 0x3f;
+    case 0x83: return 0x41;
+    default: return b;
+    }
+}
+
+static void kbd_defaults(struct i8042 *k)
+{
+    k->scancode_set = 2;
+    k->typematic = 0x2b; /* 10.9 cps, 500 ms */
+    k->kbd_pending = 0;
+}
+
+static void kbd_argument(struct i8042 *k, u8 cmd, u8 arg)
+{
+    switch (cmd) {
+    case 0xed:
+        k->leds = arg & 7;
+        kbd_send(k, KBD_ACK);
+        break;
+    case 0xf3:
+        k->typematic = arg & 0x7f;
+        kbd_send(k, KBD_ACK);
+        break;
+    default: /* 0xf0: select or report the scancode set */
+        if (arg > 3) {
+            kbd_send(k, KBD_RESEND);
+            break;
+        }
+        kbd_send(k, KBD_ACK);
+        if (arg == 0)
+            kbd_send(k, xlate(k, k->scancode_set));
+        else
+            k->scancode_set = arg;
+        break;
+    }
+}
+
+/* A byte written to port 0x60 with no controller command pending. */
+static void kbd_write(struct i8042 *k, u8 b)
+{
+    if (k->kbd_pending) {
+        u8 cmd = k->kbd_pending;
+        k->kbd_pending = 0;
+        kbd_argument(k, cmd, b);
+        return;
+    }
+    switch (b) {
+    case 0xed: /* set LEDs */
+    case 0xf3: /* set typematic rate */
+    case 0xf0: /* scancode set */
+        k->kbd_pending = b;
+        kbd_send(k, KBD_ACK);
+        break;
+    case 0xee: /* echo */
+        kbd_send(k, 0xee);
+        break;
+    case 0xf2: /* identify: MF2 keyboard */
+        kbd_send(k, KBD_ACK);
+        kbd_send(k, 0xab);
+        kbd_send(k, xlate(k, 0x83));
+        break;
+    case 0xf4: /* enable scanning; the keyboard clears its buffer */
+        k->kbd_q.count = 0;
+        k->scanning = true;
+        kbd_send(k, KBD_ACK);
+        break;
+    case 0xf5: /* disable scanning and restore defaults */
+        kbd_defaults(k);
+        k->scanning = false;
+        kbd_send(k, KBD_ACK);
+        break;
+    case 0xf6: /* restore defaults */
+        kbd_defaults(k);
+        kbd_send(k, KBD_ACK);
+        break;
+    case 0xf7: case 0xf8: case 0xf9: case 0xfa:
+    case 0xfb: case 0xfc: case 0xfd: /* set 3 key types: accepted */
+        kbd_send(k, KBD_ACK);
+        break;
+    case 0xfe: /* resend */
+        kbd_send(k, k->kbd_last);
+        break;
+    case 0xff: /* reset and basic assurance test */
+        k->kbd_q.count = 0;
+        kbd_defaults(k);
+        k->scanning = true;
+        kbd_send(k, KBD_ACK);
+        kbd_send(k, KBD_BAT_OK);
+        break;
+    default:
+        LOG(k->log, GUEST_ERROR, "i8042: unknown keyboard command %02x", b);
+        kbd_send(k, KBD_RESEND);
+        break;
+    }
+}
+
+void i8042_key_event(struct i8042 *k, const u8 *bytes, size_t n)
+{
+    if (!k->scanning)
+        return;
+    for (size_t i = 0; i < n; i++)
+        kbd_send(k, bytes[i]);
+}
+
+/* ---- the controller ---- */
+
+static void write_config(struct i8042 *k, u8 val)
+{
+    k->ram[0] = val;
+    k->status = (u8)((k->status & ~ST_SYS) | (val & CFG_SYS));
+    refill(k); /* enabling the keyboard clock may release its bytes */
+}
+
+static void controller_data(struct i8042 *k, u8 cmd, u8 val)
+{
+    switch (cmd) {
+    case 0xd1:
+        write_outport(k, val);
+        break;
+    case 0xd2: /* as if sent by the keyboard */
+        q_push(&k->kbd_q, val);
+        refill(k);
+        break;
+    case 0xd3: /* no aux channel: see the file comment */
+        reply(k, val);
+        break;
+    case 0xd4: /* to the aux device: nothing is attached */
+        LOG(k->log, UNIMP, "i8042: byte %02x for the absent aux device", val);
+        break;
+    default: /* 0x60-0x7f: controller RAM */
+        if (cmd == 0x60)
+            write_config(k, val);
+        else
+            k->ram[cmd & 0x1f] = val;
+        break;
+    }
+}
+
+static void controller_command(struct i8042 *k, u8 cmd)
+{
+    k->pending_cmd = 0;
+    if (cmd >= 0x20 && cmd <= 0x3f) {
+        reply(k, k->ram[cmd & 0x1f]);
+        return;
+    }
+    if ((cmd >= 0x60 && cmd <= 0x7f) || (cmd >= 0xd1 && cmd <= 0xd4)) {
+        k->pending_cmd = cmd;
+        return;
+    }
+    if (cmd >= 0xf0) {
+        /* Pulse the output port lines whose bits are 0; bit 0 is reset. */
+        if (!(cmd & 1))
+            request_reset(k);
+        return;
+    }
+    switch (cmd) {
+    case 0xa4: /* password installed? */
+        reply(k, 0xf1);
+        break;
+    case 0xa7:
+        write_config(k, config(k) | CFG_AUX_DISABLE);
+        break;
+    case 0xa8:
+        write_config(k, config(k) & ~CFG_AUX_DISABLE);
+        break;
+    case 0xa9: /* aux interface test: lines OK */
+    case 0xab: /* keyboard interface test: lines OK */
+        reply(k, 0x00);
+        break;
+    case 0xaa: /* self-test */
+        k->status |= ST_SYS;
+        reply(k, 0x55);
+        break;
+    case 0xad:
+        write_config(k, config(k) | CFG_KBD_DISABLE);
+        break;
+    case 0xae:
+        write_config(k, config(k) & ~CFG_KBD_DISABLE);
+        break;
+    case 0xd0: {
+        u8 v = k->outport & ~(OUT_KBD_OBF | OUT_AUX_OBF);
+        if (k->status & ST_OBF)
+            v |= OUT_KBD_OBF;
+        reply(k, v);
+        break;
+    }
+    default:
+        LOG(k->log, UNIMP, "i8042: controller command %02x", cmd);
+        break;
+    }
+}
+
+static u32 i8042_io_read(void *opaque, u16 port, unsigned size)
+{
+    struct i8042 *k = opaque;
+    if (port == 0x64)
+        return k->status;
+    /* Port 0x60: reading empties the buffer; with nothing new it holds
+     * the last byte, as the chip does. */
+    u8 v = k->obuf;
+    k->status &= (u8)~ST_OBF;
+    /* Drop IRQ1 before the next byte raises it: an edge-triggered 8259
+     * must see a new edge for each byte. */
+    update_irq(k);
+    refill(k);
+    return v;
+}
+
+static void i8042_io_write(void *opaque, u16 port, u32 val, unsigned size)
+{
+    struct i8042 *k = opaque;
+    if (port == 0x64) {
+        k->status |= ST_CMD;
+        controller_command(k, (u8)val);
+        return;
+    }
+    k->status &= (u8)~ST_CMD;
+    if (k->pending_cmd) {
+        u8 cmd = k->pending_cmd;
+        k->pending_cmd = 0;
+        controller_data(k, cmd, (u8)val);
+        return;
+    }
+    /* Sending to the keyboard turns its clock back on. */
+    if (config(k) & CFG_KBD_DISABLE)
+        write_config(k, config(k) & ~CFG_KBD_DISABLE);
+    kbd_write(k, (u8)val);
+}
+
+static u32 port92_read(void *opaque, u16 port, unsigned size)
+{
+    struct i8042 *k = opaque;
+    return k->port92;
+}
+
+static void port92_write(void *opaque, u16 port, u32 val, unsigned size)
+{
+    struct i8042 *k = opaque;
+    u8 old = k->port92;
+    k->port92 = (u8)val;
+    update_a20(k);
+    if ((val & P92_RESET) && !(old & P92_RESET))
+        request_reset(k); /* fast reset: on the bit's rising edge */
+}
+
+static const struct io_ops i8042_ops = { i8042_io_read, i8042_io_write };
+static const struct io_ops port92_ops = { port92_read, port92_write };
+
+/* ---- life cycle ---- */
+
+void i8042_reset(struct i8042 *k)
+{
+    k->status = ST_UNLOCKED | ST_SYS;
+    for (unsigned i = 0; i < sizeof k->ram; i++)
+        k->ram[i] = 0;
+    k->ram[0] = CFG_RESET;
+    k->outport = OUT_POWER_ON;
+    k->port92 = 0;
+    k->obuf = 0;
+    k->pending_cmd = 0;
+    k->ctrl_q.count = k->kbd_q.count = 0;
+    kbd_defaults(k);
+    k->scanning = true;
+    k->leds = 0;
+    k->kbd_last = 0;
+    update_a20(k);
+    update_irq(k);
+}
+
+struct i8042 *i8042_new(struct mmu *m, const struct irq_sink *sink, i8042_reset_fn reset,
+                        void *reset_opaque, struct logger *log)
+{
+    struct i8042 *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->mmu = m;
+    k->sink = *sink;
+    k->reset = reset;
+    k->reset_opaque = reset_opaque;
+    k->log = log;
+    i8042_reset(k);
+    if (mmu_map_io(m, 0x60, 1, &i8042_ops, k) < 0 || mmu_map_io(m, 0x64, 1, &i8042_ops, k) < 0 ||
+        mmu_map_io(m, 0x92, 1, &port92_ops, k) < 0) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+void i8042_free(struct i8042 *k)
+{
+    free(k);
+}
