@@ -171,10 +171,10 @@ enum imm_kind {
  * and the MMU epoch has not moved, i.e. no TLB flush and no write to a
  * page code was decoded from.
  */
-#define IC_LINES 2048u
+#define IC_LINES 8192u
 struct icache_line {
     u32 lin;
-    u32 key;     /* mode | cpl << 8; ~0 = empty */
+    u32 key;     /* mode | cpl << 8 | L1 tag << 16; ~0 = empty */
     u32 epoch;
     struct insn i;
 };
@@ -209,6 +209,7 @@ struct cpu {
     u64 tsc_offset;    /* TSC = icount + tsc_offset */
     u32 sysenter_cs, sysenter_esp, sysenter_eip;
     u64 apic_base;
+    bool apic_present; /* the board has a local APIC: CPUID reports it */
     u64 mtrr[32];      /* MTRR MSRs read back what was written */
     u64 mtrr_def_type;
     u64 misc_enable;

@@ -58,6 +58,7 @@ struct mmu *mmu_new(u32 ram_size, struct counters *cnt, struct logger *log)
     m->n_io = 1; /* slot 0 means "unclaimed" */
     for (unsigned k = 0; k < 2; k++) {
         m->tlb[k].hits = &cnt->v[CNT_tlb_hit_read];
+        m->tlb[k].nused = TLB_SIZE; /* zeroed memory: sweep every entry */
         tlb_flush_all(&m->tlb[k]);
     }
     m->policy = MMU_SHADOW;
@@ -306,6 +307,8 @@ void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len)
 
 void mmu_l1_flush(struct mmu *m, bool keep_global)
 {
+    if (!keep_global)
+        m->l1_unbacked = false;
     for (unsigned k = 0; k < 2; k++) {
         if (keep_global)
             tlb_flush_nonglobal(&m->tlb[k]);
@@ -330,7 +333,8 @@ void mmu_l1_drop_range(struct mmu *m, u32 lo, u32 npages)
                 struct tlb_entry *e = &m->tlb[k].e[i];
                 for (unsigned a = 0; a < 3; a++) {
                     u32 tag = e->tag[a];
-                    if (!(tag & (PAGE_SIZE - 1)) && (u64)(tag - lo) < span) {
+                    if ((tag & (PAGE_SIZE - 1)) == m->tlb[k].ctx &&
+                        (u64)((tag & PAGE_MASK) - lo) < span) {
                         tlb_entry_clear(e);
                         break;
                     }
@@ -350,10 +354,59 @@ void mmu_l1_withdraw_write(struct mmu *m, u32 pfn)
     for (unsigned k = 0; k < 2; k++) {
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             struct tlb_entry *e = &m->tlb[k].e[i];
-            if (!(e->tag[ACC_WRITE] & (PAGE_SIZE - 1)) &&
-                (u8 *)((uintptr_t)e->tag[ACC_WRITE] + e->addend) == host)
+            u32 tag = e->tag[ACC_WRITE];
+            if (!(tag & 1) && (u8 *)((uintptr_t)(tag & PAGE_MASK) + e->addend) == host)
                 e->tag[ACC_WRITE] = TLB_INVALID;
         }
+    }
+}
+
+static u32 slot_tag(unsigned slot)
+{
+    return slot ? (((slot - 1) % (L1_TAGS - 1)) + 1) << 1 : 0;
+}
+
+static u32 tag_salt(u32 tag)
+{
+    return (tag >> 1) * 0x9e5u; /* spread address spaces over the indices */
+}
+
+void mmu_l1_drop_slot(struct mmu *m, unsigned slot, u32 lo, u32 npages)
+{
+    u32 tag = slot_tag(slot);
+    if (m->l1_owner[tag >> 1] != slot)
+        return; /* its entries were dropped when the tag changed hands */
+    for (unsigned k = 0; k < 2; k++) {
+        if (npages == 0 || npages > 16) {
+            tlb_drop_ctx(&m->tlb[k], tag);
+        } else {
+            for (u32 p = 0; p < npages; p++)
+                tlb_drop_page_in(&m->tlb[k], lo + p * PAGE_SIZE, tag, tag_salt(tag));
+        }
+    }
+    m->epoch++;
+}
+
+void mmu_l1_select(struct mmu *m, unsigned slot)
+{
+    u32 tag = slot_tag(slot);
+    if (m->l1_unbacked) {
+        /* Translations no shadow entry backs must not outlive a CR3 load. */
+        for (unsigned k = 0; k < 2; k++)
+            tlb_drop_ctx(&m->tlb[k], m->tlb[k].ctx);
+        m->l1_unbacked = false;
+        m->epoch++;
+    }
+    if (m->l1_owner[tag >> 1] != slot) {
+        /* More shadow slots than tags: the tag changes hands. */
+        for (unsigned k = 0; k < 2; k++)
+            tlb_drop_ctx(&m->tlb[k], tag);
+        m->l1_owner[tag >> 1] = slot;
+        m->epoch++;
+    }
+    for (unsigned k = 0; k < 2; k++) {
+        m->tlb[k].ctx = tag;
+        m->tlb[k].salt = tag_salt(tag);
     }
 }
 
@@ -400,7 +453,9 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
          * depends on, which the CPU reports the same way): global entries
          * stay with CR4.PGE. */
         COUNT(m->cnt, flush_cr3);
-        mmu_l1_flush(m, pg->pge);
+        /* With shadows the L1 just changes address-space tag (below). */
+        if (!m->sh)
+            mmu_l1_flush(m, pg->pge);
     }
     if (m->sh) {
         if (pg->enabled)
@@ -450,6 +505,8 @@ void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts)
         }
     }
     mmu_flush_tlb(m);
+    memset(m->l1_owner, 0, sizeof m->l1_owner);
+    mmu_l1_select(m, 0);
     if (m->sh && m->pg.enabled)
         shadow_select(m);
 }
@@ -486,11 +543,14 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
         return;
     if (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))
         return;
-    struct tlb_entry *e = tlb_entry_for(&m->tlb[user], lin);
-    u32 page = lin & PAGE_MASK;
-    uintptr_t addend = (uintptr_t)host - page;
-    if (e->addend != addend || (e->tag[0] != page && e->tag[1] != page && e->tag[2] != page))
+    struct tlb *t = &m->tlb[user];
+    struct tlb_entry *e = tlb_entry_for(t, lin);
+    u32 page = (lin & PAGE_MASK) | t->ctx;
+    uintptr_t addend = (uintptr_t)host - (lin & PAGE_MASK);
+    if (e->addend != addend || (e->tag[0] != page && e->tag[1] != page && e->tag[2] != page)) {
         tlb_entry_clear(e);
+        tlb_note_fill(t, (unsigned)(e - t->e));
+    }
     e->addend = addend;
     e->flags = (perm & PG_PERM_GLOBAL) ? TLB_GLOBAL : 0;
     /* Callers only fill for an access the translation allows, so no NX
@@ -533,8 +593,8 @@ int mmu_translate(struct mmu *m, u32 lin, enum mmu_acc acc, bool user, u32 *gpa,
                 LOG(m->log, GUEST_ERROR, "access to %09llx beyond the 32-bit bus",
                     (unsigned long long)wide);
             pa = (u32)wide;
-            if (m->sh)
-                shadow_insert(m, lin, pa & PAGE_MASK, perm, &t);
+            if (m->sh && !shadow_insert(m, lin, pa & PAGE_MASK, perm, &t))
+                m->l1_unbacked = true;
         }
     }
     pa &= m->a20_mask;
@@ -548,7 +608,7 @@ int mmu_lin_read(struct mmu *m, u32 lin, unsigned size, enum mmu_acc acc, bool u
 {
     u32 gpa0, gpa1;
     unsigned first = PAGE_SIZE - (lin & (PAGE_SIZE - 1));
-    COUNT(m->cnt, tlb_miss_read);
+    m->cnt->v[CNT_tlb_miss_read + acc]++; /* read, write, fetch are consecutive */
     if (mmu_translate(m, lin, acc, user, &gpa0, f) < 0)
         return -1;
     if (likely(first >= size)) {

@@ -66,6 +66,9 @@ struct mmu_fault {
     u32 err;  /* page-fault error code */
 };
 
+/* L1 address-space tags (tlb.h): 11 bits, tag 0 = no address space. */
+#define L1_TAGS 2048u
+
 struct mmu {
     struct tlb tlb[2];         /* L1, hot: first.  [0] for CPL 0-2,
                                 * [1] for CPL 3 */
@@ -94,6 +97,10 @@ struct mmu {
     unsigned n_nofill;
     enum mmu_policy policy;
     struct shadow *sh;         /* L2 (MMU_SHADOW), NULL with MMU_FLUSH */
+    bool l1_unbacked;          /* L1 holds translations of the current tag
+                                * that no shadow entry backs (write
+                                * tracking would not see them change) */
+    u32 l1_owner[L1_TAGS];     /* shadow slot that last used each L1 tag */
     struct counters *cnt;
     struct logger *log;
 };

@@ -154,9 +154,9 @@ static void slot_empty(struct mmu *m, unsigned k)
     struct shadow *s = m->sh;
     ctx_empty(s, &s->ctx[k]);
     if (k == 0)
-        mmu_l1_flush(m, false);
-    else if ((int)k == s->cur)
-        mmu_l1_flush(m, true);
+        mmu_l1_flush(m, false); /* global entries sit under every L1 tag */
+    else
+        mmu_l1_drop_slot(m, k, 0, 0);
 }
 
 void shadow_clear_global(struct mmu *m)
@@ -209,10 +209,12 @@ void shadow_select(struct mmu *m)
          * PDPTEs no longer describe this address space. */
         if (pg->pae && memcmp(c->pdpte, pg->pdpte, sizeof c->pdpte)) {
             ctx_empty(s, c);
+            mmu_l1_drop_slot(m, k, 0, 0);
             memcpy(c->pdpte, pg->pdpte, sizeof c->pdpte);
         }
         c->stamp = s->clock;
         s->cur = (int)k;
+        mmu_l1_select(m, k);
         return;
     }
     struct sctx *c = &s->ctx[victim];
@@ -221,18 +223,21 @@ void shadow_select(struct mmu *m)
         LOG(m->log, MMU, "shadow: evict context cr3=%08x", c->cr3);
     }
     ctx_empty(s, c);
+    mmu_l1_drop_slot(m, victim, 0, 0);
     c->live = true;
     c->cr3 = cr3;
     c->mode = mode;
     c->stamp = s->clock;
     memcpy(c->pdpte, pg->pdpte, sizeof c->pdpte);
     s->cur = (int)victim;
+    mmu_l1_select(m, victim);
     COUNT(m->cnt, ctx_created);
 }
 
 void shadow_deselect(struct mmu *m)
 {
     m->sh->cur = -1;
+    mmu_l1_select(m, 0);
 }
 
 /* ---- entries ---- */
@@ -294,8 +299,18 @@ static unsigned zap_range(struct mmu *m, unsigned k, u32 lo, u32 npages)
         p = stop;
     }
     m->cnt->v[CNT_spt_zapped] += zapped;
-    if (k == 0 || (int)k == s->cur)
-        mmu_l1_drop_range(m, lo, npages);
+    /* L1 entries of this slot were filled from its entries (or from walks
+     * the shadow could not keep, whose staleness SDM 4.10.4.3 allows until
+     * INVLPG or a CR3 load), so with nothing zapped there is nothing to
+     * drop -- and the decoded-instruction cache keeps its epoch. */
+    if (zapped) {
+        if (k == 0)
+            mmu_l1_flush(m, false); /* global entries sit under every L1 tag */
+        else if ((int)k == s->cur)
+            mmu_l1_drop_range(m, lo, npages);
+        else
+            mmu_l1_drop_slot(m, k, lo, npages);
+    }
     return zapped;
 }
 
@@ -379,22 +394,22 @@ tracked:
     return true;
 }
 
-void shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct pg_trace *t)
+bool shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct pg_trace *t)
 {
     struct shadow *s = m->sh;
     if (s->cur < 0)
-        return;
+        return false;
     unsigned k = (perm & PG_PERM_GLOBAL) ? 0 : (unsigned)s->cur;
     bool pae = m->pg.pae;
     u32 gen = s->ctx[k].gen;
     for (unsigned lv = 0; lv < t->n; lv++) {
         if (t->entry[lv] >> 32)
-            return;
+            return false;
         u32 gfn = ((u32)t->entry[lv] & m->a20_mask) >> PAGE_SHIFT;
         u32 base = lv == 0 ? (pae ? lin & 0xc0000000u : 0)
                            : (pae ? lin & 0xffe00000u : lin & 0xffc00000u);
         if (!rec_add(m, k, gfn, base, lv, pae))
-            return;
+            return false;
     }
     /* Making room may empty this very slot: its new records are then dead
      * and the entry must not be made. */
@@ -403,10 +418,10 @@ void shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct p
     if (!l) {
         leaf_budget(m);
         if (c->gen != gen)
-            return;
+            return false;
         l = calloc(1, sizeof *l);
         if (!l)
-            return;
+            return false;
         c->dir[lin >> 22] = l;
         c->nleaves++;
         s->nleaves++;
@@ -416,6 +431,7 @@ void shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct p
         l->nvalid++;
     e->pa = pa_page;
     e->perm = perm | SPTE_VALID;
+    return true;
 }
 
 void shadow_invlpg(struct mmu *m, u32 lin)

@@ -32,7 +32,8 @@ void shadow_clear_global(struct mmu *m);
  * table: page address and PG_PERM_* bits.  False if none. */
 bool shadow_lookup(struct mmu *m, u32 lin, u32 *pa_page, u32 *perm);
 /* Record the result of a successful walk (`t` names the entries it read). */
-void shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct pg_trace *t);
+/* Returns false if the translation could not be kept. */
+bool shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct pg_trace *t);
 /* INVLPG: drop the entries for the page of `lin` (current and global). */
 void shadow_invlpg(struct mmu *m, u32 lin);
 /*
@@ -49,5 +50,10 @@ void shadow_write_trap(struct mmu *m, u32 gpa, unsigned size, u32 win, const u8 
 void mmu_l1_drop_range(struct mmu *m, u32 lo, u32 npages);
 void mmu_l1_flush(struct mmu *m, bool keep_global);
 void mmu_l1_withdraw_write(struct mmu *m, u32 pfn);
+/* Make shadow slot `slot` (0 = none) the L1's current address space. */
+void mmu_l1_select(struct mmu *m, unsigned slot);
+/* Drop the L1 entries of slot `slot`: all of them (npages == 0) or those
+ * of [lo, lo + npages pages). */
+void mmu_l1_drop_slot(struct mmu *m, unsigned slot, u32 lo, u32 npages);
 
 #endif

@@ -1,15 +1,25 @@
 /*
- * The software TLB (L1): direct-mapped, indexed by linear page number.
+ * The software TLB (L1): direct-mapped, indexed by linear page number
+ * scrambled with the current address space's salt.
  *
  *   entry:  tag[ACC_READ] tag[ACC_WRITE] tag[ACC_FETCH]   addend
- *           (linear page | 0, or TLB_INVALID)             host = lin + addend
+ *           (linear page | ctx, or TLB_INVALID)           host = lin + addend
+ *
+ *   tag bits: 31..12 linear page | 11..1 address-space tag (ctx) | 0 invalid
  *
  * A hit is one compare and one add.  The tag compared is the page of the
  * access's *last* byte while the index comes from its first byte, so an
- * access that straddles two pages can never hit (the two pages have
- * different indices) and takes the slow path, which splits it.  Anything
- * that must not be touched directly -- MMIO, ROM writes, pages with write
- * tracking, unbacked addresses -- simply never gets a matching tag.
+ * access that straddles two pages can never hit (consecutive pages have
+ * different indices under any salt) and takes the slow path, which splits
+ * it.  Anything that must not be touched directly -- MMIO, ROM writes,
+ * pages with write tracking, unbacked addresses -- never gets a matching
+ * tag.
+ *
+ * With shadow page tables every guest address space has its own ctx tag,
+ * so a MOV to CR3 switches tags instead of flushing: entries of the other
+ * address spaces stay, and stay correct because they are derived from
+ * shadow entries that write tracking zaps (with their L1 entries) the
+ * moment the guest edits the tables behind them.
  */
 #ifndef UMBRA_MMU_TLB_H
 #define UMBRA_MMU_TLB_H
@@ -18,8 +28,9 @@
 
 #include "common/types.h"
 
-#define TLB_BITS 8
+#define TLB_BITS 11
 #define TLB_SIZE (1u << TLB_BITS)
+#define TLB_USED_MAX 128u
 #define TLB_INVALID 1u /* low bit set: never equals a page-aligned address */
 #define PAGE_SHIFT 12
 #define PAGE_SIZE 4096u
@@ -45,6 +56,12 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "TLB entry must stay 32 bytes");
 struct tlb {
     struct tlb_entry e[TLB_SIZE];
     u64 *hits;
+    u32 ctx;  /* address-space tag in the low bits of every tag (0 = none) */
+    u32 salt; /* index scramble of that address space */
+    /* Indices filled since the last flush, so a flush of a lightly used
+     * TLB touches only those; past TLB_USED_MAX a flush sweeps it all. */
+    u32 nused;
+    u16 used[TLB_USED_MAX];
 } __attribute__((aligned(64)));
 
 static inline void tlb_entry_clear(struct tlb_entry *e)
@@ -53,43 +70,101 @@ static inline void tlb_entry_clear(struct tlb_entry *e)
     e->flags = 0;
 }
 
-static inline void tlb_flush_all(struct tlb *t)
+/* Note that entry `k` holds a translation now. */
+static inline void tlb_note_fill(struct tlb *t, unsigned k)
 {
-    for (unsigned k = 0; k < TLB_SIZE; k++)
-        tlb_entry_clear(&t->e[k]);
+    if (t->nused < TLB_USED_MAX)
+        t->used[t->nused] = (u16)k;
+    t->nused++;
 }
 
-/* Drop the entries without TLB_GLOBAL (a MOV to CR3 with CR4.PGE). */
+static inline void tlb_flush_all(struct tlb *t)
+{
+    if (t->nused <= TLB_USED_MAX) {
+        for (unsigned k = 0; k < t->nused; k++)
+            tlb_entry_clear(&t->e[t->used[k]]);
+    } else {
+        for (unsigned k = 0; k < TLB_SIZE; k++)
+            tlb_entry_clear(&t->e[k]);
+    }
+    t->nused = 0;
+}
+
+/* Drop the entries without TLB_GLOBAL (a MOV to CR3 with CR4.PGE); the
+ * global ones stay on the list of used entries. */
 static inline void tlb_flush_nonglobal(struct tlb *t)
 {
-    for (unsigned k = 0; k < TLB_SIZE; k++)
-        if (!(t->e[k].flags & TLB_GLOBAL))
-            tlb_entry_clear(&t->e[k]);
+    unsigned n = t->nused;
+    t->nused = 0;
+    if (n <= TLB_USED_MAX) {
+        u16 used[TLB_USED_MAX];
+        memcpy(used, t->used, n * sizeof used[0]);
+        for (unsigned k = 0; k < n; k++) {
+            struct tlb_entry *e = &t->e[used[k]];
+            if (e->flags & TLB_GLOBAL)
+                tlb_note_fill(t, used[k]);
+            else
+                tlb_entry_clear(e);
+        }
+    } else {
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
+            if (t->e[k].flags & TLB_GLOBAL)
+                tlb_note_fill(t, k);
+            else
+                tlb_entry_clear(&t->e[k]);
+        }
+    }
+}
+
+static inline struct tlb_entry *tlb_entry_at(struct tlb *t, u32 lin, u32 salt)
+{
+    return &t->e[((lin >> PAGE_SHIFT) ^ salt) & (TLB_SIZE - 1)];
 }
 
 static inline struct tlb_entry *tlb_entry_for(struct tlb *t, u32 lin)
 {
-    return &t->e[(lin >> PAGE_SHIFT) & (TLB_SIZE - 1)];
+    return tlb_entry_at(t, lin, t->salt);
 }
 
 /* Host pointer for an access of `size` bytes at `lin`, or NULL on a miss. */
 static inline u8 *tlb_lookup(struct tlb *t, u32 lin, unsigned size, enum mmu_acc acc)
 {
     struct tlb_entry *e = tlb_entry_for(t, lin);
-    if (likely(e->tag[acc] == ((lin + size - 1) & PAGE_MASK))) {
+    if (likely(e->tag[acc] == (((lin + size - 1) & PAGE_MASK) | t->ctx))) {
         t->hits[acc]++;
         return (u8 *)((uintptr_t)lin + e->addend);
     }
     return NULL;
 }
 
-/* Drop whatever entry caches the linear page of `lin`. */
+/* Drop the entry caching the linear page of `lin` in address space `ctx`
+ * (placed with `salt`). */
+static inline void tlb_drop_page_in(struct tlb *t, u32 lin, u32 ctx, u32 salt)
+{
+    struct tlb_entry *e = tlb_entry_at(t, lin, salt);
+    u32 tag = (lin & PAGE_MASK) | ctx;
+    if (e->tag[0] == tag || e->tag[1] == tag || e->tag[2] == tag)
+        tlb_entry_clear(e);
+}
+
+/* Drop whatever entry caches the linear page of `lin` in the current
+ * address space. */
 static inline void tlb_drop_page(struct tlb *t, u32 lin)
 {
-    struct tlb_entry *e = tlb_entry_for(t, lin);
-    u32 page = lin & PAGE_MASK;
-    if (e->tag[0] == page || e->tag[1] == page || e->tag[2] == page)
-        tlb_entry_clear(e);
+    tlb_drop_page_in(t, lin, t->ctx, t->salt);
+}
+
+/* Drop every entry of address space `ctx`. */
+static inline void tlb_drop_ctx(struct tlb *t, u32 ctx)
+{
+    for (unsigned k = 0; k < TLB_SIZE; k++) {
+        struct tlb_entry *e = &t->e[k];
+        for (unsigned a = 0; a < 3; a++)
+            if (!(e->tag[a] & 1) && (e->tag[a] & (PAGE_SIZE - 1)) == ctx) {
+                tlb_entry_clear(e);
+                break;
+            }
+    }
 }
 
 #endif

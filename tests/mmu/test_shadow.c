@@ -572,25 +572,50 @@ START_TEST(lru_eviction)
 }
 END_TEST
 
+/* An L1 entry of an address space that is not current dies with the
+ * shadow entry behind it when the guest edits the table. */
+START_TEST(l1_tags_follow_table_edits)
+{
+    struct mmu *m = three_spaces(MMU_SHADOW, 64);
+    ck_assert_int_eq(mmu_set_paging(m, CR0_ON, PD1, 0), 0);
+    xlate(m, ULIN, ACC_READ, true);
+    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[1], ULIN, 4, ACC_READ));
+    mmu_set_paging(m, CR0_ON, PD2, 0);
+    w32(m, PTU, (FR + 0x7000) | URW);
+    mmu_set_paging(m, CR0_ON, PD1, 0);
+    ck_assert_ptr_null(tlb_lookup(&m->tlb[1], ULIN, 4, ACC_READ));
+    ck_assert_uint_eq(xlate(m, ULIN, ACC_READ, true), FR + 0x7000);
+    mmu_free(m);
+}
+END_TEST
+
 START_TEST(global_survives_cr3)
 {
     struct mmu *m = three_spaces(MMU_SHADOW, 64);
     make_pt(m, PTK, FR + 0x80000, PTE_P | PTE_RW | PTE_G, 1024);
     ck_assert_int_eq(mmu_set_paging(m, CR0_ON, PD1, CR4_PGE), 0);
-    const u32 kx = KLIN, ky = KLIN + (TLB_SIZE << PAGE_SHIFT); /* same L1 slot */
+    const u32 kx = KLIN;
     xlate(m, kx, ACC_READ, false);
     xlate(m, ULIN, ACC_READ, true);
     ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[0], kx, 4, ACC_READ));
     ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[1], ULIN, 4, ACC_READ));
     mmu_set_paging(m, CR0_ON, PD2, CR4_PGE);
-    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[0], kx, 4, ACC_READ));
     ck_assert_ptr_null(tlb_lookup(&m->tlb[1], ULIN, 4, ACC_READ));
-    /* Evict kx from L1 with ky; the shared global shadow answers for it
-     * in a third space without a walk. */
-    xlate(m, ky, ACC_READ, false);
-    ck_assert_ptr_null(tlb_lookup(&m->tlb[0], kx, 4, ACC_READ));
-    mmu_set_paging(m, CR0_ON, PD3, CR4_PGE);
+    /* The global page is answered in the new space without a walk. */
     u64 walks = cnt.v[CNT_guest_walks];
+    ck_assert_uint_eq(xlate(m, kx, ACC_READ, false), FR + 0x80000);
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks);
+    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[0], kx, 4, ACC_READ));
+    /* L1 entries are tagged by address space: back in the first space
+     * both of its entries are still there. */
+    mmu_set_paging(m, CR0_ON, PD1, CR4_PGE);
+    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[0], kx, 4, ACC_READ));
+    ck_assert_ptr_nonnull(tlb_lookup(&m->tlb[1], ULIN, 4, ACC_READ));
+    /* A third space has no L1 entry for it yet; the shared global
+     * shadow answers without a walk. */
+    mmu_set_paging(m, CR0_ON, PD3, CR4_PGE);
+    ck_assert_ptr_null(tlb_lookup(&m->tlb[0], kx, 4, ACC_READ));
+    walks = cnt.v[CNT_guest_walks];
     ck_assert_uint_eq(xlate(m, kx, ACC_READ, false), FR + 0x80000);
     ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks);
     /* INVLPG drops global entries too. */
@@ -721,6 +746,40 @@ START_TEST(tables_outside_ram)
 }
 END_TEST
 
+START_TEST(a20_and_efer_drop_everything)
+{
+    struct mmu *m = three_spaces(MMU_SHADOW, 64);
+    touch(m, ULIN, 4, true);
+    mmu_set_paging(m, CR0_ON, PD2, 0);
+    touch(m, ULIN, 4, true);
+    ck_assert(m->page_flags[PTU >> 12] & PG_PT);
+    mmu_set_a20(m, false);
+    mmu_set_a20(m, true);
+    ck_assert_uint_eq(cnt.v[CNT_flush_a20], 2);
+    ck_assert(!(m->page_flags[PTU >> 12] & PG_PT));
+    ck_assert_ptr_null(tlb_lookup(&m->tlb[1], ULIN, 4, ACC_READ));
+    /* Both spaces walk again. */
+    u64 walks = cnt.v[CNT_guest_walks];
+    touch(m, ULIN, 4, true);
+    mmu_set_paging(m, CR0_ON, PD1, 0);
+    touch(m, ULIN, 4, true);
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks + 8);
+    mmu_set_efer(m, EFER_NXE);
+    ck_assert_uint_eq(cnt.v[CNT_flush_efer], 1);
+    touch(m, ULIN, 4, true);
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks + 12);
+    /* The flush policy keeps no shadow at all. */
+    mmu_configure(m, MMU_FLUSH, 0);
+    ck_assert_ptr_null(m->sh);
+    ck_assert(!(m->page_flags[PTU >> 12] & PG_PT));
+    mmu_set_paging(m, CR0_ON, PD1, 0);
+    touch(m, ULIN, 4, true);
+    ck_assert(!(m->page_flags[PTU >> 12] & PG_PT));
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks + 16);
+    mmu_free(m);
+}
+END_TEST
+
 static Suite *shadow_suite(void)
 {
     Suite *s = suite_create("shadow");
@@ -736,12 +795,14 @@ static Suite *shadow_suite(void)
     tcase_add_test(tc, shared_kernel_table);
     tcase_add_test(tc, write_flooding);
     tcase_add_test(tc, lru_eviction);
+    tcase_add_test(tc, l1_tags_follow_table_edits);
     tcase_add_test(tc, global_survives_cr3);
     tcase_add_test(tc, tracked_page_no_write_tag);
     tcase_add_test(tc, privilege_split);
     tcase_add_test(tc, dirty_bit_fidelity);
     tcase_add_test(tc, recursive_directory);
     tcase_add_test(tc, tables_outside_ram);
+    tcase_add_test(tc, a20_and_efer_drop_everything);
     suite_add_tcase(s, tc);
     return s;
 }
