@@ -41,12 +41,18 @@ struct cpu_callbacks {
     /* FERR# (x87 error output) changed level; the PC routes it to IRQ13.
      * May be NULL. */
     void (*ferr)(void *opaque, bool level);
+    /* WRMSR to IA32_APIC_BASE stored `value` (base, enable bit 11); the
+     * board moves or disables its local APIC.  May be NULL. */
+    void (*apic_base_write)(void *opaque, u64 value);
 };
 
 /* Create a CPU on bus `m`, in the reset state.  NULL if out of memory. */
 struct cpu *cpu_new(struct mmu *m, struct counters *cnt, struct logger *log) MUST_CHECK;
 void cpu_free(struct cpu *c);
 void cpu_set_callbacks(struct cpu *c, const struct cpu_callbacks *cb);
+/* Whether the machine has a local APIC: CPUID leaf 1 reports it (EDX bit
+ * 9) only then.  Off after cpu_new(). */
+void cpu_set_apic_present(struct cpu *c, bool present);
 
 /* Power-on/reset state: real mode, CS:IP = F000:FFF0, CS base FFFF0000. */
 void cpu_reset(struct cpu *c);

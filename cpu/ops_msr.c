@@ -5,7 +5,8 @@
  * time-stamp counter; vol. 4 for the MSR numbers).
  *
  * CPUID reports only what the emulator implements: no MMX, FXSR,
- * SSE, APIC, MCE or PAT, so software never enables them.  PAE paging and
+ * SSE, MCE or PAT, so software never enables them; the APIC bit only when
+ * the board has a local APIC (cpu_set_apic_present).  PAE paging and
  * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented.
  *
  * MSR storage in struct cpu: c->mtrr[0..15] hold the variable-range pairs
@@ -29,6 +30,7 @@
 #define FEAT_MSR (1u << 5)
 #define FEAT_PAE (1u << 6)
 #define FEAT_CX8 (1u << 8)
+#define FEAT_APIC (1u << 9)
 #define FEAT_SEP (1u << 11)
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
@@ -40,7 +42,7 @@
 #define CPUID_MAX_EXT 0x80000001u
 #define EXT_FEAT_NX (1u << 20)
 
-static void cpuid_basic(u32 leaf, u32 out[4])
+static void cpuid_basic(const struct cpu *c, u32 leaf, u32 out[4])
 {
     switch (leaf) {
     case 0:
@@ -52,7 +54,7 @@ static void cpuid_basic(u32 leaf, u32 out[4])
     case 1:
         out[0] = CPUID_SIGNATURE;
         out[1] = out[2] = 0;
-        out[3] = CPUID_FEATURES;
+        out[3] = CPUID_FEATURES | (c->apic_present ? FEAT_APIC : 0);
         break;
     default:
         /* Leaf 2 as a Pentium II reports it: one iteration (AL = 1); 32/64
@@ -76,7 +78,7 @@ void op_cpuid(struct cpu *c, const struct insn *i)
         out[3] = leaf == 0x80000001u ? EXT_FEAT_NX : 0;
     } else {
         /* Leaves past the maximum return the highest basic leaf. */
-        cpuid_basic(leaf > CPUID_MAX_BASIC ? CPUID_MAX_BASIC : leaf, out);
+        cpuid_basic(c, leaf > CPUID_MAX_BASIC ? CPUID_MAX_BASIC : leaf, out);
     }
     c->r[R_EAX] = out[0];
     c->r[R_EBX] = out[1];
@@ -193,7 +195,11 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
         c->tsc_offset = (u64)(u32)v - c->icount;
         break;
     case MSR_PLATFORM_ID: c->platform_id = v; break;
-    case MSR_APIC_BASE: c->apic_base = v; break;
+    case MSR_APIC_BASE:
+        c->apic_base = v;
+        if (c->cb.apic_base_write)
+            c->cb.apic_base_write(c->cb.opaque, v);
+        break;
     case MSR_BIOS_SIGN_ID: c->bios_sign_id = v; break;
     case MSR_SYSENTER_CS: c->sysenter_cs = (u32)v; break;
     case MSR_SYSENTER_ESP: c->sysenter_esp = (u32)v; break;
@@ -219,6 +225,11 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
         LOG(c->log, UNIMP, "wrmsr %#x <- %#llx", msr, (unsigned long long)v);
         cpu_gp(c, 0);
     }
+}
+
+void cpu_set_apic_present(struct cpu *c, bool present)
+{
+    c->apic_present = present;
 }
 
 /* ---- counters ---- */

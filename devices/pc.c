@@ -54,19 +54,104 @@ static void pc_isa_irq(void *opaque, unsigned irq, bool level)
 {
     struct pc *pc = opaque;
     pic_set_irq(&pc->pic, irq, level);
+    if (pc->cfg.apic)
+        ioapic_set_irq(&pc->ioapic, irq == 0 ? 2 : irq, level);
 }
 
+/* The 8259A's INTR: to LINT0 of the local APIC, or straight to the CPU. */
 static void pc_intr_line(void *opaque, unsigned irq, bool level)
 {
     struct pc *pc = opaque;
-    cpu_set_irq(pc->cpu, level);
+    if (pc->cfg.apic)
+        lapic_set_lint0(&pc->lapic, level);
+    else
+        cpu_set_irq(pc->cpu, level);
 }
 
 static int pc_intr_ack(void *opaque)
 {
     struct pc *pc = opaque;
+    if (pc->cfg.apic)
+        return lapic_intr_ack(&pc->lapic);
     return pic_ack(&pc->pic);
 }
+
+/* ---- local APIC and I/O APIC (cfg.apic) ---- */
+
+static void pc_cpu_intr(void *opaque, unsigned irq, bool level)
+{
+    struct pc *pc = opaque;
+    (void)irq;
+    cpu_set_irq(pc->cpu, level);
+}
+
+static int pc_extint_ack(void *opaque)
+{
+    struct pc *pc = opaque;
+    return pic_ack(&pc->pic);
+}
+
+static void pc_nmi(void *opaque)
+{
+    struct pc *pc = opaque;
+    cpu_raise_nmi(pc->cpu);
+}
+
+static void pc_apic_eoi(void *opaque, u8 vector)
+{
+    struct pc *pc = opaque;
+    ioapic_eoi(&pc->ioapic, vector);
+}
+
+static void pc_apic_kick(void *opaque)
+{
+    pc_kick(opaque);
+}
+
+/* The APIC bus: one processor, so a message either names it or is lost. */
+static bool pc_apic_message(void *opaque, u8 dest, bool logical, unsigned mode, u8 vector,
+                            bool level)
+{
+    struct pc *pc = opaque;
+    if (!lapic_match_dest(&pc->lapic, dest, logical))
+        return false;
+    return lapic_deliver(&pc->lapic, mode, vector, level);
+}
+
+static void pc_apic_base_write(void *opaque, u64 value)
+{
+    struct pc *pc = opaque;
+    if (pc->cfg.apic)
+        lapic_set_base_msr(&pc->lapic, value);
+}
+
+static u64 lapic_timer(void *opaque, u64 now)
+{
+    return lapic_timer_update(opaque, now);
+}
+
+/* Whether INTR is asserted: an idle CPU has something to take. */
+static bool pc_intr_pending(struct pc *pc)
+{
+    return pc->cfg.apic ? pc->lapic.out_level : pic_output(&pc->pic);
+}
+
+static int pc_init_apic(struct pc *pc)
+{
+    if (!pc->cfg.apic)
+        return 0;
+    struct lapic_ops ops = { pc, pc_extint_ack, pc_nmi, pc_apic_eoi, pc_apic_kick };
+    lapic_init(&pc->lapic, (struct irq_sink){ pc_cpu_intr, pc }, (struct clock){ pc_now, pc },
+               &ops);
+    ioapic_init(&pc->ioapic, pc_apic_message, pc);
+    cpu_set_apic_present(pc->cpu, true);
+    if (lapic_map(&pc->lapic, pc->mmu) < 0 || ioapic_map(&pc->ioapic, pc->mmu) < 0 ||
+        pc_add_timer(pc, lapic_timer, &pc->lapic) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- end local APIC and I/O APIC ---- */
 
 static void pc_kick_cb(void *opaque)
 {
@@ -101,8 +186,11 @@ static int pc_init_chips(struct pc *pc)
 {
     pc->isa_irq = (struct irq_sink){ pc_isa_irq, pc };
     pc->clock = (struct clock){ pc_now, pc };
+    if (pc_init_apic(pc) < 0)
+        return -1;
     pic_init(&pc->pic, (struct irq_sink){ pc_intr_line, pc });
-    cpu_set_callbacks(pc->cpu, &(struct cpu_callbacks){ .opaque = pc, .intr_ack = pc_intr_ack });
+    cpu_set_callbacks(pc->cpu, &(struct cpu_callbacks){ .opaque = pc, .intr_ack = pc_intr_ack,
+                                                         .apic_base_write = pc_apic_base_write });
     pit_init(&pc->pit, pc->isa_irq, pc->clock);
     pc->pit.kick = pc_kick_cb;
     pc->pit.kick_opaque = pc;
@@ -233,7 +321,7 @@ static bool pc_idle(struct pc *pc)
 {
     u64 now = pc_now(pc);
     u64 next = pc_update_timers(pc, now);
-    if (pic_output(&pc->pic))
+    if (pc_intr_pending(pc))
         return true;
     if (next == TIME_NEVER)
         return false;
@@ -256,7 +344,13 @@ static void pc_system_reset(struct pc *pc)
 {
     cpu_reset(pc->cpu);
     cpu_set_irq(pc->cpu, false);
+    if (pc->cfg.apic) {
+        lapic_reset(&pc->lapic);
+        ioapic_reset(&pc->ioapic);
+    }
     pic_init(&pc->pic, pc->pic.out);
+    if (pc->cfg.apic)
+        lapic_set_lint0(&pc->lapic, pic_output(&pc->pic));
     struct pit fresh_pit = pc->pit;
     pit_init(&pc->pit, fresh_pit.irq, fresh_pit.clock);
     pc->pit.kick = fresh_pit.kick;

@@ -11,7 +11,9 @@
 #include "common/counters.h"
 #include "common/log.h"
 #include "common/types.h"
+#include "devices/ioapic.h"
 #include "devices/irq.h"
+#include "devices/lapic.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/rtc.h"
@@ -36,6 +38,7 @@ struct pc_config {
     bool host_clock;      /* virtual time follows CLOCK_MONOTONIC instead of
                            * the retired-instruction count */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
+    bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
 };
 
 /* Outcome of a run. */
@@ -69,7 +72,7 @@ struct pc {
     bool reset_requested;
 
     /* Interrupts and time for the chips. */
-    struct irq_sink isa_irq;   /* ISA IRQ 0-15 -> the 8259A pair */
+    struct irq_sink isa_irq;   /* ISA IRQ 0-15 -> the 8259A pair (and I/O APIC) */
     struct clock clock;        /* virtual time, ns */
     u64 idle_insns;            /* instruction times skipped while idle */
     u64 host_t0;               /* host_clock: CLOCK_MONOTONIC at power-on */
@@ -79,6 +82,10 @@ struct pc {
     struct pic pic;
     struct pit pit;
     struct rtc rtc;
+    /* With cfg.apic: the CPU's local APIC (the 8259A's INTR on LINT0)
+     * and the I/O APIC (ISA IRQ n on pin n, IRQ0 on pin 2). */
+    struct lapic lapic;
+    struct ioapic ioapic;
 
     /* Serial ports (COM1-4), keyboard controller, pc-testdev, fw_cfg. */
     struct uart *com[4];

@@ -112,6 +112,19 @@ static int h_no_reboot(struct cli_options *o, const char *flag, const char *arg,
     return 0;
 }
 
+static int h_no_apic(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    o->apic = false;
+    return 0;
+}
+
+static int h_apic(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    o->apic = true;
+    return 0;
+}
+
 static int h_debug(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
     if (!strcmp(arg, "help")) {
@@ -225,6 +238,8 @@ static const struct cli_flag flags[] = {
     { "bios", "FILE", "firmware image (64 KiB-2 MiB) mapped below 4 GiB and 1 MiB", h_bios },
     { "m", "MiB", "guest RAM in MiB (default 128, at most 3072)", h_mem },
     { "no-reboot", NULL, "exit (status 3) on triple fault instead of resetting", h_no_reboot },
+    { "no-apic", NULL, "no local APIC, I/O APIC or MP table: an 8259A-only PC", h_no_apic },
+    { "apic", NULL, "a local APIC, an I/O APIC and an MP table (the default)", h_apic },
     { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
@@ -278,6 +293,7 @@ enum cli_status cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
         .serial = { CHR_NONE, NULL, "none" },
         .debugcon = { CHR_STDIO, NULL, "stdio" },
         .mmu_contexts = CLI_MMU_CONTEXTS_DEFAULT,
+        .apic = true,
     };
     for (int k = 1; k < argc; k++) {
         const struct cli_flag *f = find_flag(argv[k]);
@@ -315,8 +331,11 @@ int cli_check_images(const struct cli_options *o, const char *demo, FILE *err)
     if (!o->kernel && !o->bios) {
         fprintf(err,
                 "umbra: nothing to run: give -kernel FILE or -bios FILE (see --help).\n"
-                "To boot the demo guest: umbra -bios %s -no-reboot\n"
-                "(or run 'bash scripts/run.sh' from the source tree)\n",
+                "To boot Debian's i386 kernel to a shell: bash scripts/run.sh (source tree);\n"
+                "scripts/fetch-guest.sh puts it in cache/guest, then by hand:\n"
+                "  umbra -kernel cache/guest/vmlinuz -initrd cache/guest/initrd.img -m 256 \\\n"
+                "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
+                "To boot the demo guest: umbra -bios %s -no-reboot\n",
                 demo);
         return -1;
     }

@@ -14,6 +14,7 @@
 #include "cpu/cpu.h"
 #include "devices/pc.h"
 #include "loader.h"
+#include "mptable.h"
 #include "mmu/mmu.h"
 
 #ifndef UMBRA_DEMO_BIN
@@ -177,6 +178,7 @@ int main(int argc, char **argv)
         .max_insns = o.icount_limit,
         .mmu_flush = o.mmu_flush,
         .mmu_contexts = o.mmu_contexts,
+        .apic = o.apic,
     };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;
@@ -189,6 +191,10 @@ int main(int argc, char **argv)
         goto out;
     if (o.kernel && load_kernel(pc, &o) < 0)
         goto out;
+    /* Without firmware the loader stands in for the BIOS's MP tables. */
+    if (o.kernel && o.apic && mptable_write(pc->mmu) < 0)
+        fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
+                        "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
     status = pc_run(pc).exit_code;
 out:
     pc_free(pc);
