@@ -118,6 +118,22 @@ static bool pc_apic_message(void *opaque, u8 dest, bool logical, unsigned mode, 
     return lapic_deliver(&pc->lapic, mode, vector, level);
 }
 
+/* The x87's FERR# reaches the PIC as IRQ13 on a PC (DOS-compatible error
+ * reporting, CR0.NE clear); a write to port 0xF0 drops the request. */
+static void pc_ferr(void *opaque, bool level)
+{
+    struct pc *pc = opaque;
+    irq_set(&pc->isa_irq, 13, level);
+}
+
+static void port_f0_write(void *opaque, u16 port, u32 val, unsigned size)
+{
+    struct pc *pc = opaque;
+    irq_set(&pc->isa_irq, 13, false);
+}
+
+static const struct io_ops port_f0_ops = { NULL, port_f0_write };
+
 static void pc_apic_base_write(void *opaque, u64 value)
 {
     struct pc *pc = opaque;
@@ -190,7 +206,10 @@ static int pc_init_chips(struct pc *pc)
         return -1;
     pic_init(&pc->pic, (struct irq_sink){ pc_intr_line, pc });
     cpu_set_callbacks(pc->cpu, &(struct cpu_callbacks){ .opaque = pc, .intr_ack = pc_intr_ack,
+                                                         .ferr = pc_ferr,
                                                          .apic_base_write = pc_apic_base_write });
+    if (mmu_map_io(pc->mmu, 0xf0, 1, &port_f0_ops, pc) < 0)
+        return -1;
     pit_init(&pc->pit, pc->isa_irq, pc->clock);
     pc->pit.kick = pc_kick_cb;
     pc->pit.kick_opaque = pc;

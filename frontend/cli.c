@@ -125,6 +125,19 @@ static int h_apic(struct cli_options *o, const char *flag, const char *arg, FILE
     return 0;
 }
 
+static int h_clock(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    if (!strcmp(arg, "virtual"))
+        o->host_clock = false;
+    else if (!strcmp(arg, "host"))
+        o->host_clock = true;
+    else {
+        fprintf(err, "umbra: %s %s: expected virtual or host\n", flag, arg);
+        return -1;
+    }
+    return 0;
+}
+
 static int h_debug(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
     if (!strcmp(arg, "help")) {
@@ -231,8 +244,9 @@ static int h_version(struct cli_options *o, const char *flag, const char *arg, F
 }
 
 static const struct cli_flag flags[] = {
-    { "kernel", "FILE", "boot a Multiboot kernel (ELF32 or a.out kludge)", h_kernel },
-    { "initrd", "FILE[,FILE...]", "Multiboot modules (each may carry arguments after a space)",
+    { "kernel", "FILE", "boot a Linux bzImage or a Multiboot kernel (ELF32, a.out kludge)",
+      h_kernel },
+    { "initrd", "FILE[,FILE...]", "initial ramdisk (Linux) or Multiboot modules",
       h_initrd },
     { "append", "STR", "kernel command line", h_append },
     { "bios", "FILE", "firmware image (64 KiB-2 MiB) mapped below 4 GiB and 1 MiB", h_bios },
@@ -240,6 +254,9 @@ static const struct cli_flag flags[] = {
     { "no-reboot", NULL, "exit (status 3) on triple fault instead of resetting", h_no_reboot },
     { "no-apic", NULL, "no local APIC, I/O APIC or MP table: an 8259A-only PC", h_no_apic },
     { "apic", NULL, "a local APIC, an I/O APIC and an MP table (the default)", h_apic },
+    { "clock", "virtual|host",
+      "time from retired instructions, 10 ns each (default: reproducible), or the host clock",
+      h_clock },
     { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },

@@ -46,6 +46,7 @@ struct cli_options {
                            * load instead of keeping shadow address spaces */
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces kept */
     bool apic;            /* local APIC + I/O APIC + MP table (-apic, -no-apic) */
+    bool host_clock;      /* -clock host */
 };
 
 enum cli_status {

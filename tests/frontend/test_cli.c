@@ -77,6 +77,22 @@ START_TEST(mmu_flags)
 }
 END_TEST
 
+START_TEST(clock_flag)
+{
+    struct parsed p;
+    parse(&p, (const char *const[]){ NULL });
+    ck_assert(!p.o.host_clock);
+    PARSE(&p, "-clock", "host");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert(p.o.host_clock);
+    PARSE(&p, "-clock", "host", "-clock", "virtual");
+    ck_assert(!p.o.host_clock);
+    PARSE(&p, "-clock", "wall");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-clock wall"));
+}
+END_TEST
+
 START_TEST(images_and_flags)
 {
     struct parsed p;
@@ -219,6 +235,7 @@ int main(void)
     tcase_add_test(t, defaults);
     tcase_add_test(t, images_and_flags);
     tcase_add_test(t, mmu_flags);
+    tcase_add_test(t, clock_flag);
     tcase_add_test(t, memory_sizes);
     tcase_add_test(t, chardevs);
     tcase_add_test(t, errors_name_the_flag);
