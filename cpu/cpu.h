@@ -79,6 +79,9 @@ u32 cpu_get_reg(const struct cpu *c, enum cpu_reg r);
 void cpu_set_reg(struct cpu *c, enum cpu_reg r, u32 v);
 /* Total instructions retired. */
 u64 cpu_icount(const struct cpu *c);
+/* Copy the counts the CPU and its TLBs keep privately (instructions,
+ * decode-cache and L1 hits) into the counter registry. */
+void cpu_sync_counters(struct cpu *c);
 /* Advance the time-stamp counter by `ticks` without retiring instructions
  * (the board skipped virtual time while the CPU was idle). */
 void cpu_advance_tsc(struct cpu *c, u64 ticks);

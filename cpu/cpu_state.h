@@ -226,6 +226,7 @@ struct cpu {
 
     /* ---- run-loop state ---- */
     u64 icount;        /* instructions retired */
+    u64 ic_hits;       /* decoded-instruction cache hits */
     bool irq_line;     /* INTR asserted */
     bool nmi_pending;
     bool nmi_blocked;  /* inside an NMI handler until IRET */

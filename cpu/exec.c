@@ -337,7 +337,7 @@ static inline const struct insn *fetch_insn(struct cpu *c)
     struct icache_line *l = &c->ic->line[(lin ^ (lin >> 11)) & (IC_LINES - 1)];
     if (likely(l->lin == lin && l->key == key && l->epoch == c->mmu->epoch &&
                c->eip + l->i.len - 1 <= c->seg[S_CS].limit)) {
-        COUNT(c->cnt, cpu_decode_cache_hits);
+        c->ic_hits++;
         return &l->i;
     }
     COUNT(c->cnt, cpu_decode_cache_misses);
@@ -437,6 +437,13 @@ void cpu_raise_nmi(struct cpu *c)
 void cpu_request_exit(struct cpu *c)
 {
     c->exit_request = true;
+}
+
+void cpu_sync_counters(struct cpu *c)
+{
+    c->cnt->v[CNT_cpu_insns] = c->icount;
+    c->cnt->v[CNT_cpu_decode_cache_hits] = c->ic_hits;
+    mmu_sync_counters(c->mmu);
 }
 
 u64 cpu_icount(const struct cpu *c)

@@ -439,7 +439,7 @@ struct pc_result pc_run(struct pc *pc)
         }
     }
     fflush(pc->cfg.debugcon ? pc->cfg.debugcon : stdout);
-    pc->cnt.v[CNT_cpu_insns] = cpu_icount(pc->cpu);
+    cpu_sync_counters(pc->cpu);
     if (pc->log.mask & (1u << LOG_MMU_STATS))
         counters_dump(&pc->cnt, pc->log.out ? pc->log.out : stderr);
     return r;

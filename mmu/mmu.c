@@ -57,7 +57,6 @@ struct mmu *mmu_new(u32 ram_size, struct counters *cnt, struct logger *log)
     }
     m->n_io = 1; /* slot 0 means "unclaimed" */
     for (unsigned k = 0; k < 2; k++) {
-        m->tlb[k].hits = &cnt->v[CNT_tlb_hit_read];
         m->tlb[k].nused = TLB_SIZE; /* zeroed memory: sweep every entry */
         tlb_flush_all(&m->tlb[k]);
     }
@@ -408,6 +407,12 @@ void mmu_l1_select(struct mmu *m, unsigned slot)
         m->tlb[k].ctx = tag;
         m->tlb[k].salt = tag_salt(tag);
     }
+}
+
+void mmu_sync_counters(struct mmu *m)
+{
+    for (unsigned a = 0; a < 3; a++)
+        m->cnt->v[CNT_tlb_hit_read + a] = m->tlb[0].hits[a] + m->tlb[1].hits[a];
 }
 
 void mmu_flush_tlb(struct mmu *m)

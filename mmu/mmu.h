@@ -154,6 +154,9 @@ void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts);
 bool mmu_pdptes_valid(struct mmu *m, u32 cr3);
 /* Flush both TLBs, global entries and the shared global shadow included. */
 void mmu_flush_tlb(struct mmu *m);
+/* Bring the L1 hit counters, kept inside the TLBs so the hit path needs
+ * no extra pointer, into the counter registry. */
+void mmu_sync_counters(struct mmu *m);
 /* Keep the linear pages `pages[0..n)` (n <= 4, page-aligned) out of the TLB,
  * so every access to them takes the slow path (data breakpoints watch
  * them there).  Replaces the previous set and flushes the TLB. */

@@ -93,7 +93,13 @@ struct shadow {
     u32 free_rec;        /* index + 1, chained through next */
     u32 *head;           /* per guest page: index + 1 of its first record */
     u8 *flood;           /* per guest page: trapped writes since a walk */
+    u16 hint[256];       /* slot last found for a hash of (CR3, mode) */
 };
+
+static unsigned ctx_hash(u32 cr3, u32 mode)
+{
+    return ((cr3 >> 5) ^ (cr3 >> 13) ^ mode) & 255;
+}
 
 struct shadow *shadow_new(unsigned max_contexts)
 {
@@ -195,6 +201,11 @@ void shadow_select(struct mmu *m)
     u32 mode = mode_key(pg);
     unsigned victim = 0, k;
     s->clock++;
+    /* A switch back to a known address space usually finds it through the
+     * hint; otherwise the scan also picks the least recently used slot. */
+    k = s->hint[ctx_hash(cr3, mode)];
+    if (k && k <= s->max_ctx && s->ctx[k].live && s->ctx[k].cr3 == cr3 && s->ctx[k].mode == mode)
+        goto found;
     for (k = 1; k <= s->max_ctx; k++) {
         struct sctx *c = &s->ctx[k];
         if (c->live && c->cr3 == cr3 && c->mode == mode)
@@ -203,6 +214,8 @@ void shadow_select(struct mmu *m)
             victim = k;
     }
     if (k <= s->max_ctx) {
+        s->hint[ctx_hash(cr3, mode)] = (u16)k;
+found:;
         struct sctx *c = &s->ctx[k];
         COUNT(m->cnt, ctx_reused);
         /* The PDPTE registers were reloaded: entries built through other
@@ -230,6 +243,7 @@ void shadow_select(struct mmu *m)
     c->stamp = s->clock;
     memcpy(c->pdpte, pg->pdpte, sizeof c->pdpte);
     s->cur = (int)victim;
+    s->hint[ctx_hash(cr3, mode)] = (u16)victim;
     mmu_l1_select(m, victim);
     COUNT(m->cnt, ctx_created);
 }

@@ -50,12 +50,12 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "TLB entry must stay 32 bytes");
 
 /*
  * One TLB per privilege: tlb[0] serves CPL 0-2, tlb[1] CPL 3, so an entry
- * only carries tags its own privilege may use.  `hits` points at three
- * consecutive counters (read, write, fetch hits) shared by both TLBs.
+ * only carries tags its own privilege may use.  `hits` counts hits by
+ * access kind; mmu_sync_counters() adds them into the counter registry.
  */
 struct tlb {
     struct tlb_entry e[TLB_SIZE];
-    u64 *hits;
+    u64 hits[3];      /* read, write, fetch */
     u32 ctx;  /* address-space tag in the low bits of every tag (0 = none) */
     u32 salt; /* index scramble of that address space */
     /* Indices filled since the last flush, so a flush of a lightly used
