@@ -77,14 +77,7 @@ irq13:
     pop ax
     iret
 
-puts:
-    cs lodsb
-    test al, al
-    jz .done
-    out 0xe9, al
-    jmp puts
-.done:
-    ret
+    PUTS16
 
 msg_ok: db "IRQ13 from FERR#", 10, 0
 msg_bad: db "no IRQ13", 10, 0
@@ -93,6 +86,4 @@ msg_sw: db "exception flag still set", 10, 0
 seen equ 0x6000
 cw equ 0x6002
 
-    times 0xfff0 - ($ - $$) db 0
-    jmp 0xf000:start
-    times 0x10000 - ($ - $$) db 0
+    ROM16_TAIL start

@@ -70,14 +70,7 @@ irq0:
     pop ax
     iret
 
-puts:
-    cs lodsb
-    test al, al
-    jz .done
-    out 0xe9, al
-    jmp puts
-.done:
-    ret
+    PUTS16
 
 msg_ticks: db "100 timer interrupts", 10, 0
 msg_tsc: db "tsc advanced one second", 10, 0
@@ -86,6 +79,4 @@ msg_bad: db "tsc out of range", 10, 0
 ticks equ 0x6000
 tsc0 equ 0x6010
 
-    times 0xfff0 - ($ - $$) db 0
-    jmp 0xf000:start
-    times 0x10000 - ($ - $$) db 0
+    ROM16_TAIL start
