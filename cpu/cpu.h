@@ -44,6 +44,9 @@ struct cpu_callbacks {
     /* WRMSR to IA32_APIC_BASE stored `value` (base, enable bit 11); the
      * board moves or disables its local APIC.  May be NULL. */
     void (*apic_base_write)(void *opaque, u64 value);
+    /* The time base the TSC counts (ticks since power-on).  NULL: the
+     * retired-instruction count, one tick each. */
+    u64 (*tsc_base)(void *opaque);
 };
 
 /* Create a CPU on bus `m`, in the reset state.  NULL if out of memory. */

@@ -141,7 +141,12 @@ static bool mtrr_value_ok(int slot, u64 v)
     return true;
 }
 
-static u64 tsc_now(const struct cpu *c) { return c->icount + c->tsc_offset; }
+static u64 tsc_base(const struct cpu *c)
+{
+    return c->cb.tsc_base ? c->cb.tsc_base(c->cb.opaque) : c->icount;
+}
+
+static u64 tsc_now(const struct cpu *c) { return tsc_base(c) + c->tsc_offset; }
 
 void op_rdmsr(struct cpu *c, const struct insn *i)
 {
@@ -192,7 +197,7 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
     switch (msr) {
     case MSR_TSC:
         /* P6 writes the low 32 bits and clears the high ones. */
-        c->tsc_offset = (u64)(u32)v - c->icount;
+        c->tsc_offset = (u64)(u32)v - tsc_base(c);
         break;
     case MSR_PLATFORM_ID: c->platform_id = v; break;
     case MSR_APIC_BASE:

@@ -50,6 +50,14 @@ static u64 pc_now(void *opaque)
     return (cpu_icount(pc->cpu) + pc->idle_insns) * PC_NS_PER_INSN;
 }
 
+/* With the host clock the TSC counts host time at its nominal rate
+ * (one tick per PC_NS_PER_INSN), in step with the PIT and the local APIC
+ * timer whatever speed the interpreter runs at. */
+static u64 pc_tsc_base(void *opaque)
+{
+    return pc_now(opaque) / PC_NS_PER_INSN;
+}
+
 static void pc_isa_irq(void *opaque, unsigned irq, bool level)
 {
     struct pc *pc = opaque;
@@ -207,7 +215,10 @@ static int pc_init_chips(struct pc *pc)
     pic_init(&pc->pic, (struct irq_sink){ pc_intr_line, pc });
     cpu_set_callbacks(pc->cpu, &(struct cpu_callbacks){ .opaque = pc, .intr_ack = pc_intr_ack,
                                                          .ferr = pc_ferr,
-                                                         .apic_base_write = pc_apic_base_write });
+                                                         .apic_base_write = pc_apic_base_write,
+                                                         .tsc_base = pc->cfg.host_clock
+                                                                         ? pc_tsc_base
+                                                                         : NULL });
     if (mmu_map_io(pc->mmu, 0xf0, 1, &port_f0_ops, pc) < 0)
         return -1;
     pit_init(&pc->pit, pc->isa_irq, pc->clock);
