@@ -201,7 +201,6 @@ struct cpu {
     /* ---- per-instruction ---- */
     u32 insn_eip;      /* EIP at the start of the current instruction */
     u32 insn_esp;      /* ESP at the start, restored on a fault */
-    u32 next_eip;      /* EIP of the following instruction */
 
     /* ---- system registers ---- */
     u32 cr0, cr2, cr3, cr4;
@@ -236,7 +235,6 @@ struct cpu {
     bool shutdown;     /* triple fault happened */
     bool delivering;   /* an exception is being delivered */
     u8 deliver_vec;
-    bool trap_after;   /* single-step trap owed after this instruction */
     u32 dr6_pending;   /* DR6 bits owed by debug traps of this instruction */
     int exc_vec;       /* exception being raised */
     int exc_first;     /* the exception an instruction raised first (a

@@ -362,16 +362,14 @@ static void exec_one(struct cpu *c)
     if (!(c->mode & MODE_CS32))
         next &= 0xffff;
     c->eip = next;
-    c->next_eip = next;
     if (LOG_ON(c->log, EXEC))
         log_printf(c->log, LOG_EXEC, "%04x:%08x %s", c->seg[S_CS].sel, c->insn_eip,
                    dec_rows(&(size_t){ 0 })[ip->desc].mnem);
     ip->fn(c, ip);
     c->icount++;
     if (unlikely(tf || c->dr6_pending)) {
-        if (tf && !c->trap_after)
+        if (tf)
             c->dr6_pending |= 1u << 14; /* DR6.BS */
-        c->trap_after = false;
         if (c->dr6_pending) {
             c->insn_eip = c->eip;
             c->insn_esp = c->r[R_ESP];

@@ -106,6 +106,35 @@ static void far_real(struct cpu *c, u16 sel, u32 off)
     c->eip = off;
 }
 
+/*
+ * Resolve the target of a protected-mode far JMP or CALL.  A code segment
+ * is checked as a same-privilege target; a TSS or task gate switches tasks
+ * (returns false); a call gate is followed to its code segment, with
+ * *gate the gate's type (0 when there was no gate).  On return *sel, *off,
+ * *lo and *hi describe the code segment.
+ */
+static bool far_target(struct cpu *c, u16 *sel, u32 *off, u32 *lo, u32 *hi,
+                       enum task_reason why, unsigned *gate)
+{
+    *gate = 0;
+    read_or_gp(c, *sel, lo, hi);
+    if (*hi & DESC_S) {
+        check_code_same(c, *sel, *hi, true);
+        return true;
+    }
+    unsigned type = DESC_TYPE(*hi);
+    if (type == SYS_TASK || type == SYS_TSS16 || type == SYS_TSS32) {
+        far_to_task(c, *sel, *lo, *hi, why);
+        return false;
+    }
+    if (type != SYS_CALL16 && type != SYS_CALL32)
+        cpu_gp(c, *sel & 0xfffc);
+    *gate = type | (*hi & 0x1f) << 8; /* type, parameter count */
+    *off = gate_offset(*lo, *hi);
+    call_gate_target(c, *sel, *lo, *hi, sel, lo, hi);
+    return true;
+}
+
 void cpu_far_jump(struct cpu *c, u16 sel, u32 off, unsigned osz)
 {
     if (osz == 2)
@@ -115,24 +144,11 @@ void cpu_far_jump(struct cpu *c, u16 sel, u32 off, unsigned osz)
         return;
     }
     u32 lo, hi;
-    read_or_gp(c, sel, &lo, &hi);
-    if (hi & DESC_S) {
-        check_code_same(c, sel, hi, true);
-    } else {
-        unsigned type = DESC_TYPE(hi);
-        if (type == SYS_TASK || type == SYS_TSS16 || type == SYS_TSS32) {
-            far_to_task(c, sel, lo, hi, TASK_JMP);
-            return;
-        }
-        if (type != SYS_CALL16 && type != SYS_CALL32)
-            cpu_gp(c, sel & 0xfffc);
-        u16 tsel;
-        off = gate_offset(lo, hi);
-        call_gate_target(c, sel, lo, hi, &tsel, &lo, &hi);
-        /* JMP through a gate never changes privilege. */
-        check_code_same(c, tsel, hi, false);
-        sel = tsel;
-    }
+    unsigned gate;
+    if (!far_target(c, &sel, &off, &lo, &hi, TASK_JMP, &gate))
+        return;
+    if (gate) /* JMP through a gate never changes privilege. */
+        check_code_same(c, sel, hi, false);
     if (off > desc_limit(lo, hi))
         cpu_gp(c, 0);
     desc_set_accessed(c, sel, hi);
@@ -178,28 +194,16 @@ void cpu_far_call(struct cpu *c, u16 sel, u32 off, unsigned osz)
         return;
     }
     u32 lo, hi;
-    unsigned psz = osz;
-    read_or_gp(c, sel, &lo, &hi);
-    if (hi & DESC_S) {
-        check_code_same(c, sel, hi, true);
-    } else {
-        unsigned type = DESC_TYPE(hi);
-        if (type == SYS_TASK || type == SYS_TSS16 || type == SYS_TSS32) {
-            far_to_task(c, sel, lo, hi, TASK_CALL);
-            return;
-        }
-        if (type != SYS_CALL16 && type != SYS_CALL32)
-            cpu_gp(c, sel & 0xfffc);
-        u16 tsel;
-        unsigned nparam = hi & 0x1f;
-        psz = type == SYS_CALL32 ? 4 : 2;
-        off = gate_offset(lo, hi);
-        call_gate_target(c, sel, lo, hi, &tsel, &lo, &hi);
+    unsigned gate, psz = osz;
+    if (!far_target(c, &sel, &off, &lo, &hi, TASK_CALL, &gate))
+        return;
+    if (gate) {
+        /* The gate's size sets the size of what is pushed. */
+        psz = (gate & 0xff) == SYS_CALL32 ? 4 : 2;
         if (!desc_conforming(hi) && DESC_DPL(hi) < c->cpl) {
-            call_gate_inner(c, tsel, lo, hi, off, psz, nparam);
+            call_gate_inner(c, sel, lo, hi, off, psz, gate >> 8);
             return;
         }
-        sel = tsel;
     }
     struct stk s;
     stk_cur(c, &s);

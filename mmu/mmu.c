@@ -317,34 +317,6 @@ void mmu_l1_flush(struct mmu *m, bool keep_global)
     m->epoch++;
 }
 
-void mmu_l1_drop_range(struct mmu *m, u32 lo, u32 npages)
-{
-    lo &= PAGE_MASK;
-    if (npages <= 16) {
-        for (u32 p = 0; p < npages; p++) {
-            tlb_drop_page(&m->tlb[0], lo + p * PAGE_SIZE);
-            tlb_drop_page(&m->tlb[1], lo + p * PAGE_SIZE);
-        }
-    } else {
-        u64 span = (u64)npages << PAGE_SHIFT;
-        for (unsigned k = 0; k < 2; k++) {
-            for (unsigned i = 0; i < TLB_SIZE; i++) {
-                struct tlb_entry *e = &m->tlb[k].e[i];
-                for (unsigned a = 0; a < 3; a++) {
-                    u32 tag = e->tag[a];
-                    if ((tag & (PAGE_SIZE - 1)) == m->tlb[k].ctx &&
-                        (u64)((tag & PAGE_MASK) - lo) < span) {
-                        tlb_entry_clear(e);
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    /* Decoded instructions are cached by linear address. */
-    m->epoch++;
-}
-
 void mmu_l1_withdraw_write(struct mmu *m, u32 pfn)
 {
     u8 *host = m->page_host[pfn];
@@ -370,20 +342,47 @@ static u32 tag_salt(u32 tag)
     return (tag >> 1) * 0x9e5u; /* spread address spaces over the indices */
 }
 
+/* Drop the L1 entries (both TLBs) of address-space tag `tag` for the
+ * linear pages [lo, lo + npages pages), or all of its entries when npages
+ * is 0. */
+static void l1_drop_pages(struct mmu *m, u32 tag, u32 lo, u32 npages)
+{
+    lo &= PAGE_MASK;
+    u64 span = (u64)npages << PAGE_SHIFT;
+    for (unsigned k = 0; k < 2; k++) {
+        struct tlb *t = &m->tlb[k];
+        if (npages && npages <= 16) {
+            for (u32 p = 0; p < npages; p++)
+                tlb_drop_page_in(t, lo + p * PAGE_SIZE, tag, tag_salt(tag));
+            continue;
+        }
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            struct tlb_entry *e = &t->e[i];
+            for (unsigned a = 0; a < 3; a++) {
+                u32 et = e->tag[a];
+                if (!(et & 1) && (et & (PAGE_SIZE - 1)) == tag &&
+                    (!npages || (u64)((et & PAGE_MASK) - lo) < span)) {
+                    tlb_entry_clear(e);
+                    break;
+                }
+            }
+        }
+    }
+    /* Decoded instructions are cached by linear address. */
+    m->epoch++;
+}
+
+void mmu_l1_drop_range(struct mmu *m, u32 lo, u32 npages)
+{
+    l1_drop_pages(m, m->tlb[0].ctx, lo, npages);
+}
+
 void mmu_l1_drop_slot(struct mmu *m, unsigned slot, u32 lo, u32 npages)
 {
     u32 tag = slot_tag(slot);
     if (m->l1_owner[tag >> 1] != slot)
         return; /* its entries were dropped when the tag changed hands */
-    for (unsigned k = 0; k < 2; k++) {
-        if (npages == 0 || npages > 16) {
-            tlb_drop_ctx(&m->tlb[k], tag);
-        } else {
-            for (u32 p = 0; p < npages; p++)
-                tlb_drop_page_in(&m->tlb[k], lo + p * PAGE_SIZE, tag, tag_salt(tag));
-        }
-    }
-    m->epoch++;
+    l1_drop_pages(m, tag, lo, npages);
 }
 
 void mmu_l1_select(struct mmu *m, unsigned slot)
@@ -391,17 +390,13 @@ void mmu_l1_select(struct mmu *m, unsigned slot)
     u32 tag = slot_tag(slot);
     if (m->l1_unbacked) {
         /* Translations no shadow entry backs must not outlive a CR3 load. */
-        for (unsigned k = 0; k < 2; k++)
-            tlb_drop_ctx(&m->tlb[k], m->tlb[k].ctx);
+        l1_drop_pages(m, m->tlb[0].ctx, 0, 0);
         m->l1_unbacked = false;
-        m->epoch++;
     }
     if (m->l1_owner[tag >> 1] != slot) {
         /* More shadow slots than tags: the tag changes hands. */
-        for (unsigned k = 0; k < 2; k++)
-            tlb_drop_ctx(&m->tlb[k], tag);
+        l1_drop_pages(m, tag, 0, 0);
         m->l1_owner[tag >> 1] = slot;
-        m->epoch++;
     }
     for (unsigned k = 0; k < 2; k++) {
         m->tlb[k].ctx = tag;

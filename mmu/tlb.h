@@ -154,17 +154,4 @@ static inline void tlb_drop_page(struct tlb *t, u32 lin)
     tlb_drop_page_in(t, lin, t->ctx, t->salt);
 }
 
-/* Drop every entry of address space `ctx`. */
-static inline void tlb_drop_ctx(struct tlb *t, u32 ctx)
-{
-    for (unsigned k = 0; k < TLB_SIZE; k++) {
-        struct tlb_entry *e = &t->e[k];
-        for (unsigned a = 0; a < 3; a++)
-            if (!(e->tag[a] & 1) && (e->tag[a] & (PAGE_SIZE - 1)) == ctx) {
-                tlb_entry_clear(e);
-                break;
-            }
-    }
-}
-
 #endif
