@@ -18,6 +18,9 @@
     X(cpu_task_switches, "hardware task switches")                        \
     X(cpu_decode_cache_hits, "decoded-instruction cache hits")            \
     X(cpu_decode_cache_misses, "decoded-instruction cache misses")        \
+    X(blk_blocks_built, "blocks recorded")                                 \
+    X(blk_block_hits, "blocks replayed from the block cache")              \
+    X(blk_block_insns, "instructions retired by block replays")            \
     /* tlb_hit_read/write/fetch stay consecutive: the TLB indexes them. */ \
     X(tlb_hit_read, "L1 TLB hits, reads")                                 \
     X(tlb_hit_write, "L1 TLB hits, writes")                               \

@@ -69,6 +69,19 @@ void cpu_set_flat32_sel(struct cpu *c, u32 eip, u16 cs, u16 ds);
 /* Load GDTR, as a boot loader's LGDT does before handing over. */
 void cpu_set_gdtr(struct cpu *c, u32 base, u16 limit);
 
+/*
+ * A multi-instruction executor (the block translator): called by the run
+ * loop in place of its one-instruction step when nothing needs watching
+ * per instruction (no single-stepping, no armed debug breakpoints, no
+ * execution log).  It runs at least one and at most `max` instructions at
+ * CS:EIP with the CPU's own handlers, keeping icount, insn_eip and
+ * insn_esp as the loop does, so a fault lands in the loop's handler.  The
+ * loop takes interrupts only between calls, so the executor returns after
+ * any instruction that may change them.  NULL: interpret one at a time.
+ */
+typedef void (*cpu_exec_fn)(void *opaque, struct cpu *c, u64 max);
+void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque);
+
 /* Run at most `budget` instructions.  Returns why it stopped. */
 enum cpu_exit cpu_run(struct cpu *c, u64 budget);
 /* Execute exactly one instruction (or deliver one pending event). */

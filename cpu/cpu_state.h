@@ -248,6 +248,8 @@ struct cpu {
     struct counters *cnt;
     struct logger *log;
     struct cpu_callbacks cb;
+    cpu_exec_fn exec_fn;  /* cpu_set_executor() */
+    void *exec_opaque;
 };
 
 /* ---- exceptions (exec.c) ---- */

@@ -382,30 +382,33 @@ static void exec_one(struct cpu *c)
 
 static enum cpu_exit run(struct cpu *c, u64 budget)
 {
-    volatile u64 left = budget;
+    /* `end` is the icount at which the budget is spent; an interrupt taken
+     * spends one unit of it too, so the loop always ends. */
+    volatile u64 end = c->icount + budget;
     c->exit_request = false;
     if (setjmp(c->jb)) {
         deliver_exception(c);
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
         c->icount++;
-        if (left)
-            left--;
     }
-    while (left) {
+    while (c->icount < end) {
         if (unlikely(c->irq_line | c->nmi_pending | c->halted | c->exit_request)) {
             if (c->exit_request)
                 return CPU_EXIT_REQUEST;
             if (!c->inhibit_irq && take_interrupt(c)) {
-                left--;
+                end--;
                 continue;
             }
             if (c->halted)
                 return (c->eflags & EFLAGS_IF) || c->nmi_pending ? CPU_EXIT_IDLE : CPU_EXIT_HALT;
         }
         c->inhibit_irq = false;
-        exec_one(c);
-        left--;
+        if (c->exec_fn && likely(!(c->eflags & EFLAGS_TF) && !c->dbg_insn_armed &&
+                                 !c->dbg_data_armed && !LOG_ON(c->log, EXEC)))
+            c->exec_fn(c->exec_opaque, c, end - c->icount);
+        else
+            exec_one(c);
     }
     return CPU_EXIT_BUDGET;
 }
@@ -420,6 +423,12 @@ enum cpu_exit cpu_run(struct cpu *c, u64 budget)
 enum cpu_exit cpu_step(struct cpu *c)
 {
     return cpu_run(c, 1);
+}
+
+void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque)
+{
+    c->exec_fn = fn;
+    c->exec_opaque = opaque;
 }
 
 void cpu_set_irq(struct cpu *c, bool level)

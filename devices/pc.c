@@ -30,6 +30,7 @@
 #include "i8042.h"
 #include "mmu/mmu.h"
 #include "testdev.h"
+#include "translate/block.h"
 #include "uart.h"
 
 #define PC_MAX_SLICE (1u << 20)          /* instructions */
@@ -282,6 +283,8 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
     pc->cpu = cpu_new(pc->mmu, &pc->cnt, &pc->log);
     if (!pc->cpu || debugdev_init(pc) < 0 || pc_init_chips(pc) < 0)
         goto fail;
+    if (!cfg->interp && !(pc->blocks = blocks_attach(pc->cpu, &pc->cnt)))
+        goto fail;
 
     /* ---- chips: serial, keyboard, test devices ---- */
     {
@@ -320,6 +323,7 @@ void pc_free(struct pc *pc)
     i8042_free(pc->kbd);
     testdev_free(pc->testdev);
     fwcfg_free(pc->fwcfg);
+    blocks_free(pc->blocks);
     cpu_free(pc->cpu);
     mmu_free(pc->mmu);
     free(pc);
@@ -373,6 +377,8 @@ static bool pc_idle(struct pc *pc)
 static void pc_system_reset(struct pc *pc)
 {
     cpu_reset(pc->cpu);
+    if (pc->blocks)
+        blocks_flush(pc->blocks);
     cpu_set_irq(pc->cpu, false);
     if (pc->cfg.apic) {
         lapic_reset(&pc->lapic);
@@ -451,6 +457,8 @@ struct pc_result pc_run(struct pc *pc)
     }
     fflush(pc->cfg.debugcon ? pc->cfg.debugcon : stdout);
     cpu_sync_counters(pc->cpu);
+    if (pc->blocks)
+        blocks_sync_counters(pc->blocks);
     if (pc->log.mask & (1u << LOG_MMU_STATS))
         counters_dump(&pc->cnt, pc->log.out ? pc->log.out : stderr);
     return r;

@@ -24,6 +24,7 @@ struct uart;
 struct i8042;
 struct testdev;
 struct fwcfg;
+struct blocks;
 
 struct pc_config {
     u32 ram_mib;          /* -m */
@@ -35,6 +36,7 @@ struct pc_config {
     const char *serial;   /* -serial backend for COM1 (NULL = none) */
     bool mmu_flush;       /* -mmu flush: no shadow address spaces kept */
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces (0 = 64) */
+    bool interp;          /* -exec interp: no block executor */
     bool host_clock;      /* virtual time follows CLOCK_MONOTONIC instead of
                            * the retired-instruction count */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
@@ -66,6 +68,7 @@ struct pc {
     struct counters cnt;
     struct logger log;
     struct mmu *mmu;
+    struct blocks *blocks; /* block executor; NULL with -exec interp */
     struct cpu *cpu;
     bool exit_requested;
     int exit_code;

@@ -178,6 +178,7 @@ int main(int argc, char **argv)
         .max_insns = o.icount_limit,
         .mmu_flush = o.mmu_flush,
         .mmu_contexts = o.mmu_contexts,
+        .interp = o.interp,
         .apic = o.apic,
         .host_clock = o.host_clock,
     };

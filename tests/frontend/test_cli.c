@@ -45,6 +45,25 @@ START_TEST(defaults)
     ck_assert_uint_eq(p.o.icount_limit, 0);
     ck_assert(!p.o.mmu_flush);
     ck_assert_uint_eq(p.o.mmu_contexts, 64);
+    ck_assert(!p.o.interp);
+}
+END_TEST
+
+START_TEST(exec_flag)
+{
+    struct parsed p;
+    PARSE(&p, "-exec", "interp");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert(p.o.interp);
+    PARSE(&p, "-exec", "interp", "--exec", "block");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert(!p.o.interp);
+    PARSE(&p, "-exec", "jit");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-exec jit"));
+    PARSE(&p, "-exec");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-exec"));
 }
 END_TEST
 
@@ -235,6 +254,7 @@ int main(void)
     tcase_add_test(t, defaults);
     tcase_add_test(t, images_and_flags);
     tcase_add_test(t, mmu_flags);
+    tcase_add_test(t, exec_flag);
     tcase_add_test(t, clock_flag);
     tcase_add_test(t, memory_sizes);
     tcase_add_test(t, chardevs);

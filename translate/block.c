@@ -1,0 +1,176 @@
+/*
+ * The block cache and its executor (see block.h).
+ */
+#include "block.h"
+
+#include <stdlib.h>
+
+#include "cpu/cpu_state.h"
+#include "cpu/decode.h"
+
+#define TR_BITS 12
+#define TR_BLOCKS (1u << TR_BITS)
+#define TR_MAX_INSNS 32u
+
+/* Instructions after which the run loop must look again before going on:
+ * control transfers, mode changes, privileged and IOPL-sensitive ones (I/O,
+ * CLI/STI, POPF, HLT, control and debug registers, descriptor tables). */
+#define TR_ENDS (OPA_END | OPA_MODE | OPA_PRIV)
+
+/* A block's header, kept apart from its instructions so the lookups of a
+ * hot loop touch few cache lines. */
+struct tr_block {
+    u32 lin;   /* linear address of the first instruction */
+    u32 key;   /* mode | cpl << 8 | L1 tag << 16; ~0 = empty */
+    u32 epoch; /* MMU epoch when recorded */
+    u16 n;     /* instructions recorded (0: not usable) */
+    u16 bytes; /* their total length */
+};
+
+struct blocks {
+    struct cpu *c;
+    struct counters *cnt;
+    struct tr_block *blk; /* TR_BLOCKS, direct-mapped on the start address */
+    struct insn *ins;     /* TR_MAX_INSNS for each block */
+    u64 hits;             /* blocks replayed from the cache */
+    u64 hit_insns;        /* instructions retired by replays */
+};
+
+static inline struct tr_block *slot(struct blocks *t, u32 lin)
+{
+    return &t->blk[(lin * 0x9e3779b1u) >> (32 - TR_BITS)];
+}
+
+static inline struct insn *block_insns(struct blocks *t, const struct tr_block *b)
+{
+    return t->ins + (size_t)(b - t->blk) * TR_MAX_INSNS;
+}
+
+/* Replay a cached block: up to `max` of its instructions. */
+static void replay(struct blocks *t, struct cpu *c, const struct tr_block *b, u64 max)
+{
+    const u32 mask = (c->mode & MODE_CS32) ? ~0u : 0xffffu;
+    const u32 epoch = b->epoch;
+    const struct mmu *m = c->mmu;
+    const struct insn *ip = block_insns(t, b);
+    const struct insn *end = ip + (max < b->n ? max : b->n);
+    const u64 first = c->icount;
+    t->hits++;
+    do {
+        u32 next = (c->eip + ip->len) & mask;
+        c->insn_eip = c->eip;
+        c->insn_esp = c->r[R_ESP];
+        c->eip = next;
+        ip->fn(c, ip);
+        c->icount++;
+        if (unlikely(c->eip != next || m->epoch != epoch))
+            break;
+    } while (++ip < end);
+    t->hit_insns += c->icount - first;
+}
+
+/* Run instructions from CS:EIP one at a time, as the interpreter would,
+ * and record them into `b`.  A fault leaves the instructions decoded so
+ * far in the block. */
+static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u32 lin, u32 key, u64 max)
+{
+    const u32 mask = (c->mode & MODE_CS32) ? ~0u : 0xffffu;
+    const u32 epoch = c->mmu->epoch;
+    const u32 cs_base = c->seg[S_CS].base;
+    COUNT(t->cnt, blk_blocks_built);
+    b->lin = lin;
+    b->key = key;
+    b->epoch = epoch;
+    b->n = 0;
+    b->bytes = 0;
+    for (u64 done = 0; done < max; done++) {
+        u32 eip = c->eip;
+        c->insn_eip = eip;
+        c->insn_esp = c->r[R_ESP];
+        struct insn *ip = &block_insns(t, b)[b->n];
+        bool keep = dec_decode_cpu(c, ip);
+        u32 next = (eip + ip->len) & mask;
+        if (keep) {
+            b->n++;
+            b->bytes += ip->len;
+        }
+        c->eip = next;
+        ip->fn(c, ip);
+        c->icount++;
+        if (!keep || (ip->attr & TR_ENDS) || c->eip != next || c->mmu->epoch != epoch ||
+            b->n == TR_MAX_INSNS || ((cs_base + next) ^ lin) & PAGE_MASK || next < eip)
+            return;
+    }
+}
+
+/* Something the run loop must see before the next instruction: an
+ * interrupt or NMI, HLT, an exit request, the one-instruction interrupt
+ * shadow, or a reason to step one instruction at a time. */
+static inline bool loop_must_look(const struct cpu *c)
+{
+    return c->irq_line | c->nmi_pending | c->halted | c->exit_request | c->inhibit_irq |
+           !!(c->eflags & EFLAGS_TF) | c->dbg_insn_armed | c->dbg_data_armed;
+}
+
+/* Run blocks one after another until `max` instructions are retired or
+ * the run loop has something to look at. */
+static void blocks_exec(void *opaque, struct cpu *c, u64 max)
+{
+    struct blocks *t = opaque;
+    const u64 end = c->icount + max;
+    do {
+        const struct seg *cs = &c->seg[S_CS];
+        u32 lin = cs->base + c->eip;
+        u32 key = c->mode | (u32)c->cpl << 8 | c->tlb->ctx << 16;
+        struct tr_block *b = slot(t, lin);
+        if (likely(b->lin == lin && b->key == key && b->epoch == c->mmu->epoch && b->n &&
+                   c->eip + b->bytes - 1 <= cs->limit))
+            replay(t, c, b, end - c->icount);
+        else
+            record(t, c, b, lin, key, end - c->icount);
+    } while (c->icount < end && !loop_must_look(c));
+}
+
+struct blocks *blocks_attach(struct cpu *c, struct counters *cnt)
+{
+    struct blocks *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->blk = malloc(TR_BLOCKS * sizeof *t->blk);
+    t->ins = malloc((size_t)TR_BLOCKS * TR_MAX_INSNS * sizeof *t->ins);
+    if (!t->blk || !t->ins) {
+        free(t->blk);
+        free(t->ins);
+        free(t);
+        return NULL;
+    }
+    t->c = c;
+    t->cnt = cnt;
+    blocks_flush(t);
+    cpu_set_executor(c, blocks_exec, t);
+    return t;
+}
+
+void blocks_free(struct blocks *t)
+{
+    if (!t)
+        return;
+    cpu_set_executor(t->c, NULL, NULL);
+    free(t->blk);
+    free(t->ins);
+    free(t);
+}
+
+void blocks_flush(struct blocks *t)
+{
+    for (unsigned k = 0; k < TR_BLOCKS; k++) {
+        t->blk[k].key = ~0u;
+        t->blk[k].n = 0;
+    }
+}
+
+void blocks_sync_counters(struct blocks *t)
+{
+    t->cnt->v[CNT_blk_block_hits] = t->hits;
+    t->cnt->v[CNT_blk_block_insns] = t->hit_insns;
+}
