@@ -21,6 +21,7 @@ typedef int64_t i64;
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #define COLD __attribute__((cold))
 #define NORETURN __attribute__((noreturn))
 #define MUST_CHECK __attribute__((warn_unused_result))

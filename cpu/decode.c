@@ -11,6 +11,7 @@
  * where a page-crossing fetch faults on the right address.
  */
 #include "decode.h"
+#include "ops_special.h"
 
 #include <pthread.h>
 
@@ -256,6 +257,7 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
         return DEC_UD;
     if (unlikely((r->attr & OPA_MEMONLY) && i->mod == 3))
         return DEC_UD;
+    i->fn = ops_specialize(i);
     return DEC_OK;
 }
 

@@ -115,7 +115,7 @@ static inline void lf_keep_cf(struct cpu *c, bool cf)
 }
 
 /* Condition codes 0-15 as in Jcc/SETcc/CMOVcc (SDM vol. 1, B.1). */
-static inline bool cond_true(const struct cpu *c, unsigned cc)
+static ALWAYS_INLINE bool cond_true(const struct cpu *c, unsigned cc)
 {
     bool r;
     switch (cc >> 1) {

@@ -135,6 +135,52 @@ static inline void rm_write(struct cpu *c, const struct insn *i, u32 v, unsigned
         mem_write(c, i->seg, insn_ea(c, i), v, size);
 }
 
+/*
+ * Operand forms a handler can be specialized for.  The hottest handlers
+ * are written once as an always-inline body taking the operand size and
+ * the form as parameters; the generic entry point passes the decoded
+ * values (RM_ANY: ModRM.mod and the address size looked at when it runs),
+ * and the decoder may pick a copy compiled for a 32-bit operand with a
+ * register (RM_REG) or a memory operand with 32-bit addressing (RM_MEM32),
+ * in which the size and form tests fold away (ops_special.c).
+ */
+enum rm_form { RM_ANY, RM_REG, RM_MEM32 };
+
+static ALWAYS_INLINE bool rm_is_reg(const struct insn *i, enum rm_form f)
+{
+    return f == RM_ANY ? i->mod == 3 : f == RM_REG;
+}
+
+static ALWAYS_INLINE u32 insn_ea_f(const struct cpu *c, const struct insn *i, enum rm_form f)
+{
+    u32 ea = c->r[i->base] + (c->r[i->index] << i->scale) + i->disp;
+    return f == RM_ANY && i->asz == 2 ? ea & 0xffff : ea;
+}
+
+static ALWAYS_INLINE u32 rm_read_f(struct cpu *c, const struct insn *i, unsigned size,
+                                   enum rm_form f)
+{
+    if (rm_is_reg(i, f))
+        return reg_read(c, i->rm, size);
+    return mem_read(c, i->seg, insn_ea_f(c, i, f), size);
+}
+
+static ALWAYS_INLINE void rm_write_f(struct cpu *c, const struct insn *i, u32 v, unsigned size,
+                                     enum rm_form f)
+{
+    if (rm_is_reg(i, f))
+        reg_write(c, i->rm, v, size);
+    else
+        mem_write(c, i->seg, insn_ea_f(c, i, f), v, size);
+}
+
+/* Define handler `name` (generic) and name_dr / name_dm (32-bit operand,
+ * register / 32-bit-addressed memory) from body(c, i, size, form). */
+#define OP_SPECIALIZED(name, body)                                                 \
+    void name(struct cpu *c, const struct insn *i) { body(c, i, i->osz, RM_ANY); } \
+    void name##_dr(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_REG); } \
+    void name##_dm(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_MEM32); }
+
 /* ---- stack ---- */
 
 static inline bool stack32(const struct cpu *c) { return c->mode & MODE_SS32; }

@@ -28,7 +28,7 @@ static inline u32 msb(u32 v, unsigned size)
 
 /* Compute a op b at `size` bytes and set the lazy flags; returns the
  * masked result (meaningless for CMP, which the callers do not store). */
-static u32 alu_compute(struct cpu *c, unsigned op, u32 a, u32 b, unsigned size)
+static ALWAYS_INLINE u32 alu_compute(struct cpu *c, unsigned op, u32 a, u32 b, unsigned size)
 {
     u32 m = size_mask(size), r;
     a &= m;
@@ -88,16 +88,16 @@ static inline void lf_restore(struct cpu *c, struct lf_save s)
 }
 
 /* Read-modify-write of the r/m operand with an ALU operation. */
-static void alu_rm(struct cpu *c, const struct insn *i, unsigned op, u32 src)
+static ALWAYS_INLINE void alu_rm(struct cpu *c, const struct insn *i, unsigned op, u32 src,
+                                 unsigned size, enum rm_form f)
 {
-    unsigned size = i->osz;
-    if (i->mod == 3) {
+    if (rm_is_reg(i, f)) {
         u32 r = alu_compute(c, op, reg_read(c, i->rm, size), src, size);
         if (op != ALU_CMP)
             reg_write(c, i->rm, r, size);
         return;
     }
-    u32 ea = insn_ea(c, i);
+    u32 ea = insn_ea_f(c, i, f);
     u32 a = mem_read(c, i->seg, ea, size);
     struct lf_save old = lf_save(c);
     u32 r = alu_compute(c, op, a, src, size);
@@ -109,19 +109,68 @@ static void alu_rm(struct cpu *c, const struct insn *i, unsigned op, u32 src)
     }
 }
 
+static ALWAYS_INLINE void alu_gv_ev(struct cpu *c, const struct insn *i, unsigned op,
+                                    unsigned size, enum rm_form f)
+{
+    u32 b = rm_read_f(c, i, size, f);
+    u32 r = alu_compute(c, op, reg_read(c, i->reg, size), b, size);
+    if (op != ALU_CMP)
+        reg_write(c, i->reg, r, size);
+}
+
 void op_alu_Ev_Gv(struct cpu *c, const struct insn *i)
 {
-    alu_rm(c, i, (i->opc >> 3) & 7, reg_read(c, i->reg, i->osz));
+    alu_rm(c, i, (i->opc >> 3) & 7, reg_read(c, i->reg, i->osz), i->osz, RM_ANY);
 }
 
 void op_alu_Gv_Ev(struct cpu *c, const struct insn *i)
 {
-    unsigned op = (i->opc >> 3) & 7;
-    u32 b = rm_read(c, i, i->osz);
-    u32 r = alu_compute(c, op, reg_read(c, i->reg, i->osz), b, i->osz);
-    if (op != ALU_CMP)
-        reg_write(c, i->reg, r, i->osz);
+    alu_gv_ev(c, i, (i->opc >> 3) & 7, i->osz, RM_ANY);
 }
+
+/* The 32-bit forms with the operation fixed, register or memory operand:
+ * op_alu_special[form][op][memory] (ops_special.c picks them). */
+#define ALU_SPECIAL(op)                                                                    \
+    static void alu_ev_gv_##op##_r(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_rm(c, i, op, c->r[i->reg], 4, RM_REG);                                         \
+    }                                                                                      \
+    static void alu_ev_gv_##op##_m(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_rm(c, i, op, c->r[i->reg], 4, RM_MEM32);                                       \
+    }                                                                                      \
+    static void alu_gv_ev_##op##_r(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_gv_ev(c, i, op, 4, RM_REG);                                                    \
+    }                                                                                      \
+    static void alu_gv_ev_##op##_m(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_gv_ev(c, i, op, 4, RM_MEM32);                                                  \
+    }                                                                                      \
+    static void alu_ev_iz_##op##_r(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_rm(c, i, op, i->imm, 4, RM_REG);                                               \
+    }                                                                                      \
+    static void alu_ev_iz_##op##_m(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_rm(c, i, op, i->imm, 4, RM_MEM32);                                             \
+    }
+ALU_SPECIAL(0)
+ALU_SPECIAL(1)
+ALU_SPECIAL(2)
+ALU_SPECIAL(3)
+ALU_SPECIAL(4)
+ALU_SPECIAL(5)
+ALU_SPECIAL(6)
+ALU_SPECIAL(7)
+#undef ALU_SPECIAL
+
+#define ALU_ROW(form) \
+    { { form##_0_r, form##_0_m }, { form##_1_r, form##_1_m }, { form##_2_r, form##_2_m }, \
+      { form##_3_r, form##_3_m }, { form##_4_r, form##_4_m }, { form##_5_r, form##_5_m }, \
+      { form##_6_r, form##_6_m }, { form##_7_r, form##_7_m } }
+const op_fn op_alu_special[3][8][2] = { ALU_ROW(alu_ev_gv), ALU_ROW(alu_gv_ev), ALU_ROW(alu_ev_iz) };
+#undef ALU_ROW
 
 void op_alu_eAX_Iz(struct cpu *c, const struct insn *i)
 {
@@ -133,14 +182,16 @@ void op_alu_eAX_Iz(struct cpu *c, const struct insn *i)
 
 void op_alu_Ev_Iz(struct cpu *c, const struct insn *i)
 {
-    alu_rm(c, i, i->reg, i->imm);
+    alu_rm(c, i, i->reg, i->imm, i->osz, RM_ANY);
 }
 
-void op_test_Ev_Gv(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void test_ev_gv(struct cpu *c, const struct insn *i, unsigned sz,
+                                     enum rm_form f)
 {
-    u32 a = rm_read(c, i, i->osz);
-    lf_logic(c, a & reg_read(c, i->reg, i->osz), i->osz);
+    u32 a = rm_read_f(c, i, sz, f);
+    lf_logic(c, a & reg_read(c, i->reg, sz), sz);
 }
+OP_SPECIALIZED(op_test_Ev_Gv, test_ev_gv)
 
 void op_test_eAX_Iz(struct cpu *c, const struct insn *i)
 {
@@ -279,7 +330,7 @@ void op_imul_Ev(struct cpu *c, const struct insn *i)
     lf_set(c, (u32)p, size, ovf, ovf, false);
 }
 
-static u32 imul2(struct cpu *c, u32 x, u32 y, unsigned size)
+static ALWAYS_INLINE u32 imul2(struct cpu *c, u32 x, u32 y, unsigned size)
 {
     unsigned bits = size * 8;
     i64 p = (i64)(i32)sext(x, bits) * (i64)(i32)sext(y, bits);
@@ -288,11 +339,13 @@ static u32 imul2(struct cpu *c, u32 x, u32 y, unsigned size)
     return (u32)p;
 }
 
-void op_imul_Gv_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void imul_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
+                                     enum rm_form f)
 {
-    u32 b = rm_read(c, i, i->osz);
-    reg_write(c, i->reg, imul2(c, reg_read(c, i->reg, i->osz), b, i->osz), i->osz);
+    u32 b = rm_read_f(c, i, sz, f);
+    reg_write(c, i->reg, imul2(c, reg_read(c, i->reg, sz), b, sz), sz);
 }
+OP_SPECIALIZED(op_imul_Gv_Ev, imul_gv_ev)
 
 void op_imul_Gv_Ev_Iz(struct cpu *c, const struct insn *i)
 {
@@ -355,7 +408,8 @@ static void set_cf_of(struct cpu *c, bool cf, bool of)
 
 /* Apply shift/rotate `op` (ModRM.reg) to `a` by the masked count `n`
  * (1..31) and set the flags. */
-static u32 shift_compute(struct cpu *c, unsigned op, u32 a, unsigned n, unsigned size)
+static ALWAYS_INLINE u32 shift_compute(struct cpu *c, unsigned op, u32 a, unsigned n,
+                                       unsigned size)
 {
     unsigned bits = size * 8;
     u32 m = size_mask(size), r;
@@ -417,7 +471,8 @@ static u32 shift_compute(struct cpu *c, unsigned op, u32 a, unsigned n, unsigned
     }
 }
 
-void op_shift_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void shift_ev(struct cpu *c, const struct insn *i, unsigned op,
+                                   unsigned size, enum rm_form f)
 {
     unsigned cnt;
     switch (i->opc) {
@@ -426,19 +481,18 @@ void op_shift_Ev(struct cpu *c, const struct insn *i)
     default: cnt = c->r[R_ECX]; break;
     }
     cnt &= 31;
-    unsigned size = i->osz;
     u32 ea = 0, a;
-    if (i->mod == 3) {
+    if (rm_is_reg(i, f)) {
         a = reg_read(c, i->rm, size);
     } else {
-        ea = insn_ea(c, i);
+        ea = insn_ea_f(c, i, f);
         a = mem_read(c, i->seg, ea, size);
     }
     if (cnt == 0)
         return; /* no write, no flags (a read fault still happens) */
     struct lf_save old = lf_save(c);
-    u32 r = shift_compute(c, i->reg, a, cnt, size);
-    if (i->mod == 3) {
+    u32 r = shift_compute(c, op, a, cnt, size);
+    if (rm_is_reg(i, f)) {
         reg_write(c, i->rm, r, size);
         return;
     }
@@ -447,6 +501,36 @@ void op_shift_Ev(struct cpu *c, const struct insn *i)
     mem_write(c, i->seg, ea, r, size);
     lf_restore(c, now);
 }
+
+void op_shift_Ev(struct cpu *c, const struct insn *i)
+{
+    shift_ev(c, i, i->reg, i->osz, RM_ANY);
+}
+
+/* 32-bit forms with the operation fixed: op_shift_special[op][memory]. */
+#define SHIFT_SPECIAL(op)                                                \
+    static void shift_##op##_r(struct cpu *c, const struct insn *i)      \
+    {                                                                    \
+        shift_ev(c, i, op, 4, RM_REG);                                   \
+    }                                                                    \
+    static void shift_##op##_m(struct cpu *c, const struct insn *i)      \
+    {                                                                    \
+        shift_ev(c, i, op, 4, RM_MEM32);                                 \
+    }
+SHIFT_SPECIAL(0)
+SHIFT_SPECIAL(1)
+SHIFT_SPECIAL(2)
+SHIFT_SPECIAL(3)
+SHIFT_SPECIAL(4)
+SHIFT_SPECIAL(5)
+SHIFT_SPECIAL(6)
+SHIFT_SPECIAL(7)
+#undef SHIFT_SPECIAL
+const op_fn op_shift_special[8][2] = {
+    { shift_0_r, shift_0_m }, { shift_1_r, shift_1_m }, { shift_2_r, shift_2_m },
+    { shift_3_r, shift_3_m }, { shift_4_r, shift_4_m }, { shift_5_r, shift_5_m },
+    { shift_6_r, shift_6_m }, { shift_7_r, shift_7_m },
+};
 
 /*
  * SHLD/SHRD.  A 16-bit operand with a count above 16 is undefined in the

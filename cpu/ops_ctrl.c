@@ -23,6 +23,35 @@ void op_jcc(struct cpu *c, const struct insn *i)
         jump_near(c, c->eip + i->imm, i->vsz);
 }
 
+/* Jcc with a 32-bit operand size and the condition fixed: op_jcc_special[cc]. */
+#define JCC_SPECIAL(cc)                                        \
+    static void jcc_##cc(struct cpu *c, const struct insn *i)  \
+    {                                                          \
+        if (cond_true(c, cc))                                  \
+            jump_near(c, c->eip + i->imm, 4);                  \
+    }
+JCC_SPECIAL(0)
+JCC_SPECIAL(1)
+JCC_SPECIAL(2)
+JCC_SPECIAL(3)
+JCC_SPECIAL(4)
+JCC_SPECIAL(5)
+JCC_SPECIAL(6)
+JCC_SPECIAL(7)
+JCC_SPECIAL(8)
+JCC_SPECIAL(9)
+JCC_SPECIAL(10)
+JCC_SPECIAL(11)
+JCC_SPECIAL(12)
+JCC_SPECIAL(13)
+JCC_SPECIAL(14)
+JCC_SPECIAL(15)
+#undef JCC_SPECIAL
+const op_fn op_jcc_special[16] = {
+    jcc_0, jcc_1, jcc_2,  jcc_3,  jcc_4,  jcc_5,  jcc_6,  jcc_7,
+    jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
+};
+
 void op_jmp_J(struct cpu *c, const struct insn *i)
 {
     jump_near(c, c->eip + i->imm, i->vsz);

@@ -24,15 +24,19 @@ void op_nop_Ev(struct cpu *c, const struct insn *i)
 {
 }
 
-void op_mov_Ev_Gv(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void mov_ev_gv(struct cpu *c, const struct insn *i, unsigned sz,
+                                    enum rm_form f)
 {
-    rm_write(c, i, reg_read(c, i->reg, i->osz), i->osz);
+    rm_write_f(c, i, reg_read(c, i->reg, sz), sz, f);
 }
+OP_SPECIALIZED(op_mov_Ev_Gv, mov_ev_gv)
 
-void op_mov_Gv_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void mov_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
+                                    enum rm_form f)
 {
-    reg_write(c, i->reg, rm_read(c, i, i->osz), i->osz);
+    reg_write(c, i->reg, rm_read_f(c, i, sz, f), sz);
 }
+OP_SPECIALIZED(op_mov_Gv_Ev, mov_gv_ev)
 
 void op_mov_Ev_Iz(struct cpu *c, const struct insn *i)
 {
@@ -54,22 +58,29 @@ void op_mov_Ov_eAX(struct cpu *c, const struct insn *i)
     mem_write(c, i->seg, i->imm, reg_read(c, R_EAX, i->osz), i->osz);
 }
 
-void op_lea_Gv_M(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void lea_gv_m(struct cpu *c, const struct insn *i, unsigned sz,
+                                   enum rm_form f)
 {
-    reg_write(c, i->reg, insn_ea(c, i), i->osz);
+    reg_write(c, i->reg, insn_ea_f(c, i, f), sz);
 }
+OP_SPECIALIZED(op_lea_Gv_M, lea_gv_m)
 
-void op_movzx_Gv_Ew(struct cpu *c, const struct insn *i)
+/* MOVZX/MOVSX: the source is a byte (0F B6/BE) or a word (0F B7/BF). */
+static ALWAYS_INLINE void movzx_gv_ew(struct cpu *c, const struct insn *i, unsigned sz,
+                                      enum rm_form f)
 {
     unsigned ssz = (i->opc & 1) ? 2 : 1;
-    reg_write(c, i->reg, rm_read(c, i, ssz), i->osz);
+    reg_write(c, i->reg, rm_read_f(c, i, ssz, f), sz);
 }
+OP_SPECIALIZED(op_movzx_Gv_Ew, movzx_gv_ew)
 
-void op_movsx_Gv_Ew(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void movsx_gv_ew(struct cpu *c, const struct insn *i, unsigned sz,
+                                      enum rm_form f)
 {
     unsigned ssz = (i->opc & 1) ? 2 : 1;
-    reg_write(c, i->reg, sext(rm_read(c, i, ssz), ssz * 8), i->osz);
+    reg_write(c, i->reg, sext(rm_read_f(c, i, ssz, f), ssz * 8), sz);
 }
+OP_SPECIALIZED(op_movsx_Gv_Ew, movsx_gv_ew)
 
 void op_xchg_Ev_Gv(struct cpu *c, const struct insn *i)
 {
@@ -120,12 +131,14 @@ void op_bound_Gv_Ma(struct cpu *c, const struct insn *i)
         cpu_raise_noerr(c, EXC_BR);
 }
 
-void op_cmov_Gv_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void cmov_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
+                                     enum rm_form f)
 {
-    u32 v = rm_read(c, i, i->osz); /* the source is read whatever the condition */
+    u32 v = rm_read_f(c, i, sz, f); /* the source is read whatever the condition */
     if (cond_true(c, i->opc & 15))
-        reg_write(c, i->reg, v, i->osz);
+        reg_write(c, i->reg, v, sz);
 }
+OP_SPECIALIZED(op_cmov_Gv_Ev, cmov_gv_ev)
 
 void op_setcc_Eb(struct cpu *c, const struct insn *i)
 {
