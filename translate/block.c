@@ -23,7 +23,8 @@ struct tr_block {
     u32 lin;   /* linear address of the first instruction */
     u32 key;   /* mode | cpl << 8 | L1 tag << 16; ~0 = empty */
     u32 epoch; /* MMU epoch when recorded */
-    u16 n;     /* instructions recorded (0: not usable) */
+    u8 n;      /* instructions recorded (0: not usable) */
+    u8 open;   /* recording stopped for the budget: go on after a replay */
     u16 bytes; /* their total length */
 };
 
@@ -46,8 +47,9 @@ static inline struct insn *block_insns(struct blocks *t, const struct tr_block *
     return t->ins + (size_t)(b - t->blk) * TR_MAX_INSNS;
 }
 
-/* Replay a cached block: up to `max` of its instructions. */
-static void replay(struct blocks *t, struct cpu *c, const struct tr_block *b, u64 max)
+/* Replay a cached block: up to `max` of its instructions.  Returns true if
+ * all of them ran and EIP is right after the last. */
+static bool replay(struct blocks *t, struct cpu *c, const struct tr_block *b, u64 max)
 {
     const u32 mask = (c->mode & MODE_CS32) ? ~0u : 0xffffu;
     const u32 epoch = b->epoch;
@@ -55,6 +57,7 @@ static void replay(struct blocks *t, struct cpu *c, const struct tr_block *b, u6
     const struct insn *ip = block_insns(t, b);
     const struct insn *end = ip + (max < b->n ? max : b->n);
     const u64 first = c->icount;
+    bool whole = max >= b->n;
     t->hits++;
     do {
         u32 next = (c->eip + ip->len) & mask;
@@ -63,31 +66,39 @@ static void replay(struct blocks *t, struct cpu *c, const struct tr_block *b, u6
         c->eip = next;
         ip->fn(c, ip);
         c->icount++;
-        if (unlikely(c->eip != next || m->epoch != epoch))
+        if (unlikely(c->eip != next || m->epoch != epoch)) {
+            whole = false;
             break;
+        }
     } while (++ip < end);
     t->hit_insns += c->icount - first;
+    return whole;
+}
+
+/* A conditional jump (70-7F, 0F 80-8F): when not taken the block goes on,
+ * and on replay a taken one leaves it by the EIP check. */
+static inline bool is_jcc(const struct insn *i)
+{
+    return (i->opc & 0x1f0) == 0x070 || (i->opc & 0x1f0) == 0x180;
 }
 
 /* Run instructions from CS:EIP one at a time, as the interpreter would,
- * and record them into `b`.  A fault leaves the instructions decoded so
- * far in the block. */
-static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u32 lin, u32 key, u64 max)
+ * and append them to `b`, whose last instruction ends right before EIP.
+ * A fault, or the end of the budget, leaves the block open: the
+ * instructions recorded so far are kept, and the next replay that runs
+ * them all goes on recording. */
+static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
 {
     const u32 mask = (c->mode & MODE_CS32) ? ~0u : 0xffffu;
-    const u32 epoch = c->mmu->epoch;
+    const u32 epoch = b->epoch;
     const u32 cs_base = c->seg[S_CS].base;
-    COUNT(t->cnt, blk_blocks_built);
-    b->lin = lin;
-    b->key = key;
-    b->epoch = epoch;
-    b->n = 0;
-    b->bytes = 0;
+    struct insn *ins = block_insns(t, b);
+    b->open = true;
     for (u64 done = 0; done < max; done++) {
         u32 eip = c->eip;
         c->insn_eip = eip;
         c->insn_esp = c->r[R_ESP];
-        struct insn *ip = &block_insns(t, b)[b->n];
+        struct insn *ip = &ins[b->n];
         bool keep = dec_decode_cpu(c, ip);
         u32 next = (eip + ip->len) & mask;
         if (keep) {
@@ -97,9 +108,12 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u32 lin,
         c->eip = next;
         ip->fn(c, ip);
         c->icount++;
-        if (!keep || (ip->attr & TR_ENDS) || c->eip != next || c->mmu->epoch != epoch ||
-            b->n == TR_MAX_INSNS || ((cs_base + next) ^ lin) & PAGE_MASK || next < eip)
+        if (!keep || ((ip->attr & TR_ENDS) && !is_jcc(ip)) || c->eip != next ||
+            c->mmu->epoch != epoch || b->n == TR_MAX_INSNS ||
+            ((cs_base + next) ^ b->lin) & PAGE_MASK || next < eip) {
+            b->open = false;
             return;
+        }
     }
 }
 
@@ -124,10 +138,18 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
         u32 key = c->mode | (u32)c->cpl << 8 | c->tlb->ctx << 16;
         struct tr_block *b = slot(t, lin);
         if (likely(b->lin == lin && b->key == key && b->epoch == c->mmu->epoch && b->n &&
-                   c->eip + b->bytes - 1 <= cs->limit))
-            replay(t, c, b, end - c->icount);
-        else
-            record(t, c, b, lin, key, end - c->icount);
+                   c->eip + b->bytes - 1 <= cs->limit)) {
+            if (replay(t, c, b, end - c->icount) && unlikely(b->open) && c->icount < end)
+                record(t, c, b, end - c->icount);
+        } else {
+            COUNT(t->cnt, blk_blocks_built);
+            b->lin = lin;
+            b->key = key;
+            b->epoch = c->mmu->epoch;
+            b->n = 0;
+            b->bytes = 0;
+            record(t, c, b, end - c->icount);
+        }
     } while (c->icount < end && !loop_must_look(c));
 }
 
@@ -166,6 +188,7 @@ void blocks_flush(struct blocks *t)
     for (unsigned k = 0; k < TR_BLOCKS; k++) {
         t->blk[k].key = ~0u;
         t->blk[k].n = 0;
+        t->blk[k].open = false;
     }
 }
 

@@ -1,0 +1,1446 @@
+/*
+ * The block executor against its oracle, the one-instruction interpreter.
+ *
+ * Blocks are a cache: whatever they replay must be what the interpreter
+ * would have done instruction by instruction.  Without devices or
+ * interrupts, cpu_run() with the same budget must retire the same
+ * instructions and leave the same architectural state, so every test here
+ * builds two identical machines, attaches the block executor to one of
+ * them, runs both in the same chunks and compares registers, EFLAGS,
+ * segments, control registers, the instruction count and all of RAM after
+ * each chunk.
+ *
+ * The random programs mix the instruction shapes compiled code is made of
+ * (register and memory moves, ALU, shifts, stack, branches, loops, calls,
+ * string instructions) with stores into their own code and random bytes,
+ * in real mode, flat 32-bit protected mode and with paging.  Faults go to
+ * handlers that count them and resume at the next checkpoint of the
+ * program, so a program keeps running after it faults.  The directed cases
+ * cover what a stale cache would get wrong: code modified inside a cached
+ * block, code replaced by a string move, a page remapped under a cached
+ * block, budgets that end in the middle of a block, and whether the cache
+ * is used at all.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu_state.h"
+#include "mmu/mmu.h"
+#include "system.h"
+#include "translate/block.h"
+
+#define RAM_SIZE (1u << 20)
+
+/* Physical layout of the protected-mode machines. */
+#define GDT_BASE 0x1000u
+#define IDT_BASE 0x1800u
+#define TSS_BASE 0x2000u
+#define PD_BASE 0x3000u
+#define PT_BASE 0x4000u
+#define STUB_BASE 0x8000u   /* 256 fault stubs, 16 bytes each */
+#define STUB_COMMON 0x9000u /* what every stub ends in */
+#define PROG_BASE 0x10000u
+#define PROG_MAX 0x3000u
+#define DATA_BASE 0x20000u  /* the data area the programs address */
+#define DATA_PTR (DATA_BASE + 0x400u) /* EBP: base of [ebp+disp] forms */
+#define RESUME_ADDR 0x2f000u /* where a fault resumes (a code address) */
+#define FAULT_CNT 0x2f100u   /* a dword per vector */
+#define PASSES_ADDR 0x2f008u /* passes left through a random program */
+#define STACK_TOP 0x30000u
+
+/* Real mode: code at CS=0x1000, data and stack in 0x2000. */
+#define RM_CS 0x1000u
+#define RM_DS 0x2000u
+#define RM_SP 0xf000u
+#define RM_RESUME 0xe000u    /* CS-relative */
+#define RM_FAULT_CNT 0xe100u /* CS-relative, a word per vector */
+#define RM_PASSES 0xe008u    /* CS-relative */
+#define PASSES 6u
+#define RM_STUBS 0xf000u     /* CS-relative, 8 bytes each */
+#define RM_COMMON 0xf800u
+
+enum mode_kind { MK_REAL, MK_FLAT32, MK_PAGED };
+
+struct mach {
+    struct counters cnt;
+    struct logger log;
+    struct mmu *m;
+    struct cpu *c;
+    struct blocks *blk; /* NULL: the interpreter */
+};
+
+/* a: the interpreter (oracle); b: the block executor. */
+struct pair {
+    struct mach a, b;
+};
+
+/* ---- machines ---- */
+
+static void mach_open(struct mach *x)
+{
+    memset(&x->cnt, 0, sizeof x->cnt);
+    log_init(&x->log);
+    x->m = mmu_new(RAM_SIZE, &x->cnt, &x->log);
+    ck_assert_ptr_nonnull(x->m);
+    x->c = NULL;
+    x->blk = NULL;
+}
+
+/*
+ * Bring the bus back to a fresh state (zeroed RAM, no tracked pages, no
+ * cached translations) and give it a new CPU, so one pair serves many
+ * programs without the cost of building a bus each time.
+ */
+static void mach_fresh(struct mach *x, bool blocks)
+{
+    blocks_free(x->blk);
+    cpu_free(x->c);
+    memset(x->m->ram, 0, RAM_SIZE);
+    for (u32 pfn = 0; pfn < RAM_SIZE >> PAGE_SHIFT; pfn++)
+        x->m->page_flags[pfn] = PG_RAM;
+    mmu_configure(x->m, MMU_SHADOW, 64);
+    mmu_set_a20(x->m, true);
+    mmu_flush_tlb(x->m);
+    memset(&x->cnt, 0, sizeof x->cnt);
+    x->c = cpu_new(x->m, &x->cnt, &x->log);
+    ck_assert_ptr_nonnull(x->c);
+    x->blk = NULL;
+    if (blocks) {
+        x->blk = blocks_attach(x->c, &x->cnt);
+        ck_assert_ptr_nonnull(x->blk);
+    }
+}
+
+static void mach_close(struct mach *x)
+{
+    blocks_free(x->blk);
+    cpu_free(x->c);
+    mmu_free(x->m);
+}
+
+static void pair_open(struct pair *p)
+{
+    mach_open(&p->a);
+    mach_open(&p->b);
+}
+
+static void pair_fresh(struct pair *p)
+{
+    mach_fresh(&p->a, false);
+    mach_fresh(&p->b, true);
+}
+
+static void pair_close(struct pair *p)
+{
+    mach_close(&p->a);
+    mach_close(&p->b);
+}
+
+static void put32(u8 *ram, u32 at, u32 v)
+{
+    memcpy(ram + at, &v, 4);
+}
+
+static void put16(u8 *ram, u32 at, u16 v)
+{
+    memcpy(ram + at, &v, 2);
+}
+
+/*
+ * Flat 32-bit protected mode at CPL 0 with a GDT (0x08 code, 0x10 data),
+ * an IDT of 256 interrupt gates to counting stubs, and optionally paging
+ * with an identity map of the first 4 MiB.  RAM is written directly: a
+ * fresh bus tracks no pages.
+ */
+static void setup_pm(struct mach *x, u32 eip, bool paging)
+{
+    u8 *ram = x->m->ram;
+    struct cpu *c = x->c;
+    put32(ram, GDT_BASE + 8, 0x0000ffffu);
+    put32(ram, GDT_BASE + 12, 0x00cf9b00u);
+    put32(ram, GDT_BASE + 16, 0x0000ffffu);
+    put32(ram, GDT_BASE + 20, 0x00cf9300u);
+    for (u32 v = 0; v < 256; v++) {
+        u32 stub = STUB_BASE + 16 * v;
+        put32(ram, IDT_BASE + 8 * v, (stub & 0xffff) | 0x08u << 16);
+        put32(ram, IDT_BASE + 8 * v + 4, (stub & 0xffff0000u) | 0x8e00u);
+        /* inc dword [FAULT_CNT + 4v]; jmp STUB_COMMON */
+        ram[stub] = 0xff;
+        ram[stub + 1] = 0x05;
+        put32(ram, stub + 2, FAULT_CNT + 4 * v);
+        ram[stub + 6] = 0xe9;
+        put32(ram, stub + 7, STUB_COMMON - (stub + 11));
+    }
+    /* mov esp, STACK_TOP; jmp [RESUME_ADDR] */
+    ram[STUB_COMMON] = 0xbc;
+    put32(ram, STUB_COMMON + 1, STACK_TOP);
+    ram[STUB_COMMON + 5] = 0xff;
+    ram[STUB_COMMON + 6] = 0x25;
+    put32(ram, STUB_COMMON + 7, RESUME_ADDR);
+
+    /* A TSS with the ring-0 stack, for faults taken at CPL 3. */
+    put32(ram, TSS_BASE + 4, STACK_TOP);
+    put32(ram, TSS_BASE + 8, 0x10);
+
+    cpu_set_flat32(c, eip);
+    seg_set(&c->tr, 0x18, TSS_BASE, 0x67, DESC_P | (0xbu << 8));
+    cpu_set_gdtr(c, GDT_BASE, 0x17);
+    c->idtr = (struct dtr){ IDT_BASE, 0x7ff };
+    c->r[R_ESP] = STACK_TOP;
+    if (paging) {
+        put32(ram, PD_BASE, PT_BASE | 0x7);
+        for (u32 k = 0; k < 1024; k++)
+            put32(ram, PT_BASE + 4 * k, k << 12 | 0x7);
+        c->cr3 = PD_BASE;
+        c->cr0 |= 1u << 31;
+        mmu_set_paging(x->m, c->cr0, c->cr3, c->cr4);
+        cpu_update_mode(c);
+    }
+}
+
+/* Real mode: CS = RM_CS, the data segments and SS = RM_DS, an IVT of
+ * counting stubs that resume at the word at CS:RM_RESUME. */
+static void setup_real(struct mach *x, u16 ip)
+{
+    u8 *ram = x->m->ram;
+    struct cpu *c = x->c;
+    const u32 cs_base = RM_CS << 4;
+    for (u32 v = 0; v < 256; v++) {
+        u32 off = RM_STUBS + 8 * v;
+        put32(ram, 4 * v, off | RM_CS << 16);
+        /* inc word [cs:RM_FAULT_CNT + 2v]; jmp RM_COMMON */
+        ram[cs_base + off] = 0x2e;
+        ram[cs_base + off + 1] = 0xff;
+        ram[cs_base + off + 2] = 0x06;
+        put16(ram, cs_base + off + 3, (u16)(RM_FAULT_CNT + 2 * v));
+        ram[cs_base + off + 5] = 0xe9;
+        put16(ram, cs_base + off + 6, (u16)(RM_COMMON - (off + 8)));
+    }
+    /* mov sp, RM_SP; jmp [cs:RM_RESUME] */
+    const u8 common[] = { 0xbc, RM_SP & 0xff, RM_SP >> 8, 0x2e, 0xff, 0x26,
+                          RM_RESUME & 0xff, RM_RESUME >> 8 };
+    memcpy(ram + cs_base + RM_COMMON, common, sizeof common);
+    seg_load_real(c, S_CS, RM_CS);
+    for (unsigned s = 0; s < 6; s++)
+        if (s != S_CS)
+            seg_load_real(c, s, RM_DS);
+    c->idtr = (struct dtr){ 0, 0x3ff };
+    c->eip = ip;
+    c->r[R_ESP] = RM_SP;
+}
+
+/* ---- comparison ---- */
+
+static const char *const reg_name[CPU_REG__COUNT] = {
+    "EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI", "EIP", "EFLAGS",
+    "ES", "CS", "SS", "DS", "FS", "GS", "CR0", "CR2", "CR3", "CR4",
+};
+
+/*
+ * Compare everything architectural.  `ctx` names the case (and the seed)
+ * in the failure message.
+ */
+static void pair_compare(struct pair *p, const char *ctx, enum cpu_exit ea, enum cpu_exit eb)
+{
+    const struct cpu *a = p->a.c, *b = p->b.c;
+    ck_assert_msg(ea == eb, "%s: cpu_run returned %d (interpreter) vs %d (blocks)", ctx, ea, eb);
+    for (unsigned r = 0; r < CPU_REG__COUNT; r++) {
+        u32 va = cpu_get_reg(a, r), vb = cpu_get_reg(b, r);
+        ck_assert_msg(va == vb, "%s: %s %08x (interpreter) vs %08x (blocks), EIP %08x vs %08x", ctx,
+                      reg_name[r], va, vb, a->eip, b->eip);
+    }
+    for (unsigned s = 0; s < 6; s++) {
+        const struct seg *sa = &a->seg[s], *sb = &b->seg[s];
+        ck_assert_msg(sa->sel == sb->sel && sa->base == sb->base && sa->limit == sb->limit &&
+                          sa->flags == sb->flags,
+                      "%s: segment %s differs: %04x/%08x/%08x/%08x vs %04x/%08x/%08x/%08x", ctx,
+                      reg_name[CPU_ES + s], sa->sel, sa->base, sa->limit, sa->flags, sb->sel,
+                      sb->base, sb->limit, sb->flags);
+    }
+    ck_assert_msg(a->cpl == b->cpl && a->mode == b->mode, "%s: CPL/mode %u/%x vs %u/%x", ctx,
+                  a->cpl, a->mode, b->cpl, b->mode);
+    ck_assert_msg(a->halted == b->halted && a->shutdown == b->shutdown,
+                  "%s: halted/shutdown %d/%d vs %d/%d", ctx, a->halted, a->shutdown, b->halted,
+                  b->shutdown);
+    ck_assert_msg(cpu_icount(a) == cpu_icount(b), "%s: icount %llu vs %llu", ctx,
+                  (unsigned long long)cpu_icount(a), (unsigned long long)cpu_icount(b));
+    if (memcmp(p->a.m->ram, p->b.m->ram, RAM_SIZE) != 0) {
+        u32 k = 0;
+        while (p->a.m->ram[k] == p->b.m->ram[k])
+            k++;
+        ck_abort_msg("%s: RAM differs first at %05x: %02x (interpreter) vs %02x (blocks)", ctx, k,
+                     p->a.m->ram[k], p->b.m->ram[k]);
+    }
+}
+
+/* Run both machines with the same budgets, comparing after each. */
+static void pair_run(struct pair *p, const char *ctx, const u64 *budgets, unsigned n)
+{
+    char msg[160];
+    for (unsigned k = 0; k < n; k++) {
+        enum cpu_exit ea = cpu_run(p->a.c, budgets[k]);
+        enum cpu_exit eb = cpu_run(p->b.c, budgets[k]);
+        snprintf(msg, sizeof msg, "%s, chunk %u (budget %llu)", ctx, k,
+                 (unsigned long long)budgets[k]);
+        pair_compare(p, msg, ea, eb);
+        if (ea == CPU_EXIT_SHUTDOWN || ea == CPU_EXIT_HALT)
+            break;
+    }
+}
+
+/* ---- random programs ---- */
+
+#define MAX_TEMPLATES 256u
+#define MAX_FIX 512u
+
+/* A forward branch: rel8 at `at`, aimed at the start of template `target`. */
+struct fixup {
+    u32 at;
+    unsigned target;
+};
+
+struct gen {
+    u64 rng;
+    bool b32;          /* 32-bit code (else 16-bit real mode) */
+    u32 base;          /* EIP of buf[0] */
+    u8 buf[PROG_MAX];
+    u32 len;
+    u32 tstart[MAX_TEMPLATES + 1]; /* template starts: the branch targets */
+    unsigned nt;
+    struct fixup fix[MAX_FIX];
+    unsigned nfix;
+    u32 ckpt_at;       /* offset of the last checkpoint's resume operand */
+    unsigned avoid;    /* registers the current template must not write */
+};
+
+static u32 rnd(struct gen *g)
+{
+    /* xorshift64*: small, seedable, the same on every host. */
+    g->rng ^= g->rng >> 12;
+    g->rng ^= g->rng << 25;
+    g->rng ^= g->rng >> 27;
+    return (u32)((g->rng * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static u32 below(struct gen *g, u32 n)
+{
+    return rnd(g) % n;
+}
+
+static void b8(struct gen *g, u32 v)
+{
+    if (g->len < PROG_MAX)
+        g->buf[g->len++] = (u8)v;
+}
+
+static void b16(struct gen *g, u32 v)
+{
+    b8(g, v);
+    b8(g, v >> 8);
+}
+
+static void b32(struct gen *g, u32 v)
+{
+    b16(g, v);
+    b16(g, v >> 16);
+}
+
+/* An immediate of the current operand size `sz` (2 or 4). */
+static void bimm(struct gen *g, unsigned sz, u32 v)
+{
+    if (sz == 4)
+        b32(g, v);
+    else
+        b16(g, v);
+}
+
+/* A register the template may write: never ESP, never EBP in 32-bit code
+ * (it points at the data area), never one in `avoid`. */
+static unsigned pick_dst(struct gen *g)
+{
+    for (;;) {
+        unsigned r = below(g, 8);
+        if (r == R_ESP || (g->b32 && r == R_EBP) || (g->avoid & 1u << r))
+            continue;
+        return r;
+    }
+}
+
+/* A memory operand: ModRM (with reg = 0) and what follows it. */
+struct memop {
+    u8 b[8];
+    unsigned n;
+};
+
+/*
+ * Choose a memory operand that stays inside the data area.  32-bit forms
+ * are absolute, EBP-based or EBP plus an index register; the index is
+ * masked by an AND emitted here first.  16-bit forms may be anything: the
+ * data segment is 64 KiB of RAM.
+ */
+static void pick_mem(struct gen *g, struct memop *mo)
+{
+    mo->n = 0;
+    if (!g->b32) {
+        unsigned rm = below(g, 8);
+        switch (below(g, 4)) {
+        case 0: /* [disp16] */
+            mo->b[mo->n++] = 0x06;
+            mo->b[mo->n++] = (u8)rnd(g);
+            mo->b[mo->n++] = (u8)rnd(g);
+            break;
+        case 1:
+            mo->b[mo->n++] = (u8)(0x40 | rm);
+            mo->b[mo->n++] = (u8)rnd(g);
+            break;
+        case 2:
+            mo->b[mo->n++] = (u8)(0x80 | rm);
+            mo->b[mo->n++] = (u8)rnd(g);
+            mo->b[mo->n++] = (u8)rnd(g);
+            break;
+        default:
+            mo->b[mo->n++] = (u8)(rm == 6 ? 7 : rm);
+            break;
+        }
+        return;
+    }
+    u32 d;
+    switch (below(g, 4)) {
+    case 0: /* [disp32] */
+        d = DATA_BASE + below(g, 0xff0);
+        mo->b[mo->n++] = 0x05;
+        memcpy(&mo->b[mo->n], &d, 4);
+        mo->n += 4;
+        break;
+    case 1: /* [ebp+disp8] */
+        mo->b[mo->n++] = 0x45;
+        mo->b[mo->n++] = (u8)rnd(g);
+        break;
+    case 2: /* [ebp+disp32] */
+        d = below(g, 0x600) - 0x300;
+        mo->b[mo->n++] = 0x85;
+        memcpy(&mo->b[mo->n], &d, 4);
+        mo->n += 4;
+        break;
+    default: { /* [ebp+index*scale+disp8] */
+        unsigned idx = pick_dst(g);
+        if (below(g, 8) == 0)
+            idx = 4; /* no index */
+        else {
+            b8(g, 0x83); /* and idx, 0x3f */
+            b8(g, 0xe0 | idx);
+            b8(g, 0x3f);
+        }
+        mo->b[mo->n++] = 0x44;
+        mo->b[mo->n++] = (u8)(below(g, 4) << 6 | idx << 3 | R_EBP);
+        mo->b[mo->n++] = (u8)rnd(g);
+        break;
+    }
+    }
+}
+
+/* ModRM for `reg` with either a register (`rm` < 8) or the memory operand. */
+static void modrm(struct gen *g, unsigned reg, bool mem, unsigned rm, const struct memop *mo)
+{
+    if (!mem) {
+        b8(g, 0xc0 | reg << 3 | rm);
+        return;
+    }
+    b8(g, mo->b[0] | reg << 3);
+    for (unsigned k = 1; k < mo->n; k++)
+        b8(g, mo->b[k]);
+}
+
+/*
+ * An r/m operand: either a destination register or memory.  Emits any
+ * masking instruction first, so call it before the opcode bytes.
+ */
+struct rm_op {
+    bool mem;
+    unsigned rm;
+    struct memop mo;
+};
+
+static void pick_rm(struct gen *g, struct rm_op *o)
+{
+    o->mem = below(g, 2);
+    o->rm = pick_dst(g);
+    if (o->mem)
+        pick_mem(g, &o->mo);
+}
+
+/* Maybe an operand-size prefix; returns the operand size in force. */
+static unsigned opsize(struct gen *g)
+{
+    bool flip = below(g, 6) == 0;
+    if (flip)
+        b8(g, 0x66);
+    return g->b32 != flip ? 4 : 2;
+}
+
+/* Instructions without control flow; `simple` also leaves out the stack
+ * and string ones, for loop and call bodies. */
+static void gen_plain(struct gen *g, bool simple)
+{
+    struct rm_op o;
+    unsigned sz, r;
+    switch (below(g, simple ? 12 : 17)) {
+    case 0: /* mov r/m,r or r,r/m, byte or full */
+        pick_rm(g, &o);
+        opsize(g);
+        if (below(g, 2)) {
+            b8(g, 0x88 | below(g, 2));
+            modrm(g, below(g, 8), o.mem, o.rm, &o.mo);
+        } else {
+            b8(g, 0x8a | below(g, 2));
+            modrm(g, pick_dst(g), o.mem, below(g, 8), &o.mo);
+        }
+        break;
+    case 1: /* mov r,imm / mov r/m,imm */
+        if (below(g, 2)) {
+            sz = opsize(g);
+            b8(g, 0xb8 | pick_dst(g));
+            bimm(g, sz, rnd(g));
+        } else {
+            pick_rm(g, &o);
+            sz = opsize(g);
+            bool byte = below(g, 2);
+            b8(g, byte ? 0xc6 : 0xc7);
+            modrm(g, 0, o.mem, o.rm, &o.mo);
+            if (byte)
+                b8(g, rnd(g));
+            else
+                bimm(g, sz, rnd(g));
+        }
+        break;
+    case 2: { /* ALU, the six classic forms */
+        unsigned op = below(g, 8), form = below(g, 6);
+        pick_rm(g, &o);
+        sz = opsize(g);
+        b8(g, op << 3 | form);
+        if (form < 2)
+            modrm(g, below(g, 8), o.mem, o.rm, &o.mo);
+        else if (form < 4)
+            modrm(g, pick_dst(g), o.mem, below(g, 8), &o.mo);
+        else if (form == 4)
+            b8(g, rnd(g));
+        else
+            bimm(g, sz, rnd(g));
+        break;
+    }
+    case 3: /* group 1 with an immediate */
+        pick_rm(g, &o);
+        sz = opsize(g);
+        r = below(g, 3);
+        b8(g, 0x80 | (r == 2 ? 3 : r));
+        modrm(g, below(g, 8), o.mem, o.rm, &o.mo);
+        if (r == 1)
+            bimm(g, sz, rnd(g));
+        else
+            b8(g, rnd(g));
+        break;
+    case 4: /* inc/dec */
+        if (below(g, 2)) {
+            opsize(g);
+            b8(g, (below(g, 2) ? 0x40 : 0x48) | pick_dst(g));
+        } else {
+            pick_rm(g, &o);
+            opsize(g);
+            b8(g, 0xfe | below(g, 2));
+            modrm(g, below(g, 2), o.mem, o.rm, &o.mo);
+        }
+        break;
+    case 5: /* shifts and rotates by 1, CL or an immediate */
+        pick_rm(g, &o);
+        opsize(g);
+        r = below(g, 3);
+        b8(g, (r == 0 ? 0xc0 : r == 1 ? 0xd0 : 0xd2) | below(g, 2));
+        modrm(g, below(g, 8), o.mem, o.rm, &o.mo);
+        if (r == 0)
+            b8(g, below(g, 40));
+        break;
+    case 6: { /* lea */
+        struct memop mo;
+        pick_mem(g, &mo);
+        opsize(g);
+        b8(g, 0x8d);
+        modrm(g, pick_dst(g), true, 0, &mo);
+        break;
+    }
+    case 7: /* movzx/movsx */
+        pick_rm(g, &o);
+        opsize(g);
+        b8(g, 0x0f);
+        b8(g, 0xb6 | below(g, 2) | (below(g, 2) << 3));
+        modrm(g, pick_dst(g), o.mem, o.rm, &o.mo);
+        break;
+    case 8: /* imul forms */
+        pick_rm(g, &o);
+        sz = opsize(g);
+        r = below(g, 3);
+        if (r == 0) {
+            b8(g, 0x0f);
+            b8(g, 0xaf);
+            modrm(g, pick_dst(g), o.mem, o.rm, &o.mo);
+        } else {
+            b8(g, r == 1 ? 0x6b : 0x69);
+            modrm(g, pick_dst(g), o.mem, o.rm, &o.mo);
+            if (r == 1)
+                b8(g, rnd(g));
+            else
+                bimm(g, sz, rnd(g));
+        }
+        break;
+    case 9: /* cmov */
+        pick_rm(g, &o);
+        opsize(g);
+        b8(g, 0x0f);
+        b8(g, 0x40 | below(g, 16));
+        modrm(g, pick_dst(g), o.mem, o.rm, &o.mo);
+        break;
+    case 10: /* setcc */
+        pick_rm(g, &o);
+        b8(g, 0x0f);
+        b8(g, 0x90 | below(g, 16));
+        modrm(g, 0, o.mem, o.rm, &o.mo);
+        break;
+    case 11: /* xchg, neg/not/mul, bswap, flag instructions */
+        switch (below(g, 5)) {
+        case 0:
+            pick_rm(g, &o);
+            opsize(g);
+            b8(g, 0x86 | below(g, 2));
+            modrm(g, pick_dst(g), o.mem, o.rm, &o.mo);
+            break;
+        case 1:
+            opsize(g);
+            b8(g, 0x90 | pick_dst(g));
+            break;
+        case 2:
+            if (g->avoid & (1u << R_EDX | 1u << R_EAX))
+                break;
+            pick_rm(g, &o);
+            opsize(g);
+            b8(g, 0xf6 | below(g, 2));
+            /* not, neg, mul, imul; div and idiv are rarer (they fault) */
+            r = below(g, 16);
+            modrm(g, r < 14 ? 2 + r % 4 : 6 + r % 2, o.mem, o.rm, &o.mo);
+            break;
+        case 3:
+            b8(g, 0x0f);
+            b8(g, 0xc8 | pick_dst(g));
+            break;
+        default: {
+            static const u8 fl[] = { 0xf8, 0xf9, 0xf5, 0xfc, 0xfd, 0x9e, 0x9f, 0x98, 0x99 };
+            unsigned k = below(g, sizeof fl);
+            if (fl[k] == 0x99 && (g->avoid & 1u << R_EDX))
+                break; /* cdq writes EDX */
+            b8(g, fl[k]);
+            break;
+        }
+        }
+        break;
+    case 12: /* push then pop */
+        r = below(g, 4);
+        if (r == 0) {
+            b8(g, 0x50 | below(g, 8));
+        } else if (r == 1) {
+            sz = g->b32 ? 4 : 2;
+            if (below(g, 2)) {
+                b8(g, 0x68);
+                bimm(g, sz, rnd(g));
+            } else {
+                b8(g, 0x6a);
+                b8(g, rnd(g));
+            }
+        } else if (r == 2) {
+            struct memop mo;
+            pick_mem(g, &mo);
+            b8(g, 0xff);
+            modrm(g, 6, true, 0, &mo);
+        } else {
+            b8(g, 0x9c); /* pushf; pop r */
+        }
+        if (below(g, 4)) {
+            b8(g, 0x58 | pick_dst(g));
+        } else {
+            struct memop mo;
+            pick_mem(g, &mo);
+            b8(g, 0x8f);
+            modrm(g, 0, true, 0, &mo);
+        }
+        break;
+    case 13: /* string instructions with small counts */
+        if (g->b32) {
+            b8(g, 0xbe);
+            b32(g, DATA_BASE + 0x100 + below(g, 0x600));
+            b8(g, 0xbf);
+            b32(g, DATA_BASE + 0x100 + below(g, 0x600));
+            b8(g, 0xb9);
+            b32(g, below(g, 17));
+        } else {
+            b8(g, 0xbe);
+            b16(g, rnd(g));
+            b8(g, 0xbf);
+            b16(g, rnd(g));
+            b8(g, 0xb9);
+            b16(g, below(g, 17));
+        }
+        if (below(g, 3) == 0)
+            b8(g, below(g, 2) ? 0xfc : 0xfd);
+        r = below(g, 4);
+        if (r)
+            b8(g, r == 1 ? 0xf2 : 0xf3);
+        {
+            static const u8 so[] = { 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf };
+            opsize(g);
+            b8(g, so[below(g, sizeof so)]);
+        }
+        break;
+    case 14: /* bit tests with an immediate */
+        pick_rm(g, &o);
+        opsize(g);
+        b8(g, 0x0f);
+        b8(g, 0xba);
+        modrm(g, 4 + below(g, 4), o.mem, o.rm, &o.mo);
+        b8(g, rnd(g));
+        break;
+    case 15: /* a store into the program's own code */
+        if (below(g, 3))
+            break;
+        if (g->b32) {
+            b8(g, 0xc6);
+            b8(g, 0x05);
+            b32(g, g->base + below(g, g->len + 64));
+        } else {
+            b8(g, 0x2e);
+            b8(g, 0xc6);
+            b8(g, 0x06);
+            b16(g, g->base + below(g, g->len + 64));
+        }
+        b8(g, rnd(g));
+        break;
+    default: /* random bytes */
+        for (unsigned k = 1 + below(g, 6); k; k--)
+            b8(g, rnd(g));
+        break;
+    }
+}
+
+/* A forward conditional (or unconditional) branch to a later template. */
+static void gen_branch(struct gen *g)
+{
+    struct rm_op o;
+    pick_rm(g, &o);
+    opsize(g);
+    b8(g, below(g, 2) ? 0x39 : 0x85); /* cmp or test r/m, r */
+    modrm(g, below(g, 8), o.mem, o.rm, &o.mo);
+    b8(g, below(g, 8) ? 0x70 | below(g, 16) : 0xeb);
+    if (g->nfix < MAX_FIX)
+        g->fix[g->nfix++] = (struct fixup){ g->len, g->nt + 1 + below(g, 6) };
+    b8(g, 0);
+}
+
+/* A counted loop (LOOP on ECX, or DEC/JNZ on EDX) around a short body. */
+static void gen_loop(struct gen *g)
+{
+    bool use_loop = below(g, 2);
+    unsigned r = use_loop ? R_ECX : R_EDX;
+    b8(g, 0xb8 | r);
+    bimm(g, g->b32 ? 4 : 2, 1 + below(g, 6));
+    u32 top = g->len;
+    g->avoid = 1u << r;
+    for (unsigned k = 1 + below(g, 3); k; k--)
+        gen_plain(g, true);
+    g->avoid = 0;
+    if (!use_loop)
+        b8(g, 0x48 | r);
+    b8(g, use_loop ? 0xe2 : 0x75);
+    i32 rel = (i32)top - (i32)(g->len + 1);
+    b8(g, rel >= -128 ? (u32)rel : 0xfe); /* a too-long body spins to the budget */
+}
+
+/* call over a jmp into a short body ending in ret. */
+static void gen_call(struct gen *g)
+{
+    if (g->b32) {
+        b8(g, 0xe8);
+        b32(g, 2);
+    } else {
+        b8(g, 0xe8);
+        b16(g, 2);
+    }
+    b8(g, 0xeb);
+    u32 rel_at = g->len;
+    b8(g, 0);
+    for (unsigned k = 1 + below(g, 3); k; k--)
+        gen_plain(g, true);
+    b8(g, 0xc3);
+    u32 d = g->len - (rel_at + 1);
+    if (rel_at < PROG_MAX)
+        g->buf[rel_at] = (u8)(d < 128 ? d : 0);
+}
+
+/* Set the resume point of the previous checkpoint to here, and emit a
+ * checkpoint whose resume point the next one fills in. */
+static void gen_checkpoint(struct gen *g)
+{
+    u32 here = g->base + g->len;
+    if (g->ckpt_at) {
+        if (g->b32)
+            memcpy(&g->buf[g->ckpt_at], &here, 4);
+        else
+            memcpy(&g->buf[g->ckpt_at], &(u16){ (u16)here }, 2);
+    }
+    if (g->b32) {
+        b8(g, 0xc7); /* mov dword [RESUME_ADDR], imm32 */
+        b8(g, 0x05);
+        b32(g, RESUME_ADDR);
+        g->ckpt_at = g->len;
+        b32(g, 0);
+    } else {
+        b8(g, 0x2e); /* mov word [cs:RM_RESUME], imm16 */
+        b8(g, 0xc7);
+        b8(g, 0x06);
+        b16(g, RM_RESUME);
+        g->ckpt_at = g->len;
+        b16(g, 0);
+    }
+}
+
+/* Generate a program of `n` templates ending in HLT. */
+static void gen_program(struct gen *g, unsigned n)
+{
+    g->len = 0;
+    g->nt = 0;
+    g->nfix = 0;
+    g->ckpt_at = 0;
+    g->avoid = 0;
+    if (g->b32) {
+        b8(g, 0xbd); /* mov ebp, DATA_PTR */
+        b32(g, DATA_PTR);
+    }
+    gen_checkpoint(g);
+    for (unsigned k = 0; k < n && g->len < PROG_MAX - 256; k++) {
+        g->tstart[g->nt++] = g->len;
+        switch (below(g, 12)) {
+        case 0: case 1: gen_branch(g); break;
+        case 2: gen_loop(g); break;
+        case 3: gen_call(g); break;
+        case 4: gen_checkpoint(g); break;
+        default: gen_plain(g, false); break;
+        }
+    }
+    g->tstart[g->nt] = g->len;
+    gen_checkpoint(g);
+    u32 end = g->base + g->len;
+    if (g->b32)
+        memcpy(&g->buf[g->ckpt_at], &end, 4);
+    else
+        memcpy(&g->buf[g->ckpt_at], &(u16){ (u16)end }, 2);
+    /* Run the whole program several times, so most of it replays from
+     * blocks recorded in an earlier pass, with other register values. */
+    if (g->b32) {
+        b8(g, 0xff); /* dec dword [PASSES_ADDR] */
+        b8(g, 0x0d);
+        b32(g, PASSES_ADDR);
+        b8(g, 0x0f); /* jnz start */
+        b8(g, 0x85);
+        b32(g, -(g->len + 4));
+    } else {
+        b8(g, 0x2e); /* dec word [cs:RM_PASSES] */
+        b8(g, 0xff);
+        b8(g, 0x0e);
+        b16(g, RM_PASSES);
+        b8(g, 0x0f); /* jnz start */
+        b8(g, 0x85);
+        b16(g, -(g->len + 2));
+    }
+    b8(g, 0xf4);
+    for (unsigned k = 0; k < g->nfix; k++) {
+        const struct fixup *f = &g->fix[k];
+        u32 to = g->tstart[f->target < g->nt ? f->target : g->nt];
+        i32 rel = (i32)to - (i32)(f->at + 1);
+        g->buf[f->at] = (u8)(rel >= -128 && rel <= 127 ? rel : 0);
+    }
+}
+
+/* Load the program and random registers into both machines of `p`. */
+static void load_program(struct pair *p, enum mode_kind mk, struct gen *g)
+{
+    u32 regs[8];
+    for (unsigned r = 0; r < 8; r++)
+        regs[r] = rnd(g);
+    struct mach *ms[2] = { &p->a, &p->b };
+    for (unsigned k = 0; k < 2; k++) {
+        struct mach *x = ms[k];
+        if (mk == MK_REAL) {
+            setup_real(x, 0);
+            memcpy(x->m->ram + (RM_CS << 4), g->buf, g->len);
+        } else {
+            setup_pm(x, PROG_BASE, mk == MK_PAGED);
+            memcpy(x->m->ram + PROG_BASE, g->buf, g->len);
+        }
+        for (unsigned r = 0; r < 8; r++)
+            if (r != R_ESP)
+                x->c->r[r] = regs[r];
+        if (mk == MK_REAL)
+            put16(x->m->ram, (RM_CS << 4) + RM_PASSES, PASSES);
+        else
+            put32(x->m->ram, PASSES_ADDR, PASSES);
+        /* Some data to move around. */
+        for (u32 at = 0; at < 0x1000; at += 4)
+            put32(x->m->ram, DATA_BASE + at, at * 0x9e3779b1u);
+    }
+}
+
+static void random_programs(enum mode_kind mk, u64 first_seed, unsigned count)
+{
+    static const u64 budgets[] = { 1, 7, 50, 300, 2, 13, 1000, 5, 600 };
+    static const char *const mode_name[] = { "real mode", "flat32", "paged" };
+    struct pair p;
+    struct gen *g = malloc(sizeof *g);
+    ck_assert_ptr_nonnull(g);
+    pair_open(&p);
+    u64 replayed = 0, retired = 0;
+    for (unsigned k = 0; k < count; k++) {
+        u64 seed = first_seed + k;
+        char ctx[96];
+        snprintf(ctx, sizeof ctx, "%s seed %llu", mode_name[mk], (unsigned long long)seed);
+        memset(g, 0, sizeof *g);
+        g->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+        g->b32 = mk != MK_REAL;
+        g->base = mk == MK_REAL ? 0 : PROG_BASE;
+        gen_program(g, 20 + below(g, 60));
+        pair_fresh(&p);
+        load_program(&p, mk, g);
+        pair_run(&p, ctx, budgets, sizeof budgets / sizeof budgets[0]);
+        blocks_sync_counters(p.b.blk);
+        replayed += p.b.cnt.v[CNT_blk_block_insns];
+        retired += cpu_icount(p.b.c);
+    }
+    /* The comparison means little unless much of the code was replayed
+     * from cached blocks (about two thirds is typical). */
+    ck_assert_msg(replayed * 3 > retired, "%s: only %llu of %llu instructions replayed",
+                  mode_name[mk], (unsigned long long)replayed, (unsigned long long)retired);
+    pair_close(&p);
+    free(g);
+}
+
+START_TEST(random_flat32)
+{
+    random_programs(MK_FLAT32, 1000, 400);
+}
+END_TEST
+
+START_TEST(random_real)
+{
+    random_programs(MK_REAL, 2000, 400);
+}
+END_TEST
+
+START_TEST(random_paged)
+{
+    random_programs(MK_PAGED, 3000, 400);
+}
+END_TEST
+
+/* ---- directed cases ---- */
+
+/* Both machines in flat 32-bit PM (optionally paged) running `code`. */
+static void directed_setup(struct pair *p, const u8 *code, size_t n, bool paging)
+{
+    pair_fresh(p);
+    struct mach *ms[2] = { &p->a, &p->b };
+    for (unsigned k = 0; k < 2; k++) {
+        setup_pm(ms[k], PROG_BASE, paging);
+        for (unsigned r = 0; r < 8; r++)
+            if (r != R_ESP)
+                ms[k]->c->r[r] = 0;
+        memcpy(ms[k]->m->ram + PROG_BASE, code, n);
+        put32(ms[k]->m->ram, RESUME_ADDR, PROG_BASE + (u32)n - 1); /* the final HLT */
+    }
+}
+
+static void run_until_halt(struct pair *p, const char *ctx)
+{
+    static const u64 budgets[] = { 3, 1, 17, 64, 1000, 5000, 20000 };
+    pair_run(p, ctx, budgets, sizeof budgets / sizeof budgets[0]);
+    ck_assert_msg(p->b.c->halted, "%s: did not reach HLT (EIP %08x)", ctx, p->b.c->eip);
+}
+
+/* Run to HLT and check that no exception was raised on the way. */
+static void run_to_halt(struct pair *p, const char *ctx)
+{
+    run_until_halt(p, ctx);
+    for (u32 v = 0; v < 32; v++) {
+        u32 n;
+        memcpy(&n, p->b.m->ram + FAULT_CNT + 4 * v, 4);
+        ck_assert_msg(n == 0, "%s: vector %u raised %u times", ctx, v, n);
+    }
+}
+
+/*
+ * A store into the very next instruction of a straight-line block that is
+ * already cached: the stored immediate must be what runs, every pass.
+ *
+ *   L:     mov [imm], bl        ; the next instruction's immediate
+ *   imm-1: mov al, 0
+ *          add edx, eax
+ *          inc ebx
+ *          dec ecx
+ *          jnz L
+ *          hlt
+ */
+START_TEST(smc_next_instruction)
+{
+    const u32 imm = PROG_BASE + 16 + 6 + 1;
+    const u8 code[] = {
+        0xb9, 5, 0, 0, 0,               /* mov ecx, 5 */
+        0xbb, 1, 0, 0, 0,               /* mov ebx, 1 */
+        0x31, 0xd2,                     /* xor edx, edx */
+        0x31, 0xc0,                     /* xor eax, eax */
+        0x90, 0x90,                     /* (pad: L at +16) */
+        0x88, 0x1d, (u8)imm, (u8)(imm >> 8), (u8)(imm >> 16), 0, /* mov [imm], bl */
+        0xb0, 0x00,                     /* mov al, 0 */
+        0x01, 0xc2,                     /* add edx, eax */
+        0x43,                           /* inc ebx */
+        0x49,                           /* dec ecx */
+        0x75, 0xf2,                     /* jnz L */
+        0xf4,
+    };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    run_to_halt(&p, "store into the next instruction");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 1 + 2 + 3 + 4 + 5);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * A loop body patched on the second pass by a subroutine on another page:
+ * the cached block holding the body must not replay the old immediate.
+ */
+START_TEST(smc_patched_loop_body)
+{
+    const u32 patcher = PROG_BASE + 0x2000;
+    /* L at +5; X (add edx, imm8) at +17 */
+    const u32 x_imm = PROG_BASE + 17 + 2;
+    u8 code[] = {
+        0xb9, 4, 0, 0, 0,               /* mov ecx, 4 */
+        0x83, 0xf9, 0x03,               /* L: cmp ecx, 3 */
+        0x75, 0x05,                     /* jne X */
+        0xe8, 0, 0, 0, 0,               /* call patcher */
+        0x90, 0x90,                     /* (pad) */
+        0x83, 0xc2, 0x01,               /* X: add edx, 1 */
+        0xe2, 0xef,                     /* loop L */
+        0xf4,
+    };
+    u32 rel = patcher - (PROG_BASE + 15);
+    memcpy(&code[11], &rel, 4);
+    code[9] = 0x07; /* jne over the call and pad to X */
+    const u8 sub[] = { 0xc6, 0x05, (u8)x_imm, (u8)(x_imm >> 8), (u8)(x_imm >> 16), 0, 0x10,
+                       0xc3 };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    memcpy(p.a.m->ram + patcher, sub, sizeof sub);
+    memcpy(p.b.m->ram + patcher, sub, sizeof sub);
+    run_to_halt(&p, "loop body patched from elsewhere");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 1 + 3 * 0x10);
+    pair_close(&p);
+}
+END_TEST
+
+/* Hand-assembled code at PROG_BASE. */
+struct asmbuf {
+    u8 b[256];
+    size_t n;
+};
+
+static void ab_bytes(struct asmbuf *ab, const u8 *bytes, size_t len)
+{
+    ck_assert_uint_le(ab->n + len, sizeof ab->b);
+    memcpy(ab->b + ab->n, bytes, len);
+    ab->n += len;
+}
+#define AB(ab, ...) ab_bytes((ab), (const u8[]){ __VA_ARGS__ }, sizeof((const u8[]){ __VA_ARGS__ }))
+
+static void ab_u32(struct asmbuf *ab, u32 v)
+{
+    ab_bytes(ab, (const u8 *)&v, 4);
+}
+
+/* call `target` (an absolute address) */
+static void ab_call(struct asmbuf *ab, u32 target)
+{
+    AB(ab, 0xe8);
+    ab_u32(ab, target - (PROG_BASE + (u32)ab->n + 4));
+}
+
+/* mov dword [at], v */
+static void ab_store(struct asmbuf *ab, u32 at, u32 v)
+{
+    AB(ab, 0xc7, 0x05);
+    ab_u32(ab, at);
+    ab_u32(ab, v);
+}
+
+/*
+ * Code replaced by REP MOVSB and then called: first the old routine runs
+ * (and is cached), then each of two new routines is copied over it.
+ */
+START_TEST(smc_rep_movs)
+{
+    const u32 dst = PROG_BASE + 0x1000, src = DATA_BASE;
+    struct asmbuf ab = { .n = 0 };
+    ab_call(&ab, dst);                 /* eax = 1 */
+    AB(&ab, 0x89, 0xc3);               /* mov ebx, eax */
+    ab_call(&ab, dst);                 /* replayed this time */
+    for (unsigned k = 0; k < 2; k++) {
+        AB(&ab, 0xbe);                 /* mov esi, src + 8k */
+        ab_u32(&ab, src + 8 * k);
+        AB(&ab, 0xbf);                 /* mov edi, dst */
+        ab_u32(&ab, dst);
+        AB(&ab, 0xb9, 6, 0, 0, 0);     /* mov ecx, 6 */
+        AB(&ab, 0xf3, 0xa4);           /* rep movsb */
+        ab_call(&ab, dst);
+        AB(&ab, 0x89, k ? 0xc2 : 0xc5); /* mov ebp/edx, eax */
+    }
+    AB(&ab, 0xf4);
+    const u8 old_fn[] = { 0xb8, 1, 0, 0, 0, 0xc3 };
+    const u8 new_fns[] = { 0xb8, 0x22, 0x22, 0, 0, 0xc3, 0, 0, 0xb8, 0x33, 0x33, 0, 0, 0xc3 };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, ab.b, ab.n, false);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        memcpy(ms[k]->m->ram + dst, old_fn, sizeof old_fn);
+        memcpy(ms[k]->m->ram + src, new_fns, sizeof new_fns);
+    }
+    run_to_halt(&p, "code written by rep movs");
+    ck_assert_uint_eq(p.b.c->r[R_EBX], 1);
+    ck_assert_uint_eq(p.b.c->r[R_EBP], 0x2222);
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 0x3333);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * A page-table edit maps another physical page at the linear address of
+ * cached code; after INVLPG (and, the second time, a CR3 reload) a call to
+ * the same linear address must run the new page's code.
+ */
+START_TEST(remap_code_page)
+{
+    const u32 lin = 0x50000, alt = 0x60000;
+    const u32 pte = PT_BASE + 4 * (lin >> 12);
+    struct asmbuf ab = { .n = 0 };
+    ab_call(&ab, lin);
+    ab_call(&ab, lin);                         /* replayed */
+    AB(&ab, 0x89, 0xc3);                       /* mov ebx, eax */
+    ab_store(&ab, pte, alt | 7);
+    AB(&ab, 0x0f, 0x01, 0x3d);                 /* invlpg [lin] */
+    ab_u32(&ab, lin);
+    ab_call(&ab, lin);
+    AB(&ab, 0x89, 0xc1);                       /* mov ecx, eax */
+    ab_store(&ab, pte, lin | 7);
+    AB(&ab, 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8); /* mov eax, cr3; mov cr3, eax */
+    ab_call(&ab, lin);
+    AB(&ab, 0x89, 0xc2);                       /* mov edx, eax */
+    AB(&ab, 0xf4);
+    /* Both routines do some straight-line work so they form real blocks. */
+    const u8 fn1[] = { 0xb8, 1, 0, 0, 0, 0x40, 0x40, 0x40, 0xc3 };  /* eax = 4 */
+    const u8 fn2[] = { 0xb8, 10, 0, 0, 0, 0x40, 0x40, 0x40, 0xc3 }; /* eax = 13 */
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, ab.b, ab.n, true);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        memcpy(ms[k]->m->ram + lin, fn1, sizeof fn1);
+        memcpy(ms[k]->m->ram + alt, fn2, sizeof fn2);
+    }
+    run_to_halt(&p, "remapped code page");
+    ck_assert_uint_eq(p.b.c->r[R_EBX], 4);
+    ck_assert_uint_eq(p.b.c->r[R_ECX], 13);
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 4);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * A store whose target moves into the block's own next instruction only
+ * on a later pass: the block was recorded while the store hit data, so
+ * only the check after each replayed instruction can end it.
+ */
+START_TEST(smc_store_target_moves)
+{
+    const u32 l = PROG_BASE + 7, imm = l + 3;
+    const u8 code[] = {
+        0xbf, (u8)DATA_BASE, (u8)(DATA_BASE >> 8), (u8)(DATA_BASE >> 16), 0, /* mov edi, DATA */
+        0xeb, 0x00,                     /* jmp L: a block starts at L */
+        0x88, 0x07,                     /* L: mov [edi], al */
+        0xb0, 0x00,                     /* mov al, 0 (imm at L+3) */
+        0x01, 0xc2,                     /* add edx, eax */
+        0x41,                           /* inc ecx */
+        0x8d, 0x41, 0x10,               /* lea eax, [ecx+0x10] */
+        0xbf, (u8)imm, (u8)(imm >> 8), (u8)(imm >> 16), 0, /* mov edi, L+3 */
+        0x83, 0xf9, 0x03,               /* cmp ecx, 3 */
+        0x75, (u8)(l - (PROG_BASE + 27)), /* jne L */
+        0xf4,
+    };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    /* One chunk: a budget running out while L is recorded would leave
+     * a shorter block, ending at the store. */
+    static const u64 budget[] = { 1000 };
+    pair_run(&p, "store target moves into the block", budget, 1);
+    run_to_halt(&p, "store target moves into the block");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 0x11 + 0x12);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * A REP STOSB recorded with a small count and replayed with one larger
+ * than a slice: the instruction runs again (EIP stays on it), so the rest
+ * of the block must not run yet.
+ */
+START_TEST(rep_slice_in_cached_block)
+{
+    const u32 l = PROG_BASE + 7;
+    const u8 code[] = {
+        0xbe, 5, 0, 0, 0,               /* mov esi, 5 */
+        0xeb, 0x00,                     /* jmp L */
+        0xbf, (u8)DATA_BASE, (u8)(DATA_BASE >> 8), (u8)(DATA_BASE >> 16), 0, /* L: mov edi, DATA */
+        0x89, 0xf1,                     /* mov ecx, esi */
+        0xf3, 0xaa,                     /* rep stosb */
+        0x43,                           /* inc ebx */
+        0x81, 0xc6, 0x70, 0x17, 0, 0,   /* add esi, 6000 */
+        0x83, 0xfb, 0x03,               /* cmp ebx, 3 */
+        0x75, (u8)(l - (PROG_BASE + 28)), /* jne L */
+        0xf4,
+    };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    p.a.c->r[R_EAX] = p.b.c->r[R_EAX] = 0x5a;
+    run_to_halt(&p, "rep slice inside a cached block");
+    ck_assert_uint_eq(p.b.c->r[R_EBX], 3);
+    ck_assert_uint_eq(p.b.m->ram[DATA_BASE + 12004], 0x5a);
+    ck_assert_uint_eq(p.b.m->ram[DATA_BASE + 12005], 0);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * Real mode: a block recorded at CS=1000:1000 is reached again through
+ * CS=0101:FFF0, the same linear address, where IP wraps to 0 after 16
+ * bytes.  The cached block runs past the wrap point, so it must not be
+ * replayed; the interpreter continues at 0101:0000.
+ */
+START_TEST(real_mode_ip_wrap)
+{
+    const u32 lin = (RM_CS << 4) + 0x1000;
+    struct pair p;
+    pair_open(&p);
+    pair_fresh(&p);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        u8 *ram = ms[k]->m->ram;
+        setup_real(ms[k], 0x1000);
+        memset(ram + lin, 0x40, 24);                 /* inc ax x 24 */
+        const u8 jmp[] = { 0xea, 0xf0, 0xff, 0x01, 0x01 }; /* jmp 0101:fff0 */
+        memcpy(ram + lin + 24, jmp, sizeof jmp);
+        ram[0x1010] = 0x43;                          /* 0101:0000 inc bx */
+        ram[0x1011] = 0xf4;                          /* hlt */
+        for (unsigned r = 0; r < 8; r++)
+            if (r != R_ESP)
+                ms[k]->c->r[r] = 0;
+    }
+    run_to_halt(&p, "IP wrap in real mode");
+    ck_assert_uint_eq(p.b.c->r[R_EAX], 24 + 16);
+    ck_assert_uint_eq(p.b.c->r[R_EBX], 1);
+    pair_close(&p);
+}
+END_TEST
+
+/* Point CS of both machines at `base` with the given size and privilege
+ * and continue at `eip`. */
+static void pair_set_cs(struct pair *p, u32 base, bool big, unsigned dpl, u32 eip)
+{
+    struct mach *ms[2] = { &p->a, &p->b };
+    for (unsigned k = 0; k < 2; k++) {
+        struct cpu *c = ms[k]->c;
+        u32 f = DESC_P | DESC_S | (u32)dpl << 13 | (big ? DESC_DB | DESC_G : 0);
+        u32 limit = big ? 0xffffffffu : 0xffffu;
+        for (unsigned s = 0; s < 6; s++)
+            seg_set(&c->seg[s], (u16)(0x10 | dpl), 0, 0xffffffffu,
+                    DESC_P | DESC_S | (u32)dpl << 13 | DESC_DB | DESC_G | (0x3u << 8));
+        seg_set(&c->seg[S_CS], (u16)(0x08 | dpl), base, limit, f | (0xbu << 8));
+        c->cpl = (u8)dpl;
+        c->eip = eip;
+        c->r[R_EAX] = 0;
+        c->halted = false;
+        cpu_update_mode(c);
+    }
+}
+
+/*
+ * The same linear address run as 32-bit code, as 16-bit code and at CPL 3
+ * from a supervisor page: each needs its own decoding (or a fault), never
+ * the block cached for another mode or privilege.
+ */
+START_TEST(mode_and_cpl_keys)
+{
+    const u32 x = 0x40000;
+    /* 32-bit: mov eax, 0x40404040; hlt.  16-bit: mov ax, 0x4040; inc ax;
+     * inc ax; hlt. */
+    const u8 fn[] = { 0xb8, 0x40, 0x40, 0x40, 0x40, 0xf4 };
+    const u8 halt = 0xf4;
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, &halt, 1, true);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        memcpy(ms[k]->m->ram + x, fn, sizeof fn);
+        put32(ms[k]->m->ram, PT_BASE + 4 * (x >> 12), x | 0x3); /* supervisor only */
+    }
+    pair_set_cs(&p, 0, true, 0, x);
+    run_to_halt(&p, "32-bit pass");
+    ck_assert_uint_eq(p.b.c->r[R_EAX], 0x40404040);
+    pair_set_cs(&p, 0, true, 0, x);
+    run_to_halt(&p, "32-bit pass, replayed");
+    pair_set_cs(&p, x, false, 0, 0);
+    run_to_halt(&p, "16-bit pass");
+    ck_assert_uint_eq(p.b.c->r[R_EAX], 0x4042);
+    pair_set_cs(&p, 0, true, 3, x);
+    run_until_halt(&p, "CPL 3 pass"); /* #PF, then the handler's HLT */
+    ck_assert_uint_eq(p.b.c->r[R_EAX], 0);
+    u32 pf;
+    memcpy(&pf, p.b.m->ram + FAULT_CNT + 4 * EXC_PF, 4);
+    ck_assert_uint_eq(pf, 1);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * A budget that ends inside a block retires exactly that many
+ * instructions, from a cold cache, from a warm one, and when a run starts
+ * in the middle of a cached block.
+ */
+START_TEST(budget_inside_block)
+{
+    u8 code[31];
+    memset(code, 0x40, 30); /* inc eax */
+    code[30] = 0xf4;
+    static const u64 budgets[] = { 5, 1, 3 };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned pass = 0; pass < 3; pass++) {
+        u64 step = budgets[pass];
+        for (unsigned k = 0; k < 2; k++) {
+            ms[k]->c->eip = PROG_BASE;
+            ms[k]->c->r[R_EAX] = 0;
+        }
+        for (u32 done = 0; done + step <= 30; done += (u32)step) {
+            u64 before = cpu_icount(p.b.c);
+            enum cpu_exit ea = cpu_run(p.a.c, step);
+            enum cpu_exit eb = cpu_run(p.b.c, step);
+            char ctx[64];
+            snprintf(ctx, sizeof ctx, "budget %llu pass %u at %u", (unsigned long long)step,
+                     pass, done);
+            pair_compare(&p, ctx, ea, eb);
+            ck_assert_int_eq(eb, CPU_EXIT_BUDGET);
+            ck_assert_uint_eq(cpu_icount(p.b.c) - before, step);
+            ck_assert_uint_eq(p.b.c->eip, PROG_BASE + done + step);
+            ck_assert_uint_eq(p.b.c->r[R_EAX], done + step);
+        }
+    }
+    /* The same budget twice over the same code: the second pass replays. */
+    for (unsigned k = 0; k < 2; k++) {
+        ms[k]->c->eip = PROG_BASE;
+        ms[k]->c->r[R_EAX] = 0;
+    }
+    blocks_sync_counters(p.b.blk);
+    u64 hits = p.b.cnt.v[CNT_blk_block_hits];
+    for (u32 done = 0; done < 30; done += 5) {
+        pair_compare(&p, "second 5-step pass", cpu_run(p.a.c, 5), cpu_run(p.b.c, 5));
+        ck_assert_uint_eq(p.b.c->eip, PROG_BASE + done + 5);
+    }
+    blocks_sync_counters(p.b.blk);
+    ck_assert_uint_gt(p.b.cnt.v[CNT_blk_block_hits], hits);
+    pair_close(&p);
+}
+END_TEST
+
+/* A hot loop is replayed from the cache: many hits, few blocks built. */
+START_TEST(counters_show_replays)
+{
+    const u8 code[] = {
+        0xb9, 0xe8, 0x03, 0, 0,  /* mov ecx, 1000 */
+        0x01, 0xc8,              /* L: add eax, ecx */
+        0x31, 0xc3,              /* xor ebx, eax */
+        0x42,                    /* inc edx */
+        0x89, 0x45, 0x10,        /* mov [ebp+0x10], eax */
+        0xe2, 0xf6,              /* loop L */
+        0xf4,
+    };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    p.a.c->r[R_EBP] = p.b.c->r[R_EBP] = DATA_BASE;
+    run_to_halt(&p, "hot loop");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 1000);
+    blocks_sync_counters(p.b.blk);
+    const u64 *v = p.b.cnt.v;
+    ck_assert_uint_gt(v[CNT_blk_block_hits], 900);
+    ck_assert_uint_gt(v[CNT_blk_block_insns], 0);
+    ck_assert_uint_le(v[CNT_blk_block_insns], cpu_icount(p.b.c));
+    ck_assert_uint_ge(v[CNT_blk_block_insns], 4 * 900);
+    ck_assert_uint_le(v[CNT_blk_blocks_built], 10);
+    /* The interpreter has no block executor: nothing counted there. */
+    ck_assert_uint_eq(p.a.cnt.v[CNT_blk_block_hits], 0);
+    pair_close(&p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("translate_blocks");
+    TCase *t = tcase_create("random");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, random_flat32);
+    tcase_add_test(t, random_real);
+    tcase_add_test(t, random_paged);
+    suite_add_tcase(s, t);
+    t = tcase_create("directed");
+    tcase_add_test(t, smc_next_instruction);
+    tcase_add_test(t, smc_patched_loop_body);
+    tcase_add_test(t, smc_rep_movs);
+    tcase_add_test(t, remap_code_page);
+    tcase_add_test(t, smc_store_target_moves);
+    tcase_add_test(t, rep_slice_in_cached_block);
+    tcase_add_test(t, real_mode_ip_wrap);
+    tcase_add_test(t, mode_and_cpl_keys);
+    tcase_add_test(t, budget_inside_block);
+    tcase_add_test(t, counters_show_replays);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
