@@ -38,6 +38,13 @@ static ALWAYS_INLINE void mov_gv_ev(struct cpu *c, const struct insn *i, unsigne
 }
 OP_SPECIALIZED(op_mov_Gv_Ev, mov_gv_ev)
 
+/* Byte moves are as common as dword ones in byte-oriented code (string
+ * and decompression loops): copies for an 8-bit operand too. */
+void op_mov_Ev_Gv_br(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, 1, RM_REG); }
+void op_mov_Ev_Gv_bm(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, 1, RM_MEM32); }
+void op_mov_Gv_Ev_br(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, 1, RM_REG); }
+void op_mov_Gv_Ev_bm(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, 1, RM_MEM32); }
+
 void op_mov_Ev_Iz(struct cpu *c, const struct insn *i)
 {
     rm_write(c, i, i->imm, i->osz);

@@ -13,10 +13,19 @@ op_fn ops_specialize(const struct insn *i)
     op_fn f = i->fn;
     if (f == op_jcc)
         return i->vsz == 4 ? op_jcc_special[i->opc & 15] : f;
-    if (!(i->attr & OPA_MODRM) || i->osz != 4)
+    if (!(i->attr & OPA_MODRM))
         return f;
     bool reg = i->mod == 3;
     if (!reg && i->asz != 4)
+        return f;
+    if (i->osz == 1) {
+        if (f == op_mov_Ev_Gv)
+            return reg ? op_mov_Ev_Gv_br : op_mov_Ev_Gv_bm;
+        if (f == op_mov_Gv_Ev)
+            return reg ? op_mov_Gv_Ev_br : op_mov_Gv_Ev_bm;
+        return f;
+    }
+    if (i->osz != 4)
         return f;
 #define X(name)          \
     if (f == name)       \

@@ -24,6 +24,12 @@
 OPS_SPECIALIZED(X)
 #undef X
 
+/* MOV with an 8-bit operand, register or memory. */
+void op_mov_Ev_Gv_br(struct cpu *c, const struct insn *i);
+void op_mov_Ev_Gv_bm(struct cpu *c, const struct insn *i);
+void op_mov_Gv_Ev_br(struct cpu *c, const struct insn *i);
+void op_mov_Gv_Ev_bm(struct cpu *c, const struct insn *i);
+
 /* [Ev,Gv | Gv,Ev | Ev,Iz][ALU operation][memory operand] */
 extern const op_fn op_alu_special[3][8][2];
 /* [ModRM.reg operation][memory operand] */

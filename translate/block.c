@@ -17,8 +17,8 @@
  * CLI/STI, POPF, HLT, control and debug registers, descriptor tables). */
 #define TR_ENDS (OPA_END | OPA_MODE | OPA_PRIV)
 
-/* A block's header, kept apart from its instructions so the lookups of a
- * hot loop touch few cache lines. */
+/* A block: its header shares a cache line with its first instructions,
+ * which a hit reads right after the header. */
 struct tr_block {
     u32 lin;   /* linear address of the first instruction */
     u32 key;   /* mode | cpl << 8 | L1 tag << 16; ~0 = empty */
@@ -26,13 +26,13 @@ struct tr_block {
     u8 n;      /* instructions recorded (0: not usable) */
     u8 open;   /* recording stopped for the budget: go on after a replay */
     u16 bytes; /* their total length */
+    struct insn ins[TR_MAX_INSNS];
 };
 
 struct blocks {
     struct cpu *c;
     struct counters *cnt;
     struct tr_block *blk; /* TR_BLOCKS, direct-mapped on the start address */
-    struct insn *ins;     /* TR_MAX_INSNS for each block */
     u64 hits;             /* blocks replayed from the cache */
     u64 hit_insns;        /* instructions retired by replays */
 };
@@ -42,14 +42,14 @@ static inline struct tr_block *slot(struct blocks *t, u32 lin)
     return &t->blk[(lin * 0x9e3779b1u) >> (32 - TR_BITS)];
 }
 
-static inline struct insn *block_insns(struct blocks *t, const struct tr_block *b)
+static inline struct insn *block_insns(struct blocks *t, struct tr_block *b)
 {
-    return t->ins + (size_t)(b - t->blk) * TR_MAX_INSNS;
+    return b->ins;
 }
 
 /* Replay a cached block: up to `max` of its instructions.  Returns true if
  * all of them ran and EIP is right after the last. */
-static bool replay(struct blocks *t, struct cpu *c, const struct tr_block *b, u64 max)
+static bool replay(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
 {
     const u32 mask = (c->mode & MODE_CS32) ? ~0u : 0xffffu;
     const u32 epoch = b->epoch;
@@ -57,21 +57,25 @@ static bool replay(struct blocks *t, struct cpu *c, const struct tr_block *b, u6
     const struct insn *ip = block_insns(t, b);
     const struct insn *end = ip + (max < b->n ? max : b->n);
     const u64 first = c->icount;
+    u64 count = first;
     bool whole = max >= b->n;
     t->hits++;
     do {
-        u32 next = (c->eip + ip->len) & mask;
-        c->insn_eip = c->eip;
+        u32 eip = c->eip;
+        u32 next = (eip + ip->len) & mask;
+        c->insn_eip = eip;
         c->insn_esp = c->r[R_ESP];
         c->eip = next;
         ip->fn(c, ip);
-        c->icount++;
+        /* Handlers do not retire instructions, so the count need not be
+         * read back; a fault leaves it right for the run loop. */
+        c->icount = ++count;
         if (unlikely(c->eip != next || m->epoch != epoch)) {
             whole = false;
             break;
         }
     } while (++ip < end);
-    t->hit_insns += c->icount - first;
+    t->hit_insns += count - first;
     return whole;
 }
 
@@ -122,8 +126,12 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
  * shadow, or a reason to step one instruction at a time. */
 static inline bool loop_must_look(const struct cpu *c)
 {
-    return c->irq_line | c->nmi_pending | c->halted | c->exit_request | c->inhibit_irq |
-           !!(c->eflags & EFLAGS_TF) | c->dbg_insn_armed | c->dbg_data_armed;
+    /* A request the CPU cannot take yet (interrupts disabled) is no
+     * reason to stop: the decompressor runs with IF clear and the timer's
+     * line up for its whole run. */
+    return (c->irq_line & !!(c->eflags & EFLAGS_IF)) | c->nmi_pending | c->halted |
+           c->exit_request | c->inhibit_irq | !!(c->eflags & EFLAGS_TF) | c->dbg_insn_armed |
+           c->dbg_data_armed;
 }
 
 /* Run blocks one after another until `max` instructions are retired or
@@ -159,10 +167,7 @@ struct blocks *blocks_attach(struct cpu *c, struct counters *cnt)
     if (!t)
         return NULL;
     t->blk = malloc(TR_BLOCKS * sizeof *t->blk);
-    t->ins = malloc((size_t)TR_BLOCKS * TR_MAX_INSNS * sizeof *t->ins);
-    if (!t->blk || !t->ins) {
-        free(t->blk);
-        free(t->ins);
+    if (!t->blk) {
         free(t);
         return NULL;
     }
@@ -179,7 +184,6 @@ void blocks_free(struct blocks *t)
         return;
     cpu_set_executor(t->c, NULL, NULL);
     free(t->blk);
-    free(t->ins);
     free(t);
 }
 
