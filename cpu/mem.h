@@ -142,9 +142,10 @@ static inline void rm_write(struct cpu *c, const struct insn *i, u32 v, unsigned
  * values (RM_ANY: ModRM.mod and the address size looked at when it runs),
  * and the decoder may pick a copy compiled for a 32-bit operand with a
  * register (RM_REG) or a memory operand with 32-bit addressing (RM_MEM32),
- * in which the size and form tests fold away (ops_special.c).
+ * in which the size and form tests fold away (ops_special.c).  RM_BASE32
+ * is a memory operand with 32-bit addressing and no index register.
  */
-enum rm_form { RM_ANY, RM_REG, RM_MEM32 };
+enum rm_form { RM_ANY, RM_REG, RM_MEM32, RM_BASE32 };
 
 static ALWAYS_INLINE bool rm_is_reg(const struct insn *i, enum rm_form f)
 {
@@ -153,6 +154,8 @@ static ALWAYS_INLINE bool rm_is_reg(const struct insn *i, enum rm_form f)
 
 static ALWAYS_INLINE u32 insn_ea_f(const struct cpu *c, const struct insn *i, enum rm_form f)
 {
+    if (f == RM_BASE32)
+        return c->r[i->base] + i->disp;
     u32 ea = c->r[i->base] + (c->r[i->index] << i->scale) + i->disp;
     return f == RM_ANY && i->asz == 2 ? ea & 0xffff : ea;
 }
@@ -174,12 +177,14 @@ static ALWAYS_INLINE void rm_write_f(struct cpu *c, const struct insn *i, u32 v,
         mem_write(c, i->seg, insn_ea_f(c, i, f), v, size);
 }
 
-/* Define handler `name` (generic) and name_dr / name_dm (32-bit operand,
- * register / 32-bit-addressed memory) from body(c, i, size, form). */
-#define OP_SPECIALIZED(name, body)                                                 \
-    void name(struct cpu *c, const struct insn *i) { body(c, i, i->osz, RM_ANY); } \
-    void name##_dr(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_REG); } \
-    void name##_dm(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_MEM32); }
+/* Define handler `name` (generic) and name_dr / name_dm / name_db (32-bit
+ * operand; register, 32-bit-addressed memory, memory at base+disp) from
+ * body(c, i, size, form). */
+#define OP_SPECIALIZED(name, body)                                                   \
+    void name(struct cpu *c, const struct insn *i) { body(c, i, i->osz, RM_ANY); }   \
+    void name##_dr(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_REG); }   \
+    void name##_dm(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_MEM32); } \
+    void name##_db(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_BASE32); }
 
 /* ---- stack ---- */
 

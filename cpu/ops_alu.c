@@ -17,6 +17,7 @@
 #include "cpu_state.h"
 #include "flags.h"
 #include "mem.h"
+#include "ops_special.h"
 #include "ops.h"
 
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
@@ -139,6 +140,10 @@ void op_alu_Gv_Ev(struct cpu *c, const struct insn *i)
     {                                                                                      \
         alu_rm(c, i, op, c->r[i->reg], 4, RM_MEM32);                                       \
     }                                                                                      \
+    static void alu_ev_gv_##op##_b(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_rm(c, i, op, c->r[i->reg], 4, RM_BASE32);                                      \
+    }                                                                                      \
     static void alu_gv_ev_##op##_r(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
         alu_gv_ev(c, i, op, 4, RM_REG);                                                    \
@@ -147,6 +152,10 @@ void op_alu_Gv_Ev(struct cpu *c, const struct insn *i)
     {                                                                                      \
         alu_gv_ev(c, i, op, 4, RM_MEM32);                                                  \
     }                                                                                      \
+    static void alu_gv_ev_##op##_b(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_gv_ev(c, i, op, 4, RM_BASE32);                                                 \
+    }                                                                                      \
     static void alu_ev_iz_##op##_r(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
         alu_rm(c, i, op, i->imm, 4, RM_REG);                                               \
@@ -154,6 +163,10 @@ void op_alu_Gv_Ev(struct cpu *c, const struct insn *i)
     static void alu_ev_iz_##op##_m(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
         alu_rm(c, i, op, i->imm, 4, RM_MEM32);                                             \
+    }                                                                                      \
+    static void alu_ev_iz_##op##_b(struct cpu *c, const struct insn *i)                    \
+    {                                                                                      \
+        alu_rm(c, i, op, i->imm, 4, RM_BASE32);                                            \
     }
 ALU_SPECIAL(0)
 ALU_SPECIAL(1)
@@ -165,11 +178,12 @@ ALU_SPECIAL(6)
 ALU_SPECIAL(7)
 #undef ALU_SPECIAL
 
-#define ALU_ROW(form) \
-    { { form##_0_r, form##_0_m }, { form##_1_r, form##_1_m }, { form##_2_r, form##_2_m }, \
-      { form##_3_r, form##_3_m }, { form##_4_r, form##_4_m }, { form##_5_r, form##_5_m }, \
-      { form##_6_r, form##_6_m }, { form##_7_r, form##_7_m } }
-const op_fn op_alu_special[3][8][2] = { ALU_ROW(alu_ev_gv), ALU_ROW(alu_gv_ev), ALU_ROW(alu_ev_iz) };
+#define ALU_ROW(form)                                                                   \
+    { { form##_0_r, form##_0_m, form##_0_b }, { form##_1_r, form##_1_m, form##_1_b },    \
+      { form##_2_r, form##_2_m, form##_2_b }, { form##_3_r, form##_3_m, form##_3_b },    \
+      { form##_4_r, form##_4_m, form##_4_b }, { form##_5_r, form##_5_m, form##_5_b },    \
+      { form##_6_r, form##_6_m, form##_6_b }, { form##_7_r, form##_7_m, form##_7_b } }
+const op_fn op_alu_special[3][8][3] = { ALU_ROW(alu_ev_gv), ALU_ROW(alu_gv_ev), ALU_ROW(alu_ev_iz) };
 #undef ALU_ROW
 
 void op_alu_eAX_Iz(struct cpu *c, const struct insn *i)
@@ -507,7 +521,7 @@ void op_shift_Ev(struct cpu *c, const struct insn *i)
     shift_ev(c, i, i->reg, i->osz, RM_ANY);
 }
 
-/* 32-bit forms with the operation fixed: op_shift_special[op][memory]. */
+/* 32-bit forms with the operation fixed: op_shift_special[op][operand form]. */
 #define SHIFT_SPECIAL(op)                                                \
     static void shift_##op##_r(struct cpu *c, const struct insn *i)      \
     {                                                                    \
@@ -516,6 +530,10 @@ void op_shift_Ev(struct cpu *c, const struct insn *i)
     static void shift_##op##_m(struct cpu *c, const struct insn *i)      \
     {                                                                    \
         shift_ev(c, i, op, 4, RM_MEM32);                                 \
+    }                                                                    \
+    static void shift_##op##_b(struct cpu *c, const struct insn *i)      \
+    {                                                                    \
+        shift_ev(c, i, op, 4, RM_BASE32);                                \
     }
 SHIFT_SPECIAL(0)
 SHIFT_SPECIAL(1)
@@ -526,10 +544,11 @@ SHIFT_SPECIAL(5)
 SHIFT_SPECIAL(6)
 SHIFT_SPECIAL(7)
 #undef SHIFT_SPECIAL
-const op_fn op_shift_special[8][2] = {
-    { shift_0_r, shift_0_m }, { shift_1_r, shift_1_m }, { shift_2_r, shift_2_m },
-    { shift_3_r, shift_3_m }, { shift_4_r, shift_4_m }, { shift_5_r, shift_5_m },
-    { shift_6_r, shift_6_m }, { shift_7_r, shift_7_m },
+const op_fn op_shift_special[8][3] = {
+    { shift_0_r, shift_0_m, shift_0_b }, { shift_1_r, shift_1_m, shift_1_b },
+    { shift_2_r, shift_2_m, shift_2_b }, { shift_3_r, shift_3_m, shift_3_b },
+    { shift_4_r, shift_4_m, shift_4_b }, { shift_5_r, shift_5_m, shift_5_b },
+    { shift_6_r, shift_6_m, shift_6_b }, { shift_7_r, shift_7_m, shift_7_b },
 };
 
 /*

@@ -7,6 +7,7 @@
 #include "cpu_state.h"
 #include "flags.h"
 #include "mem.h"
+#include "ops_special.h"
 #include "ops.h"
 #include "system.h"
 
@@ -38,12 +39,23 @@ static ALWAYS_INLINE void mov_gv_ev(struct cpu *c, const struct insn *i, unsigne
 }
 OP_SPECIALIZED(op_mov_Gv_Ev, mov_gv_ev)
 
-/* Byte moves are as common as dword ones in byte-oriented code (string
- * and decompression loops): copies for an 8-bit operand too. */
-void op_mov_Ev_Gv_br(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, 1, RM_REG); }
-void op_mov_Ev_Gv_bm(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, 1, RM_MEM32); }
-void op_mov_Gv_Ev_br(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, 1, RM_REG); }
-void op_mov_Gv_Ev_bm(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, 1, RM_MEM32); }
+/* Byte and word moves are common in byte-oriented code (string and
+ * decompression loops): copies for 8- and 16-bit operands too,
+ * op_mov_sized[Ev,Gv | Gv,Ev][8 | 16 bits][form]. */
+#define MOV_SIZED(sz)                                                                         \
+    static void mov_ev_gv_##sz##_r(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_REG); }   \
+    static void mov_ev_gv_##sz##_m(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_MEM32); } \
+    static void mov_ev_gv_##sz##_b(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_BASE32); } \
+    static void mov_gv_ev_##sz##_r(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_REG); }   \
+    static void mov_gv_ev_##sz##_m(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_MEM32); } \
+    static void mov_gv_ev_##sz##_b(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_BASE32); }
+MOV_SIZED(1)
+MOV_SIZED(2)
+#undef MOV_SIZED
+const op_fn op_mov_sized[2][2][3] = {
+    { { mov_ev_gv_1_r, mov_ev_gv_1_m, mov_ev_gv_1_b }, { mov_ev_gv_2_r, mov_ev_gv_2_m, mov_ev_gv_2_b } },
+    { { mov_gv_ev_1_r, mov_gv_ev_1_m, mov_gv_ev_1_b }, { mov_gv_ev_2_r, mov_gv_ev_2_m, mov_gv_ev_2_b } },
+};
 
 void op_mov_Ev_Iz(struct cpu *c, const struct insn *i)
 {

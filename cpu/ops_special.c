@@ -15,31 +15,30 @@ op_fn ops_specialize(const struct insn *i)
         return i->vsz == 4 ? op_jcc_special[i->opc & 15] : f;
     if (!(i->attr & OPA_MODRM))
         return f;
-    bool reg = i->mod == 3;
-    if (!reg && i->asz != 4)
+    unsigned form = i->mod == 3 ? OPF_REG : i->index == R_ZERO ? OPF_BASE : OPF_MEM;
+    if (form != OPF_REG && i->asz != 4)
         return f;
-    if (i->osz == 1) {
+    if (i->osz != 4) {
+        unsigned sz = i->osz == 1 ? 0 : 1;
         if (f == op_mov_Ev_Gv)
-            return reg ? op_mov_Ev_Gv_br : op_mov_Ev_Gv_bm;
+            return op_mov_sized[0][sz][form];
         if (f == op_mov_Gv_Ev)
-            return reg ? op_mov_Gv_Ev_br : op_mov_Gv_Ev_bm;
+            return op_mov_sized[1][sz][form];
         return f;
     }
-    if (i->osz != 4)
-        return f;
-#define X(name)          \
-    if (f == name)       \
-        return reg ? name##_dr : name##_dm;
+#define X(name)                                                                \
+    if (f == name)                                                             \
+        return form == OPF_REG ? name##_dr : form == OPF_MEM ? name##_dm : name##_db;
     OPS_SPECIALIZED(X)
 #undef X
     unsigned alu = (i->opc >> 3) & 7;
     if (f == op_alu_Ev_Gv)
-        return op_alu_special[0][alu][!reg];
+        return op_alu_special[0][alu][form];
     if (f == op_alu_Gv_Ev)
-        return op_alu_special[1][alu][!reg];
+        return op_alu_special[1][alu][form];
     if (f == op_alu_Ev_Iz)
-        return op_alu_special[2][i->reg][!reg];
+        return op_alu_special[2][i->reg][form];
     if (f == op_shift_Ev)
-        return op_shift_special[i->reg][!reg];
+        return op_shift_special[i->reg][form];
     return f;
 }

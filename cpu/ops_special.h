@@ -7,7 +7,7 @@
 
 #include "cpu_state.h"
 
-/* The handlers defined with OP_SPECIALIZED: name_dr and name_dm. */
+/* The handlers defined with OP_SPECIALIZED: name_dr, name_dm, name_db. */
 #define OPS_SPECIALIZED(X) \
     X(op_mov_Ev_Gv)        \
     X(op_mov_Gv_Ev)        \
@@ -20,26 +20,26 @@
 
 #define X(name)                                              \
     void name##_dr(struct cpu *c, const struct insn *i);     \
-    void name##_dm(struct cpu *c, const struct insn *i);
+    void name##_dm(struct cpu *c, const struct insn *i);     \
+    void name##_db(struct cpu *c, const struct insn *i);
 OPS_SPECIALIZED(X)
 #undef X
 
-/* MOV with an 8-bit operand, register or memory. */
-void op_mov_Ev_Gv_br(struct cpu *c, const struct insn *i);
-void op_mov_Ev_Gv_bm(struct cpu *c, const struct insn *i);
-void op_mov_Gv_Ev_br(struct cpu *c, const struct insn *i);
-void op_mov_Gv_Ev_bm(struct cpu *c, const struct insn *i);
+/* The operand forms the tables below are indexed by: a register, memory
+ * with 32-bit addressing, memory at base+disp (no index). */
+enum { OPF_REG, OPF_MEM, OPF_BASE, OPF__COUNT };
 
-/* [Ev,Gv | Gv,Ev | Ev,Iz][ALU operation][memory operand] */
-extern const op_fn op_alu_special[3][8][2];
-/* [ModRM.reg operation][memory operand] */
-extern const op_fn op_shift_special[8][2];
+/* MOV [Ev,Gv | Gv,Ev][8 | 16-bit operand][form] */
+extern const op_fn op_mov_sized[2][2][OPF__COUNT];
+/* [Ev,Gv | Gv,Ev | Ev,Iz][ALU operation][form] */
+extern const op_fn op_alu_special[3][8][OPF__COUNT];
+/* [ModRM.reg operation][form] */
+extern const op_fn op_shift_special[8][OPF__COUNT];
 /* [condition] */
 extern const op_fn op_jcc_special[16];
 
 /* The fastest handler that runs `i` exactly as i->fn does: a copy for a
- * 32-bit operand and a register or 32-bit-addressed memory operand, or
- * i->fn itself. */
+ * fixed operand size and form, or i->fn itself. */
 op_fn ops_specialize(const struct insn *i);
 
 #endif
