@@ -177,14 +177,47 @@ static ALWAYS_INLINE void rm_write_f(struct cpu *c, const struct insn *i, u32 v,
         mem_write(c, i->seg, insn_ea_f(c, i, f), v, size);
 }
 
+/*
+ * The memory forms' fast path.  A specialized memory form first asks for a
+ * host pointer through the L1 TLB alone: the segment allows the access,
+ * it does not wrap, and the TLB holds the page for this kind of access
+ * (for a write: writable, dirty, not tracked).  If anything is unusual the
+ * answer is NULL and nothing has changed, and the body hands the whole
+ * instruction to the generic handler (`slow`), which faults or takes the
+ * MMU's slow path as usual.  The fast path then calls nothing, so it needs
+ * no stack frame.  A read-modify-write asks for a write pointer: writable
+ * data segments and pages are readable too.
+ */
+static ALWAYS_INLINE bool rm_fast(enum rm_form f)
+{
+    return f == RM_MEM32 || f == RM_BASE32;
+}
+
+static ALWAYS_INLINE u8 *rm_fast_ptr(struct cpu *c, const struct insn *i, unsigned size,
+                                     enum rm_form f, unsigned need, enum mmu_acc acc)
+{
+    u32 ea = insn_ea_f(c, i, f);
+    const struct seg *sg = &c->seg[i->seg];
+    u32 last = ea + size - 1;
+    if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
+        return NULL;
+    u32 lin = sg->base + ea;
+    struct tlb *t = c->tlb;
+    struct tlb_entry *e = tlb_entry_for(t, lin);
+    if (unlikely(e->tag[acc] != (((lin + size - 1) & PAGE_MASK) | t->ctx)))
+        return NULL;
+    t->hits[acc]++;
+    return (u8 *)((uintptr_t)lin + e->addend);
+}
+
 /* Define handler `name` (generic) and name_dr / name_dm / name_db (32-bit
  * operand; register, 32-bit-addressed memory, memory at base+disp) from
- * body(c, i, size, form). */
-#define OP_SPECIALIZED(name, body)                                                   \
-    void name(struct cpu *c, const struct insn *i) { body(c, i, i->osz, RM_ANY); }   \
-    void name##_dr(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_REG); }   \
-    void name##_dm(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_MEM32); } \
-    void name##_db(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_BASE32); }
+ * body(c, i, size, form, slow), `slow` being the generic handler. */
+#define OP_SPECIALIZED(name, body)                                                         \
+    void name(struct cpu *c, const struct insn *i) { body(c, i, i->osz, RM_ANY, NULL); }   \
+    void name##_dr(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_REG, NULL); }   \
+    void name##_dm(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_MEM32, name); } \
+    void name##_db(struct cpu *c, const struct insn *i) { body(c, i, 4, RM_BASE32, name); }
 
 /* ---- stack ---- */
 

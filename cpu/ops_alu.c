@@ -90,8 +90,20 @@ static inline void lf_restore(struct cpu *c, struct lf_save s)
 
 /* Read-modify-write of the r/m operand with an ALU operation. */
 static ALWAYS_INLINE void alu_rm(struct cpu *c, const struct insn *i, unsigned op, u32 src,
-                                 unsigned size, enum rm_form f)
+                                 unsigned size, enum rm_form f, op_fn slow)
 {
+    if (rm_fast(f)) {
+        u8 *p = op == ALU_CMP ? rm_fast_ptr(c, i, size, f, SEGOK_READ, ACC_READ)
+                              : rm_fast_ptr(c, i, size, f, SEGOK_WRITE, ACC_WRITE);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        u32 r = alu_compute(c, op, load_host(p, size), src, size);
+        if (op != ALU_CMP)
+            store_host(p, r, size);
+        return;
+    }
     if (rm_is_reg(i, f)) {
         u32 r = alu_compute(c, op, reg_read(c, i->rm, size), src, size);
         if (op != ALU_CMP)
@@ -111,9 +123,19 @@ static ALWAYS_INLINE void alu_rm(struct cpu *c, const struct insn *i, unsigned o
 }
 
 static ALWAYS_INLINE void alu_gv_ev(struct cpu *c, const struct insn *i, unsigned op,
-                                    unsigned size, enum rm_form f)
+                                    unsigned size, enum rm_form f, op_fn slow)
 {
-    u32 b = rm_read_f(c, i, size, f);
+    u32 b;
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, size, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        b = load_host(p, size);
+    } else {
+        b = rm_read_f(c, i, size, f);
+    }
     u32 r = alu_compute(c, op, reg_read(c, i->reg, size), b, size);
     if (op != ALU_CMP)
         reg_write(c, i->reg, r, size);
@@ -121,12 +143,12 @@ static ALWAYS_INLINE void alu_gv_ev(struct cpu *c, const struct insn *i, unsigne
 
 void op_alu_Ev_Gv(struct cpu *c, const struct insn *i)
 {
-    alu_rm(c, i, (i->opc >> 3) & 7, reg_read(c, i->reg, i->osz), i->osz, RM_ANY);
+    alu_rm(c, i, (i->opc >> 3) & 7, reg_read(c, i->reg, i->osz), i->osz, RM_ANY, NULL);
 }
 
 void op_alu_Gv_Ev(struct cpu *c, const struct insn *i)
 {
-    alu_gv_ev(c, i, (i->opc >> 3) & 7, i->osz, RM_ANY);
+    alu_gv_ev(c, i, (i->opc >> 3) & 7, i->osz, RM_ANY, NULL);
 }
 
 /* The 32-bit forms with the operation fixed, register or memory operand:
@@ -134,39 +156,39 @@ void op_alu_Gv_Ev(struct cpu *c, const struct insn *i)
 #define ALU_SPECIAL(op)                                                                    \
     static void alu_ev_gv_##op##_r(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_rm(c, i, op, c->r[i->reg], 4, RM_REG);                                         \
+        alu_rm(c, i, op, c->r[i->reg], 4, RM_REG, NULL);                                         \
     }                                                                                      \
     static void alu_ev_gv_##op##_m(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_rm(c, i, op, c->r[i->reg], 4, RM_MEM32);                                       \
+        alu_rm(c, i, op, c->r[i->reg], 4, RM_MEM32, op_alu_Ev_Gv);                                       \
     }                                                                                      \
     static void alu_ev_gv_##op##_b(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_rm(c, i, op, c->r[i->reg], 4, RM_BASE32);                                      \
+        alu_rm(c, i, op, c->r[i->reg], 4, RM_BASE32, op_alu_Ev_Gv);                                      \
     }                                                                                      \
     static void alu_gv_ev_##op##_r(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_gv_ev(c, i, op, 4, RM_REG);                                                    \
+        alu_gv_ev(c, i, op, 4, RM_REG, NULL);                                                    \
     }                                                                                      \
     static void alu_gv_ev_##op##_m(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_gv_ev(c, i, op, 4, RM_MEM32);                                                  \
+        alu_gv_ev(c, i, op, 4, RM_MEM32, op_alu_Gv_Ev);                                                  \
     }                                                                                      \
     static void alu_gv_ev_##op##_b(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_gv_ev(c, i, op, 4, RM_BASE32);                                                 \
+        alu_gv_ev(c, i, op, 4, RM_BASE32, op_alu_Gv_Ev);                                                 \
     }                                                                                      \
     static void alu_ev_iz_##op##_r(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_rm(c, i, op, i->imm, 4, RM_REG);                                               \
+        alu_rm(c, i, op, i->imm, 4, RM_REG, NULL);                                               \
     }                                                                                      \
     static void alu_ev_iz_##op##_m(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_rm(c, i, op, i->imm, 4, RM_MEM32);                                             \
+        alu_rm(c, i, op, i->imm, 4, RM_MEM32, op_alu_Ev_Iz);                                             \
     }                                                                                      \
     static void alu_ev_iz_##op##_b(struct cpu *c, const struct insn *i)                    \
     {                                                                                      \
-        alu_rm(c, i, op, i->imm, 4, RM_BASE32);                                            \
+        alu_rm(c, i, op, i->imm, 4, RM_BASE32, op_alu_Ev_Iz);                                            \
     }
 ALU_SPECIAL(0)
 ALU_SPECIAL(1)
@@ -196,13 +218,23 @@ void op_alu_eAX_Iz(struct cpu *c, const struct insn *i)
 
 void op_alu_Ev_Iz(struct cpu *c, const struct insn *i)
 {
-    alu_rm(c, i, i->reg, i->imm, i->osz, RM_ANY);
+    alu_rm(c, i, i->reg, i->imm, i->osz, RM_ANY, NULL);
 }
 
 static ALWAYS_INLINE void test_ev_gv(struct cpu *c, const struct insn *i, unsigned sz,
-                                     enum rm_form f)
+                                     enum rm_form f, op_fn slow)
 {
-    u32 a = rm_read_f(c, i, sz, f);
+    u32 a;
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        a = load_host(p, sz);
+    } else {
+        a = rm_read_f(c, i, sz, f);
+    }
     lf_logic(c, a & reg_read(c, i->reg, sz), sz);
 }
 OP_SPECIALIZED(op_test_Ev_Gv, test_ev_gv)
@@ -354,9 +386,19 @@ static ALWAYS_INLINE u32 imul2(struct cpu *c, u32 x, u32 y, unsigned size)
 }
 
 static ALWAYS_INLINE void imul_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
-                                     enum rm_form f)
+                                     enum rm_form f, op_fn slow)
 {
-    u32 b = rm_read_f(c, i, sz, f);
+    u32 b;
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        b = load_host(p, sz);
+    } else {
+        b = rm_read_f(c, i, sz, f);
+    }
     reg_write(c, i->reg, imul2(c, reg_read(c, i->reg, sz), b, sz), sz);
 }
 OP_SPECIALIZED(op_imul_Gv_Ev, imul_gv_ev)
@@ -486,7 +528,7 @@ static ALWAYS_INLINE u32 shift_compute(struct cpu *c, unsigned op, u32 a, unsign
 }
 
 static ALWAYS_INLINE void shift_ev(struct cpu *c, const struct insn *i, unsigned op,
-                                   unsigned size, enum rm_form f)
+                                   unsigned size, enum rm_form f, op_fn slow)
 {
     unsigned cnt;
     switch (i->opc) {
@@ -495,6 +537,16 @@ static ALWAYS_INLINE void shift_ev(struct cpu *c, const struct insn *i, unsigned
     default: cnt = c->r[R_ECX]; break;
     }
     cnt &= 31;
+    if (rm_fast(f)) {
+        u8 *p = rm_fast_ptr(c, i, size, f, SEGOK_WRITE, ACC_WRITE);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        if (cnt)
+            store_host(p, shift_compute(c, op, load_host(p, size), cnt, size), size);
+        return;
+    }
     u32 ea = 0, a;
     if (rm_is_reg(i, f)) {
         a = reg_read(c, i->rm, size);
@@ -518,22 +570,22 @@ static ALWAYS_INLINE void shift_ev(struct cpu *c, const struct insn *i, unsigned
 
 void op_shift_Ev(struct cpu *c, const struct insn *i)
 {
-    shift_ev(c, i, i->reg, i->osz, RM_ANY);
+    shift_ev(c, i, i->reg, i->osz, RM_ANY, NULL);
 }
 
 /* 32-bit forms with the operation fixed: op_shift_special[op][operand form]. */
 #define SHIFT_SPECIAL(op)                                                \
     static void shift_##op##_r(struct cpu *c, const struct insn *i)      \
     {                                                                    \
-        shift_ev(c, i, op, 4, RM_REG);                                   \
+        shift_ev(c, i, op, 4, RM_REG, NULL);                                   \
     }                                                                    \
     static void shift_##op##_m(struct cpu *c, const struct insn *i)      \
     {                                                                    \
-        shift_ev(c, i, op, 4, RM_MEM32);                                 \
+        shift_ev(c, i, op, 4, RM_MEM32, op_shift_Ev);                                 \
     }                                                                    \
     static void shift_##op##_b(struct cpu *c, const struct insn *i)      \
     {                                                                    \
-        shift_ev(c, i, op, 4, RM_BASE32);                                \
+        shift_ev(c, i, op, 4, RM_BASE32, op_shift_Ev);                                \
     }
 SHIFT_SPECIAL(0)
 SHIFT_SPECIAL(1)

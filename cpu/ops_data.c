@@ -26,15 +26,33 @@ void op_nop_Ev(struct cpu *c, const struct insn *i)
 }
 
 static ALWAYS_INLINE void mov_ev_gv(struct cpu *c, const struct insn *i, unsigned sz,
-                                    enum rm_form f)
+                                    enum rm_form f, op_fn slow)
 {
+    if (rm_fast(f)) {
+        u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_WRITE, ACC_WRITE);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        store_host(p, reg_read(c, i->reg, sz), sz);
+        return;
+    }
     rm_write_f(c, i, reg_read(c, i->reg, sz), sz, f);
 }
 OP_SPECIALIZED(op_mov_Ev_Gv, mov_ev_gv)
 
 static ALWAYS_INLINE void mov_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
-                                    enum rm_form f)
+                                    enum rm_form f, op_fn slow)
 {
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        reg_write(c, i->reg, load_host(p, sz), sz);
+        return;
+    }
     reg_write(c, i->reg, rm_read_f(c, i, sz, f), sz);
 }
 OP_SPECIALIZED(op_mov_Gv_Ev, mov_gv_ev)
@@ -43,12 +61,12 @@ OP_SPECIALIZED(op_mov_Gv_Ev, mov_gv_ev)
  * decompression loops): copies for 8- and 16-bit operands too,
  * op_mov_sized[Ev,Gv | Gv,Ev][8 | 16 bits][form]. */
 #define MOV_SIZED(sz)                                                                         \
-    static void mov_ev_gv_##sz##_r(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_REG); }   \
-    static void mov_ev_gv_##sz##_m(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_MEM32); } \
-    static void mov_ev_gv_##sz##_b(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_BASE32); } \
-    static void mov_gv_ev_##sz##_r(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_REG); }   \
-    static void mov_gv_ev_##sz##_m(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_MEM32); } \
-    static void mov_gv_ev_##sz##_b(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_BASE32); }
+    static void mov_ev_gv_##sz##_r(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_REG, NULL); }   \
+    static void mov_ev_gv_##sz##_m(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_MEM32, op_mov_Ev_Gv); } \
+    static void mov_ev_gv_##sz##_b(struct cpu *c, const struct insn *i) { mov_ev_gv(c, i, sz, RM_BASE32, op_mov_Ev_Gv); } \
+    static void mov_gv_ev_##sz##_r(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_REG, NULL); }   \
+    static void mov_gv_ev_##sz##_m(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_MEM32, op_mov_Gv_Ev); } \
+    static void mov_gv_ev_##sz##_b(struct cpu *c, const struct insn *i) { mov_gv_ev(c, i, sz, RM_BASE32, op_mov_Gv_Ev); }
 MOV_SIZED(1)
 MOV_SIZED(2)
 #undef MOV_SIZED
@@ -78,7 +96,7 @@ void op_mov_Ov_eAX(struct cpu *c, const struct insn *i)
 }
 
 static ALWAYS_INLINE void lea_gv_m(struct cpu *c, const struct insn *i, unsigned sz,
-                                   enum rm_form f)
+                                   enum rm_form f, op_fn slow)
 {
     reg_write(c, i->reg, insn_ea_f(c, i, f), sz);
 }
@@ -86,15 +104,24 @@ OP_SPECIALIZED(op_lea_Gv_M, lea_gv_m)
 
 /* MOVZX/MOVSX: the source is a byte (0F B6/BE) or a word (0F B7/BF). */
 static ALWAYS_INLINE void movzx_gv_ew(struct cpu *c, const struct insn *i, unsigned sz,
-                                      enum rm_form f)
+                                      enum rm_form f, op_fn slow)
 {
     unsigned ssz = (i->opc & 1) ? 2 : 1;
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, ssz, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        reg_write(c, i->reg, ssz == 2 ? load_host(p, 2) : load_host(p, 1), sz);
+        return;
+    }
     reg_write(c, i->reg, rm_read_f(c, i, ssz, f), sz);
 }
 OP_SPECIALIZED(op_movzx_Gv_Ew, movzx_gv_ew)
 
 static ALWAYS_INLINE void movsx_gv_ew(struct cpu *c, const struct insn *i, unsigned sz,
-                                      enum rm_form f)
+                                      enum rm_form f, op_fn slow)
 {
     unsigned ssz = (i->opc & 1) ? 2 : 1;
     reg_write(c, i->reg, sext(rm_read_f(c, i, ssz, f), ssz * 8), sz);
@@ -151,7 +178,7 @@ void op_bound_Gv_Ma(struct cpu *c, const struct insn *i)
 }
 
 static ALWAYS_INLINE void cmov_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
-                                     enum rm_form f)
+                                     enum rm_form f, op_fn slow)
 {
     u32 v = rm_read_f(c, i, sz, f); /* the source is read whatever the condition */
     if (cond_true(c, i->opc & 15))
