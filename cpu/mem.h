@@ -193,11 +193,10 @@ static ALWAYS_INLINE bool rm_fast(enum rm_form f)
     return f == RM_MEM32 || f == RM_BASE32;
 }
 
-static ALWAYS_INLINE u8 *rm_fast_ptr(struct cpu *c, const struct insn *i, unsigned size,
-                                     enum rm_form f, unsigned need, enum mmu_acc acc)
+static ALWAYS_INLINE u8 *mem_fast_ptr(struct cpu *c, unsigned s, u32 ea, unsigned size,
+                                      unsigned need, enum mmu_acc acc)
 {
-    u32 ea = insn_ea_f(c, i, f);
-    const struct seg *sg = &c->seg[i->seg];
+    const struct seg *sg = &c->seg[s];
     u32 last = ea + size - 1;
     if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
         return NULL;
@@ -208,6 +207,12 @@ static ALWAYS_INLINE u8 *rm_fast_ptr(struct cpu *c, const struct insn *i, unsign
         return NULL;
     t->hits[acc]++;
     return (u8 *)((uintptr_t)lin + e->addend);
+}
+
+static ALWAYS_INLINE u8 *rm_fast_ptr(struct cpu *c, const struct insn *i, unsigned size,
+                                     enum rm_form f, unsigned need, enum mmu_acc acc)
+{
+    return mem_fast_ptr(c, i->seg, insn_ea_f(c, i, f), size, need, acc);
 }
 
 /* Define handler `name` (generic) and name_dr / name_dm / name_db (32-bit

@@ -208,13 +208,33 @@ ALU_SPECIAL(7)
 const op_fn op_alu_special[3][8][3] = { ALU_ROW(alu_ev_gv), ALU_ROW(alu_gv_ev), ALU_ROW(alu_ev_iz) };
 #undef ALU_ROW
 
+static ALWAYS_INLINE void alu_eax_iz(struct cpu *c, const struct insn *i, unsigned op,
+                                     unsigned size)
+{
+    u32 r = alu_compute(c, op, reg_read(c, R_EAX, size), i->imm, size);
+    if (op != ALU_CMP)
+        reg_write(c, R_EAX, r, size);
+}
+
 void op_alu_eAX_Iz(struct cpu *c, const struct insn *i)
 {
-    unsigned op = (i->opc >> 3) & 7;
-    u32 r = alu_compute(c, op, reg_read(c, R_EAX, i->osz), i->imm, i->osz);
-    if (op != ALU_CMP)
-        reg_write(c, R_EAX, r, i->osz);
+    alu_eax_iz(c, i, (i->opc >> 3) & 7, i->osz);
 }
+
+/* EAX with a 32-bit immediate, the operation fixed: op_alu_eax_special[op]. */
+#define ALU_EAX_SPECIAL(op) \
+    static void alu_eax_##op(struct cpu *c, const struct insn *i) { alu_eax_iz(c, i, op, 4); }
+ALU_EAX_SPECIAL(0)
+ALU_EAX_SPECIAL(1)
+ALU_EAX_SPECIAL(2)
+ALU_EAX_SPECIAL(3)
+ALU_EAX_SPECIAL(4)
+ALU_EAX_SPECIAL(5)
+ALU_EAX_SPECIAL(6)
+ALU_EAX_SPECIAL(7)
+#undef ALU_EAX_SPECIAL
+const op_fn op_alu_eax_special[8] = { alu_eax_0, alu_eax_1, alu_eax_2, alu_eax_3,
+                                      alu_eax_4, alu_eax_5, alu_eax_6, alu_eax_7 };
 
 void op_alu_Ev_Iz(struct cpu *c, const struct insn *i)
 {
@@ -244,14 +264,26 @@ void op_test_eAX_Iz(struct cpu *c, const struct insn *i)
     lf_logic(c, reg_read(c, R_EAX, i->osz) & i->imm & size_mask(i->osz), i->osz);
 }
 
-void op_test_Ev_Iz(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void test_ev_iz(struct cpu *c, const struct insn *i, unsigned sz,
+                                     enum rm_form f, op_fn slow)
 {
-    u32 a = rm_read(c, i, i->osz);
-    lf_logic(c, a & i->imm & size_mask(i->osz), i->osz);
+    u32 a;
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        a = load_host(p, sz);
+    } else {
+        a = rm_read_f(c, i, sz, f);
+    }
+    lf_logic(c, a & i->imm & size_mask(sz), sz);
 }
+OP_SPECIALIZED(op_test_Ev_Iz, test_ev_iz)
 
 /* INC/DEC: flags as ADD/SUB of 1, but CF is preserved. */
-static u32 incdec(struct cpu *c, u32 a, bool dec, unsigned size)
+static ALWAYS_INLINE u32 incdec(struct cpu *c, u32 a, bool dec, unsigned size)
 {
     bool cf = get_CF(c);
     u32 m = size_mask(size);
@@ -278,31 +310,57 @@ void op_dec_Zv(struct cpu *c, const struct insn *i)
     reg_write(c, i->rm, incdec(c, reg_read(c, i->rm, i->osz), true, i->osz), i->osz);
 }
 
+void op_inc_Zv_d(struct cpu *c, const struct insn *i)
+{
+    c->r[i->rm] = incdec(c, c->r[i->rm], false, 4);
+}
+
+void op_dec_Zv_d(struct cpu *c, const struct insn *i)
+{
+    c->r[i->rm] = incdec(c, c->r[i->rm], true, 4);
+}
+
+/* The result of unary operation `kind` (0 INC, 1 DEC, 2 NOT, 3 NEG), with
+ * its flags. */
+static ALWAYS_INLINE u32 unary_compute(struct cpu *c, int kind, u32 a, unsigned size)
+{
+    switch (kind) {
+    case 0: return incdec(c, a, false, size);
+    case 1: return incdec(c, a, true, size);
+    case 2: return ~a & size_mask(size);
+    default: {
+        u32 r = (0 - a) & size_mask(size);
+        lf_sub(c, 0, a & size_mask(size), r, size);
+        return r;
+    }
+    }
+}
+
 /* Unary read-modify-write: flags computed, the write done with the old
  * flags in place, then the new flags committed. */
-static void unary_rm(struct cpu *c, const struct insn *i, int kind)
+static ALWAYS_INLINE void unary_rm(struct cpu *c, const struct insn *i, int kind, unsigned size,
+                                   enum rm_form f, op_fn slow)
 {
-    unsigned size = i->osz;
+    if (rm_fast(f)) {
+        u8 *p = rm_fast_ptr(c, i, size, f, SEGOK_WRITE, ACC_WRITE);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        store_host(p, unary_compute(c, kind, load_host(p, size), size), size);
+        return;
+    }
     u32 ea = 0;
     u32 a;
-    if (i->mod == 3) {
+    if (rm_is_reg(i, f)) {
         a = reg_read(c, i->rm, size);
     } else {
-        ea = insn_ea(c, i);
+        ea = insn_ea_f(c, i, f);
         a = mem_read(c, i->seg, ea, size);
     }
     struct lf_save old = lf_save(c);
-    u32 r;
-    switch (kind) {
-    case 0: r = incdec(c, a, false, size); break;
-    case 1: r = incdec(c, a, true, size); break;
-    case 2: r = ~a & size_mask(size); break;
-    default:
-        r = (0 - a) & size_mask(size);
-        lf_sub(c, 0, a & size_mask(size), r, size);
-        break;
-    }
-    if (i->mod == 3) {
+    u32 r = unary_compute(c, kind, a, size);
+    if (rm_is_reg(i, f)) {
         reg_write(c, i->rm, r, size);
         return;
     }
@@ -312,30 +370,38 @@ static void unary_rm(struct cpu *c, const struct insn *i, int kind)
     lf_restore(c, now);
 }
 
-void op_inc_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void inc_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
+                                 op_fn slow)
 {
-    unary_rm(c, i, 0);
+    unary_rm(c, i, 0, sz, f, slow);
 }
+OP_SPECIALIZED(op_inc_Ev, inc_ev)
 
-void op_dec_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void dec_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
+                                 op_fn slow)
 {
-    unary_rm(c, i, 1);
+    unary_rm(c, i, 1, sz, f, slow);
 }
+OP_SPECIALIZED(op_dec_Ev, dec_ev)
 
-void op_not_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void not_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
+                                 op_fn slow)
 {
-    unary_rm(c, i, 2);
+    unary_rm(c, i, 2, sz, f, slow);
 }
+OP_SPECIALIZED(op_not_Ev, not_ev)
 
-void op_neg_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void neg_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
+                                 op_fn slow)
 {
-    unary_rm(c, i, 3);
+    unary_rm(c, i, 3, sz, f, slow);
 }
+OP_SPECIALIZED(op_neg_Ev, neg_ev)
 
 /* ---- multiply and divide ---- */
 
 /* Store a double-width product: AX for bytes, DX:AX, EDX:EAX. */
-static void store_wide(struct cpu *c, u64 v, unsigned size)
+static ALWAYS_INLINE void store_wide(struct cpu *c, u64 v, unsigned size)
 {
     if (size == 1) {
         reg_write(c, R_EAX, (u32)v, 2);
@@ -356,14 +422,26 @@ static u64 load_wide(const struct cpu *c, unsigned size)
 
 /* MUL/IMUL: CF = OF = "upper half significant"; SF/ZF/PF follow the low
  * half, AF is cleared (SDM: undefined). */
-void op_mul_Ev(struct cpu *c, const struct insn *i)
+static ALWAYS_INLINE void mul_ev(struct cpu *c, const struct insn *i, unsigned size,
+                                 enum rm_form f, op_fn slow)
 {
-    unsigned size = i->osz;
-    u64 p = (u64)rm_read(c, i, size) * reg_read(c, R_EAX, size);
+    u32 a;
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, size, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p)) {
+            slow(c, i);
+            return;
+        }
+        a = load_host(p, size);
+    } else {
+        a = rm_read_f(c, i, size, f);
+    }
+    u64 p = (u64)a * reg_read(c, R_EAX, size);
     store_wide(c, p, size);
     bool hi = (p >> (size * 8)) != 0;
     lf_set(c, (u32)p, size, hi, hi, false);
 }
+OP_SPECIALIZED(op_mul_Ev, mul_ev)
 
 void op_imul_Ev(struct cpu *c, const struct insn *i)
 {

@@ -204,6 +204,37 @@ void op_pop_Zv(struct cpu *c, const struct insn *i)
     reg_write(c, i->rm, v, i->osz);
 }
 
+/* PUSH/POP of a 32-bit register on a 32-bit stack through the L1 TLB
+ * alone, else the generic handler (see rm_fast_ptr). */
+void op_push_Zv_d(struct cpu *c, const struct insn *i)
+{
+    if (likely(stack32(c))) {
+        u32 sp = c->r[R_ESP] - 4;
+        u8 *p = mem_fast_ptr(c, S_SS, sp, 4, SEGOK_WRITE, ACC_WRITE);
+        if (likely(p)) {
+            store_host(p, c->r[i->rm], 4);
+            c->r[R_ESP] = sp;
+            return;
+        }
+    }
+    op_push_Zv(c, i);
+}
+
+void op_pop_Zv_d(struct cpu *c, const struct insn *i)
+{
+    if (likely(stack32(c))) {
+        u32 sp = c->r[R_ESP];
+        const u8 *p = mem_fast_ptr(c, S_SS, sp, 4, SEGOK_READ, ACC_READ);
+        if (likely(p)) {
+            u32 v = load_host(p, 4);
+            c->r[R_ESP] = sp + 4;
+            c->r[i->rm] = v; /* POP ESP: the popped value wins */
+            return;
+        }
+    }
+    op_pop_Zv(c, i);
+}
+
 void op_push_Iz(struct cpu *c, const struct insn *i)
 {
     push(c, i->imm, i->osz);

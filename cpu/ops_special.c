@@ -13,8 +13,21 @@ op_fn ops_specialize(const struct insn *i)
     op_fn f = i->fn;
     if (f == op_jcc)
         return i->vsz == 4 ? op_jcc_special[i->opc & 15] : f;
-    if (!(i->attr & OPA_MODRM))
+    if (!(i->attr & OPA_MODRM)) {
+        if (i->osz != 4)
+            return f;
+        if (f == op_alu_eAX_Iz)
+            return op_alu_eax_special[(i->opc >> 3) & 7];
+        if (f == op_inc_Zv)
+            return op_inc_Zv_d;
+        if (f == op_dec_Zv)
+            return op_dec_Zv_d;
+        if (f == op_push_Zv)
+            return op_push_Zv_d;
+        if (f == op_pop_Zv)
+            return op_pop_Zv_d;
         return f;
+    }
     unsigned form = i->mod == 3 ? OPF_REG : i->index == R_ZERO ? OPF_BASE : OPF_MEM;
     if (form != OPF_REG && i->asz != 4)
         return f;

@@ -16,7 +16,13 @@
     X(op_movsx_Gv_Ew)      \
     X(op_cmov_Gv_Ev)       \
     X(op_imul_Gv_Ev)       \
-    X(op_test_Ev_Gv)
+    X(op_test_Ev_Gv)       \
+    X(op_test_Ev_Iz)       \
+    X(op_inc_Ev)           \
+    X(op_dec_Ev)           \
+    X(op_not_Ev)           \
+    X(op_neg_Ev)           \
+    X(op_mul_Ev)
 
 #define X(name)                                              \
     void name##_dr(struct cpu *c, const struct insn *i);     \
@@ -35,6 +41,13 @@ extern const op_fn op_mov_sized[2][2][OPF__COUNT];
 extern const op_fn op_alu_special[3][8][OPF__COUNT];
 /* [ModRM.reg operation][form] */
 extern const op_fn op_shift_special[8][OPF__COUNT];
+/* ALU EAX,imm32 [operation] */
+extern const op_fn op_alu_eax_special[8];
+/* 32-bit register forms without ModRM */
+void op_inc_Zv_d(struct cpu *c, const struct insn *i);
+void op_dec_Zv_d(struct cpu *c, const struct insn *i);
+void op_push_Zv_d(struct cpu *c, const struct insn *i);
+void op_pop_Zv_d(struct cpu *c, const struct insn *i);
 /* [condition] */
 extern const op_fn op_jcc_special[16];
 
