@@ -48,20 +48,22 @@ static inline struct insn *block_insns(struct blocks *t, struct tr_block *b)
 }
 
 /* Replay a cached block: up to `max` of its instructions.  Returns true if
- * all of them ran and EIP is right after the last. */
-static bool replay(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
+ * all of them ran and EIP is right after the last.  `mask` wraps EIP in
+ * 16-bit code (the caller passes a constant, so 32-bit code does no
+ * masking). */
+static ALWAYS_INLINE bool replay(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max,
+                                 u32 mask)
 {
-    const u32 mask = (c->mode & MODE_CS32) ? ~0u : 0xffffu;
     const u32 epoch = b->epoch;
     const struct mmu *m = c->mmu;
-    const struct insn *ip = block_insns(t, b);
+    const struct insn *ip = b->ins;
     const struct insn *end = ip + (max < b->n ? max : b->n);
     const u64 first = c->icount;
     u64 count = first;
+    u32 eip = c->eip;
     bool whole = max >= b->n;
     t->hits++;
-    do {
-        u32 eip = c->eip;
+    for (;;) {
         u32 next = (eip + ip->len) & mask;
         c->insn_eip = eip;
         c->insn_esp = c->r[R_ESP];
@@ -74,7 +76,10 @@ static bool replay(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
             whole = false;
             break;
         }
-    } while (++ip < end);
+        if (++ip == end)
+            break;
+        eip = next;
+    }
     t->hit_insns += count - first;
     return whole;
 }
@@ -147,7 +152,9 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
         struct tr_block *b = slot(t, lin);
         if (likely(b->lin == lin && b->key == key && b->epoch == c->mmu->epoch && b->n &&
                    c->eip + b->bytes - 1 <= cs->limit)) {
-            if (replay(t, c, b, end - c->icount) && unlikely(b->open) && c->icount < end)
+            bool whole = (c->mode & MODE_CS32) ? replay(t, c, b, end - c->icount, ~0u)
+                                               : replay(t, c, b, end - c->icount, 0xffffu);
+            if (whole && unlikely(b->open) && c->icount < end)
                 record(t, c, b, end - c->icount);
         } else {
             COUNT(t->cnt, blk_blocks_built);
