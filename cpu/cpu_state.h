@@ -91,7 +91,7 @@ struct seg {
     u32 lo, hi;  /* valid offsets [lo, hi] */
     u16 sel;
     u8 ok;       /* SEGOK_* access rights usable right now */
-    u8 pad;
+    u8 flat;     /* `ok` if base 0 and every offset valid, else 0 */
 };
 #define SEGOK_READ 1u
 #define SEGOK_WRITE 2u

@@ -92,6 +92,8 @@ static inline u32 seg_lin(struct cpu *c, unsigned s, u32 ea, unsigned size, unsi
 {
     const struct seg *sg = &c->seg[s];
     u32 last = ea + size - 1;
+    if (likely(sg->flat & need) && likely(last >= ea))
+        return ea;
     if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
         seg_fault(c, s);
     return sg->base + ea;
@@ -197,10 +199,16 @@ static ALWAYS_INLINE u8 *mem_fast_ptr(struct cpu *c, unsigned s, u32 ea, unsigne
                                       unsigned need, enum mmu_acc acc)
 {
     const struct seg *sg = &c->seg[s];
-    u32 last = ea + size - 1;
-    if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
-        return NULL;
-    u32 lin = sg->base + ea;
+    u32 last = ea + size - 1, lin;
+    if (likely(sg->flat & need)) {
+        if (unlikely(last < ea))
+            return NULL;
+        lin = ea;
+    } else {
+        if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
+            return NULL;
+        lin = sg->base + ea;
+    }
     struct tlb *t = c->tlb;
     struct tlb_entry *e = tlb_entry_for(t, lin);
     if (unlikely(e->tag[acc] != (((lin + size - 1) & PAGE_MASK) | t->ctx)))

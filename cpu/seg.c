@@ -13,7 +13,21 @@
 #include "mem.h"
 #include "system.h"
 
+static void seg_set_attrs(struct seg *sg, u16 sel, u32 base, u32 limit, u32 flags);
+
+/* The memory fast path tests one byte for the common flat segment. */
+static void seg_update_flat(struct seg *sg)
+{
+    sg->flat = sg->base == 0 && sg->lo == 0 && sg->hi == 0xffffffffu ? sg->ok : 0;
+}
+
 void seg_set(struct seg *sg, u16 sel, u32 base, u32 limit, u32 flags)
+{
+    seg_set_attrs(sg, sel, base, limit, flags);
+    seg_update_flat(sg);
+}
+
+static void seg_set_attrs(struct seg *sg, u16 sel, u32 base, u32 limit, u32 flags)
 {
     sg->sel = sel;
     sg->base = base;
@@ -63,6 +77,7 @@ void seg_load_real(struct cpu *c, unsigned s, u16 sel)
         sg->ok = SEGOK_READ | SEGOK_WRITE;
         sg->lo = 0;
         sg->hi = sg->limit;
+        seg_update_flat(sg);
     }
     if (s == S_CS || s == S_SS)
         cpu_update_mode(c);
