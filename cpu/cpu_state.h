@@ -159,6 +159,9 @@ struct insn {
 #define OPA_MODE (1u << 7)      /* may change the mode word */
 #define OPA_D64 (1u << 8)       /* unused in 32-bit: kept for parity */
 #define OPA_FPU (1u << 9)       /* x87 escape */
+/* Set by the decoder, not in the table: the chosen handler cannot fault,
+ * touches no memory and leaves EIP alone (ops_special.c). */
+#define OPA_NOMEM (1u << 15)
 
 /* Immediate kinds. */
 enum imm_kind {

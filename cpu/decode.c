@@ -257,7 +257,7 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
         return DEC_UD;
     if (unlikely((r->attr & OPA_MEMONLY) && i->mod == 3))
         return DEC_UD;
-    i->fn = ops_specialize(i);
+    ops_specialize(i);
     return DEC_OK;
 }
 

@@ -51,8 +51,10 @@ void op_pop_Zv_d(struct cpu *c, const struct insn *i);
 /* [condition] */
 extern const op_fn op_jcc_special[16];
 
-/* The fastest handler that runs `i` exactly as i->fn does: a copy for a
- * fixed operand size and form, or i->fn itself. */
-op_fn ops_specialize(const struct insn *i);
+/* Replace i->fn by the fastest handler that runs `i` exactly as it does
+ * (a copy for a fixed operand size and form, or i->fn itself), and set
+ * OPA_NOMEM in i->attr if that handler cannot fault, touches no memory and
+ * leaves EIP alone. */
+void ops_specialize(struct insn *i);
 
 #endif

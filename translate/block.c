@@ -60,26 +60,35 @@ static ALWAYS_INLINE bool replay(struct blocks *t, struct cpu *c, struct tr_bloc
     const struct insn *end = ip + (max < b->n ? max : b->n);
     const u64 first = c->icount;
     u64 count = first;
-    u32 eip = c->eip;
+    u32 eip = c->eip, next;
     bool whole = max >= b->n;
     t->hits++;
     for (;;) {
-        u32 next = (eip + ip->len) & mask;
-        c->insn_eip = eip;
-        c->insn_esp = c->r[R_ESP];
-        c->eip = next;
-        ip->fn(c, ip);
-        /* Handlers do not retire instructions, so the count need not be
-         * read back; a fault leaves it right for the run loop. */
-        c->icount = ++count;
-        if (unlikely(c->eip != next || m->epoch != epoch)) {
-            whole = false;
+        next = (eip + ip->len) & mask;
+        if (ip->attr & OPA_NOMEM) {
+            /* Cannot fault, touches no memory, leaves EIP alone: nothing
+             * to note for a fault and nothing to check afterwards. */
+            ip->fn(c, ip);
+            count++;
+        } else {
+            c->insn_eip = eip;
+            c->insn_esp = c->r[R_ESP];
+            c->eip = next;
+            c->icount = count; /* a fault retires the instructions before */
+            ip->fn(c, ip);
+            count++;
+            if (unlikely(c->eip != next || m->epoch != epoch)) {
+                whole = false;
+                break;
+            }
+        }
+        if (++ip == end) {
+            c->eip = next;
             break;
         }
-        if (++ip == end)
-            break;
         eip = next;
     }
+    c->icount = count;
     t->hit_insns += count - first;
     return whole;
 }
