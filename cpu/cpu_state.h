@@ -159,9 +159,11 @@ struct insn {
 #define OPA_MODE (1u << 7)      /* may change the mode word */
 #define OPA_D64 (1u << 8)       /* unused in 32-bit: kept for parity */
 #define OPA_FPU (1u << 9)       /* x87 escape */
-/* Set by the decoder, not in the table: the chosen handler cannot fault,
- * touches no memory and leaves EIP alone (ops_special.c). */
+/* Set by the decoder, not in the table (ops_special.c): the chosen handler
+ * cannot fault, touches no memory and leaves EIP alone (NOMEM), or may
+ * fault but only reads memory and leaves EIP alone (LOAD). */
 #define OPA_NOMEM (1u << 15)
+#define OPA_LOAD (1u << 14)
 
 /* Immediate kinds. */
 enum imm_kind {

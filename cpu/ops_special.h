@@ -53,8 +53,7 @@ extern const op_fn op_jcc_special[16];
 
 /* Replace i->fn by the fastest handler that runs `i` exactly as it does
  * (a copy for a fixed operand size and form, or i->fn itself), and set
- * OPA_NOMEM in i->attr if that handler cannot fault, touches no memory and
- * leaves EIP alone. */
+ * OPA_NOMEM or OPA_LOAD in i->attr when that handler qualifies. */
 void ops_specialize(struct insn *i);
 
 #endif

@@ -70,6 +70,14 @@ static ALWAYS_INLINE bool replay(struct blocks *t, struct cpu *c, struct tr_bloc
              * to note for a fault and nothing to check afterwards. */
             ip->fn(c, ip);
             count++;
+        } else if (ip->attr & OPA_LOAD) {
+            /* May fault, so the fault needs its start; but it writes no
+             * memory and leaves EIP alone, so nothing to check. */
+            c->insn_eip = eip;
+            c->insn_esp = c->r[R_ESP];
+            c->icount = count;
+            ip->fn(c, ip);
+            count++;
         } else {
             c->insn_eip = eip;
             c->insn_esp = c->r[R_ESP];
