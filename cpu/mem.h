@@ -223,6 +223,23 @@ static ALWAYS_INLINE u8 *rm_fast_ptr(struct cpu *c, const struct insn *i, unsign
     return mem_fast_ptr(c, i->seg, insn_ea_f(c, i, f), size, need, acc);
 }
 
+/* Read the r/m operand for a body of form `f` into *v: a specialized
+ * memory form through the L1 TLB alone (false if the instruction must go
+ * to its generic handler instead), anything else the general way. */
+static ALWAYS_INLINE bool rm_load(struct cpu *c, const struct insn *i, unsigned size,
+                                  enum rm_form f, u32 *v)
+{
+    if (rm_fast(f)) {
+        const u8 *p = rm_fast_ptr(c, i, size, f, SEGOK_READ, ACC_READ);
+        if (unlikely(!p))
+            return false;
+        *v = load_host(p, size);
+        return true;
+    }
+    *v = rm_read_f(c, i, size, f);
+    return true;
+}
+
 /* Define handler `name` (generic) and name_dr / name_dm / name_db (32-bit
  * operand; register, 32-bit-addressed memory, memory at base+disp) from
  * body(c, i, size, form, slow), `slow` being the generic handler. */

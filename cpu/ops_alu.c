@@ -126,15 +126,9 @@ static ALWAYS_INLINE void alu_gv_ev(struct cpu *c, const struct insn *i, unsigne
                                     unsigned size, enum rm_form f, op_fn slow)
 {
     u32 b;
-    if (rm_fast(f)) {
-        const u8 *p = rm_fast_ptr(c, i, size, f, SEGOK_READ, ACC_READ);
-        if (unlikely(!p)) {
-            slow(c, i);
-            return;
-        }
-        b = load_host(p, size);
-    } else {
-        b = rm_read_f(c, i, size, f);
+    if (unlikely(!rm_load(c, i, size, f, &b))) {
+        slow(c, i);
+        return;
     }
     u32 r = alu_compute(c, op, reg_read(c, i->reg, size), b, size);
     if (op != ALU_CMP)
@@ -245,15 +239,9 @@ static ALWAYS_INLINE void test_ev_gv(struct cpu *c, const struct insn *i, unsign
                                      enum rm_form f, op_fn slow)
 {
     u32 a;
-    if (rm_fast(f)) {
-        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
-        if (unlikely(!p)) {
-            slow(c, i);
-            return;
-        }
-        a = load_host(p, sz);
-    } else {
-        a = rm_read_f(c, i, sz, f);
+    if (unlikely(!rm_load(c, i, sz, f, &a))) {
+        slow(c, i);
+        return;
     }
     lf_logic(c, a & reg_read(c, i->reg, sz), sz);
 }
@@ -268,15 +256,9 @@ static ALWAYS_INLINE void test_ev_iz(struct cpu *c, const struct insn *i, unsign
                                      enum rm_form f, op_fn slow)
 {
     u32 a;
-    if (rm_fast(f)) {
-        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
-        if (unlikely(!p)) {
-            slow(c, i);
-            return;
-        }
-        a = load_host(p, sz);
-    } else {
-        a = rm_read_f(c, i, sz, f);
+    if (unlikely(!rm_load(c, i, sz, f, &a))) {
+        slow(c, i);
+        return;
     }
     lf_logic(c, a & i->imm & size_mask(sz), sz);
 }
@@ -426,15 +408,9 @@ static ALWAYS_INLINE void mul_ev(struct cpu *c, const struct insn *i, unsigned s
                                  enum rm_form f, op_fn slow)
 {
     u32 a;
-    if (rm_fast(f)) {
-        const u8 *p = rm_fast_ptr(c, i, size, f, SEGOK_READ, ACC_READ);
-        if (unlikely(!p)) {
-            slow(c, i);
-            return;
-        }
-        a = load_host(p, size);
-    } else {
-        a = rm_read_f(c, i, size, f);
+    if (unlikely(!rm_load(c, i, size, f, &a))) {
+        slow(c, i);
+        return;
     }
     u64 p = (u64)a * reg_read(c, R_EAX, size);
     store_wide(c, p, size);
@@ -467,15 +443,9 @@ static ALWAYS_INLINE void imul_gv_ev(struct cpu *c, const struct insn *i, unsign
                                      enum rm_form f, op_fn slow)
 {
     u32 b;
-    if (rm_fast(f)) {
-        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
-        if (unlikely(!p)) {
-            slow(c, i);
-            return;
-        }
-        b = load_host(p, sz);
-    } else {
-        b = rm_read_f(c, i, sz, f);
+    if (unlikely(!rm_load(c, i, sz, f, &b))) {
+        slow(c, i);
+        return;
     }
     reg_write(c, i->reg, imul2(c, reg_read(c, i->reg, sz), b, sz), sz);
 }

@@ -44,16 +44,12 @@ OP_SPECIALIZED(op_mov_Ev_Gv, mov_ev_gv)
 static ALWAYS_INLINE void mov_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
                                     enum rm_form f, op_fn slow)
 {
-    if (rm_fast(f)) {
-        const u8 *p = rm_fast_ptr(c, i, sz, f, SEGOK_READ, ACC_READ);
-        if (unlikely(!p)) {
-            slow(c, i);
-            return;
-        }
-        reg_write(c, i->reg, load_host(p, sz), sz);
+    u32 v;
+    if (unlikely(!rm_load(c, i, sz, f, &v))) {
+        slow(c, i);
         return;
     }
-    reg_write(c, i->reg, rm_read_f(c, i, sz, f), sz);
+    reg_write(c, i->reg, v, sz);
 }
 OP_SPECIALIZED(op_mov_Gv_Ev, mov_gv_ev)
 
@@ -107,16 +103,12 @@ static ALWAYS_INLINE void movzx_gv_ew(struct cpu *c, const struct insn *i, unsig
                                       enum rm_form f, op_fn slow)
 {
     unsigned ssz = (i->opc & 1) ? 2 : 1;
-    if (rm_fast(f)) {
-        const u8 *p = rm_fast_ptr(c, i, ssz, f, SEGOK_READ, ACC_READ);
-        if (unlikely(!p)) {
-            slow(c, i);
-            return;
-        }
-        reg_write(c, i->reg, ssz == 2 ? load_host(p, 2) : load_host(p, 1), sz);
+    u32 v;
+    if (unlikely(!rm_load(c, i, ssz, f, &v))) {
+        slow(c, i);
         return;
     }
-    reg_write(c, i->reg, rm_read_f(c, i, ssz, f), sz);
+    reg_write(c, i->reg, v, sz);
 }
 OP_SPECIALIZED(op_movzx_Gv_Ew, movzx_gv_ew)
 
@@ -124,7 +116,12 @@ static ALWAYS_INLINE void movsx_gv_ew(struct cpu *c, const struct insn *i, unsig
                                       enum rm_form f, op_fn slow)
 {
     unsigned ssz = (i->opc & 1) ? 2 : 1;
-    reg_write(c, i->reg, sext(rm_read_f(c, i, ssz, f), ssz * 8), sz);
+    u32 v;
+    if (unlikely(!rm_load(c, i, ssz, f, &v))) {
+        slow(c, i);
+        return;
+    }
+    reg_write(c, i->reg, sext(v, ssz * 8), sz);
 }
 OP_SPECIALIZED(op_movsx_Gv_Ew, movsx_gv_ew)
 
@@ -180,7 +177,11 @@ void op_bound_Gv_Ma(struct cpu *c, const struct insn *i)
 static ALWAYS_INLINE void cmov_gv_ev(struct cpu *c, const struct insn *i, unsigned sz,
                                      enum rm_form f, op_fn slow)
 {
-    u32 v = rm_read_f(c, i, sz, f); /* the source is read whatever the condition */
+    u32 v; /* the source is read whatever the condition */
+    if (unlikely(!rm_load(c, i, sz, f, &v))) {
+        slow(c, i);
+        return;
+    }
     if (cond_true(c, i->opc & 15))
         reg_write(c, i->reg, v, sz);
 }
