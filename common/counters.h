@@ -21,6 +21,7 @@
     X(blk_blocks_built, "blocks recorded")                                 \
     X(blk_block_hits, "blocks replayed from the block cache")              \
     X(blk_block_insns, "instructions retired by block replays")            \
+    X(blk_blocks_kept, "blocks found still good after an MMU epoch change") \
     /* tlb_hit_read/write/fetch stay consecutive: the TLB indexes them. */ \
     X(tlb_hit_read, "L1 TLB hits, reads")                                 \
     X(tlb_hit_write, "L1 TLB hits, writes")                               \

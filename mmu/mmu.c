@@ -656,6 +656,16 @@ void mmu_track_code(struct mmu *m, u32 gpa)
     mmu_l1_withdraw_write(m, pfn);
 }
 
+void mmu_unsubscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque)
+{
+    for (unsigned i = 0; i < m->n_code_sub; i++) {
+        if (m->code_sub[i].fn == fn && m->code_sub[i].opaque == opaque) {
+            m->code_sub[i] = m->code_sub[--m->n_code_sub];
+            return;
+        }
+    }
+}
+
 int mmu_subscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque)
 {
     if (m->n_code_sub == MMU_MAX_WRITE_SUBSCRIBERS)

@@ -181,5 +181,7 @@ int mmu_lin_write(struct mmu *m, u32 lin, unsigned size, u64 val, bool user,
  * withheld from the TLB and subscribers hear of every write to it. */
 void mmu_track_code(struct mmu *m, u32 gpa);
 int mmu_subscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque) MUST_CHECK;
+/* Stop telling (fn, opaque) of code-page writes. */
+void mmu_unsubscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque);
 
 #endif

@@ -26,15 +26,22 @@ struct tr_block {
     u8 n;      /* instructions recorded (0: not usable) */
     u8 open;   /* recording stopped for the budget: go on after a replay */
     u16 bytes; /* their total length */
+    u32 pfn;   /* the RAM page the block's bytes are on, or NO_PFN */
+    u32 gen;   /* that page's code-write generation when recorded */
     struct insn ins[TR_MAX_INSNS];
 };
+
+#define NO_PFN ~0u
 
 struct blocks {
     struct cpu *c;
     struct counters *cnt;
     struct tr_block *blk; /* TR_BLOCKS, direct-mapped on the start address */
+    u32 *gen;             /* per RAM page: writes to it while it held code */
+    u32 npages;
     u64 hits;             /* blocks replayed from the cache */
     u64 hit_insns;        /* instructions retired by replays */
+    u64 kept;             /* blocks kept across an epoch change */
 };
 
 static inline struct tr_block *slot(struct blocks *t, u32 lin)
@@ -45,6 +52,55 @@ static inline struct tr_block *slot(struct blocks *t, u32 lin)
 static inline struct insn *block_insns(struct blocks *t, struct tr_block *b)
 {
     return b->ins;
+}
+
+/*
+ * Keeping blocks across an epoch change.  The MMU epoch moves on every TLB
+ * flush or drop and every write to a page code was decoded from, which
+ * invalidates every block; most of those events (a page-table edit, a CR3
+ * load) leave most blocks' code exactly as it was.  A block whose key
+ * matches but whose epoch is old is therefore still good if the fetch TLB
+ * maps its address to the same RAM page as when it was recorded (so its
+ * bytes come from the same place, with fetch permission at this CPL) and
+ * no write has reached that page since (its generation, counted from the
+ * MMU's code-write notices, is unchanged).  Anything else is recorded
+ * again.
+ */
+static void code_written(void *opaque, u32 gpa, unsigned size)
+{
+    struct blocks *t = opaque;
+    u32 pfn = gpa >> PAGE_SHIFT;
+    if (pfn < t->npages)
+        t->gen[pfn]++;
+}
+
+/* The RAM page the fetch TLB maps `lin` to, or NO_PFN. */
+static u32 fetch_pfn(const struct cpu *c, u32 lin)
+{
+    struct tlb *tl = c->tlb;
+    const struct tlb_entry *e = tlb_entry_for(tl, lin);
+    if (e->tag[ACC_FETCH] != ((lin & PAGE_MASK) | tl->ctx))
+        return NO_PFN;
+    const u8 *h = (const u8 *)((uintptr_t)lin + e->addend);
+    const struct mmu *m = c->mmu;
+    if (h < m->ram || h >= m->ram + m->ram_size)
+        return NO_PFN;
+    return (u32)((h - m->ram) >> PAGE_SHIFT);
+}
+
+static bool still_valid(const struct blocks *t, const struct cpu *c, const struct tr_block *b,
+                        u32 lin)
+{
+    return b->pfn != NO_PFN && fetch_pfn(c, lin) == b->pfn && t->gen[b->pfn] == b->gen;
+}
+
+static bool keep_across_epoch(struct blocks *t, const struct cpu *c, struct tr_block *b, u32 lin)
+{
+    if (!still_valid(t, c, b, lin))
+        return false;
+    b->epoch = c->mmu->epoch;
+    t->kept++;
+    return true;
 }
 
 /* Replay a cached block: up to `max` of its instructions.  Returns true if
@@ -128,6 +184,13 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
         bool keep = dec_decode_cpu(c, ip);
         u32 next = (eip + ip->len) & mask;
         if (keep) {
+            if (b->n == 0) {
+                /* The decode has just tracked the page and filled the
+                 * fetch TLB. */
+                b->pfn = fetch_pfn(c, b->lin);
+                if (b->pfn != NO_PFN)
+                    b->gen = t->gen[b->pfn];
+            }
             b->n++;
             b->bytes += ip->len;
         }
@@ -167,8 +230,9 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
         u32 lin = cs->base + c->eip;
         u32 key = c->mode | (u32)c->cpl << 8 | c->tlb->ctx << 16;
         struct tr_block *b = slot(t, lin);
-        if (likely(b->lin == lin && b->key == key && b->epoch == c->mmu->epoch && b->n &&
-                   c->eip + b->bytes - 1 <= cs->limit)) {
+        if (likely(b->lin == lin && b->key == key && b->n &&
+                   c->eip + b->bytes - 1 <= cs->limit) &&
+            (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
             bool whole = (c->mode & MODE_CS32) ? replay(t, c, b, end - c->icount, ~0u)
                                                : replay(t, c, b, end - c->icount, 0xffffu);
             if (whole && unlikely(b->open) && c->icount < end)
@@ -180,6 +244,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             b->epoch = c->mmu->epoch;
             b->n = 0;
             b->bytes = 0;
+            b->pfn = NO_PFN;
             record(t, c, b, end - c->icount);
         }
     } while (c->icount < end && !loop_must_look(c));
@@ -197,6 +262,14 @@ struct blocks *blocks_attach(struct cpu *c, struct counters *cnt)
     }
     t->c = c;
     t->cnt = cnt;
+    t->npages = c->mmu->ram_size >> PAGE_SHIFT;
+    t->gen = calloc(t->npages ? t->npages : 1, sizeof *t->gen);
+    if (!t->gen || mmu_subscribe_code_writes(c->mmu, code_written, t) < 0) {
+        free(t->gen);
+        free(t->blk);
+        free(t);
+        return NULL;
+    }
     blocks_flush(t);
     cpu_set_executor(c, blocks_exec, t);
     return t;
@@ -207,6 +280,8 @@ void blocks_free(struct blocks *t)
     if (!t)
         return;
     cpu_set_executor(t->c, NULL, NULL);
+    mmu_unsubscribe_code_writes(t->c->mmu, code_written, t);
+    free(t->gen);
     free(t->blk);
     free(t);
 }
@@ -217,6 +292,7 @@ void blocks_flush(struct blocks *t)
         t->blk[k].key = ~0u;
         t->blk[k].n = 0;
         t->blk[k].open = false;
+        t->blk[k].pfn = NO_PFN;
     }
 }
 
@@ -224,4 +300,5 @@ void blocks_sync_counters(struct blocks *t)
 {
     t->cnt->v[CNT_blk_block_hits] = t->hits;
     t->cnt->v[CNT_blk_block_insns] = t->hit_insns;
+    t->cnt->v[CNT_blk_blocks_kept] = t->kept;
 }

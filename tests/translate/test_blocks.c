@@ -1173,6 +1173,43 @@ START_TEST(remap_code_page)
 END_TEST
 
 /*
+ * Blocks kept across an epoch change: an INVLPG of an unrelated page moves
+ * the MMU epoch but leaves the routine's page mapped and unwritten, so its
+ * blocks are kept; a store into the routine followed by another unrelated
+ * INVLPG must still run the new code.
+ */
+START_TEST(kept_across_epoch)
+{
+    const u32 lin = 0x50000, other = 0x70000;
+    struct asmbuf ab = { .n = 0 };
+    ab_call(&ab, lin);
+    ab_call(&ab, lin);                         /* replayed */
+    AB(&ab, 0x0f, 0x01, 0x3d);                 /* invlpg [other] */
+    ab_u32(&ab, other);
+    ab_call(&ab, lin);                         /* kept */
+    AB(&ab, 0x89, 0xc3);                       /* mov ebx, eax */
+    ab_store(&ab, lin + 1, 20);                /* mov eax, 1 becomes mov eax, 20 */
+    AB(&ab, 0x0f, 0x01, 0x3d);                 /* invlpg [other] */
+    ab_u32(&ab, other);
+    ab_call(&ab, lin);
+    AB(&ab, 0x89, 0xc1);                       /* mov ecx, eax */
+    AB(&ab, 0xf4);
+    const u8 fn[] = { 0xb8, 1, 0, 0, 0, 0x40, 0x40, 0x40, 0xc3 }; /* eax = 4 */
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, ab.b, ab.n, true);
+    memcpy(p.a.m->ram + lin, fn, sizeof fn);
+    memcpy(p.b.m->ram + lin, fn, sizeof fn);
+    run_to_halt(&p, "blocks across an epoch change");
+    ck_assert_uint_eq(p.b.c->r[R_EBX], 4);
+    ck_assert_uint_eq(p.b.c->r[R_ECX], 23);
+    blocks_sync_counters(p.b.blk);
+    ck_assert_uint_gt(p.b.cnt.v[CNT_blk_blocks_kept], 0);
+    pair_close(&p);
+}
+END_TEST
+
+/*
  * A store whose target moves into the block's own next instruction only
  * on a later pass: the block was recorded while the store hit data, so
  * only the check after each replayed instruction can end it.
@@ -1426,6 +1463,7 @@ static Suite *suite(void)
     tcase_add_test(t, smc_patched_loop_body);
     tcase_add_test(t, smc_rep_movs);
     tcase_add_test(t, remap_code_page);
+    tcase_add_test(t, kept_across_epoch);
     tcase_add_test(t, smc_store_target_moves);
     tcase_add_test(t, rep_slice_in_cached_block);
     tcase_add_test(t, real_mode_ip_wrap);
