@@ -179,7 +179,7 @@ enum imm_kind {
 #define IC_LINES 8192u
 struct icache_line {
     u32 lin;
-    u32 key;     /* mode | cpl << 8 | L1 tag << 16; ~0 = empty */
+    u32 key;     /* cpu_code_key(); ~0 = empty */
     u32 epoch;
     struct insn i;
 };
@@ -266,6 +266,14 @@ NORETURN void cpu_raise_noerr(struct cpu *c, int vec);
 static inline bool cpu_pe(const struct cpu *c) { return c->mode & MODE_PE; }
 static inline bool cpu_vm86(const struct cpu *c) { return c->mode & MODE_VM86; }
 static inline unsigned cpu_iopl(const struct cpu *c) { return (c->eflags >> 12) & 3; }
+/* What decoded code depends on besides its bytes: the mode word, the CPL
+ * and the L1 address-space tag.  Keys the decoded-instruction cache and
+ * the block cache; never ~0, which marks an empty line. */
+static inline u32 cpu_code_key(const struct cpu *c)
+{
+    return c->mode | (u32)c->cpl << 8 | c->tlb->ctx << 16;
+}
+
 /* Recompute the mode word after CR0, CS, SS or VM changed. */
 void cpu_update_mode(struct cpu *c);
 

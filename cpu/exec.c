@@ -333,7 +333,7 @@ static inline const struct insn *fetch_insn(struct cpu *c)
     u32 lin = c->seg[S_CS].base + c->eip;
     /* The L1 address-space tag: decoded lines of other address spaces
      * stay valid across CR3 loads, as their translations do. */
-    u32 key = c->mode | (u32)c->cpl << 8 | c->tlb->ctx << 16;
+    u32 key = cpu_code_key(c);
     struct icache_line *l = &c->ic->line[(lin ^ (lin >> 11)) & (IC_LINES - 1)];
     if (likely(l->lin == lin && l->key == key && l->epoch == c->mmu->epoch &&
                c->eip + l->i.len - 1 <= c->seg[S_CS].limit)) {

@@ -86,17 +86,29 @@ static inline void lin_write(struct cpu *c, u32 lin, u32 v, unsigned size)
 
 NORETURN void seg_fault(struct cpu *c, unsigned s);
 
+/* Whether segment `sg` allows an access of `size` bytes at offset `ea` for
+ * `need` (SEGOK_READ or SEGOK_WRITE); if so, *lin is its linear address.
+ * A flat segment costs one test and the wrap-around check. */
+static ALWAYS_INLINE bool seg_check(const struct seg *sg, u32 ea, unsigned size, unsigned need,
+                                    u32 *lin)
+{
+    u32 last = ea + size - 1;
+    if (likely(sg->flat & need)) {
+        *lin = ea;
+        return likely(last >= ea);
+    }
+    *lin = sg->base + ea;
+    return (sg->ok & need) && ea >= sg->lo && last <= sg->hi && last >= ea;
+}
+
 /* Check an access of `size` bytes at offset `ea` of segment `s` for `need`
- * (SEGOK_READ or SEGOK_WRITE) and return its linear address. */
+ * and return its linear address; #GP or #SS if the segment refuses it. */
 static inline u32 seg_lin(struct cpu *c, unsigned s, u32 ea, unsigned size, unsigned need)
 {
-    const struct seg *sg = &c->seg[s];
-    u32 last = ea + size - 1;
-    if (likely(sg->flat & need) && likely(last >= ea))
-        return ea;
-    if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
+    u32 lin;
+    if (unlikely(!seg_check(&c->seg[s], ea, size, need, &lin)))
         seg_fault(c, s);
-    return sg->base + ea;
+    return lin;
 }
 
 static inline u32 mem_read(struct cpu *c, unsigned s, u32 ea, unsigned size)
@@ -115,27 +127,6 @@ void mem_write64(struct cpu *c, unsigned s, u32 ea, u64 v);
 void mem_probe_write(struct cpu *c, unsigned s, u32 ea, unsigned size);
 
 /* ---- ModRM operands ---- */
-
-static inline u32 insn_ea(const struct cpu *c, const struct insn *i)
-{
-    u32 ea = c->r[i->base] + (c->r[i->index] << i->scale) + i->disp;
-    return i->asz == 2 ? ea & 0xffff : ea;
-}
-
-static inline u32 rm_read(struct cpu *c, const struct insn *i, unsigned size)
-{
-    if (i->mod == 3)
-        return reg_read(c, i->rm, size);
-    return mem_read(c, i->seg, insn_ea(c, i), size);
-}
-
-static inline void rm_write(struct cpu *c, const struct insn *i, u32 v, unsigned size)
-{
-    if (i->mod == 3)
-        reg_write(c, i->rm, v, size);
-    else
-        mem_write(c, i->seg, insn_ea(c, i), v, size);
-}
 
 /*
  * Operand forms a handler can be specialized for.  The hottest handlers
@@ -179,6 +170,22 @@ static ALWAYS_INLINE void rm_write_f(struct cpu *c, const struct insn *i, u32 v,
         mem_write(c, i->seg, insn_ea_f(c, i, f), v, size);
 }
 
+/* The ModRM operand as decoded, whatever its form. */
+static inline u32 insn_ea(const struct cpu *c, const struct insn *i)
+{
+    return insn_ea_f(c, i, RM_ANY);
+}
+
+static inline u32 rm_read(struct cpu *c, const struct insn *i, unsigned size)
+{
+    return rm_read_f(c, i, size, RM_ANY);
+}
+
+static inline void rm_write(struct cpu *c, const struct insn *i, u32 v, unsigned size)
+{
+    rm_write_f(c, i, v, size, RM_ANY);
+}
+
 /*
  * The memory forms' fast path.  A specialized memory form first asks for a
  * host pointer through the L1 TLB alone: the segment allows the access,
@@ -198,23 +205,10 @@ static ALWAYS_INLINE bool rm_fast(enum rm_form f)
 static ALWAYS_INLINE u8 *mem_fast_ptr(struct cpu *c, unsigned s, u32 ea, unsigned size,
                                       unsigned need, enum mmu_acc acc)
 {
-    const struct seg *sg = &c->seg[s];
-    u32 last = ea + size - 1, lin;
-    if (likely(sg->flat & need)) {
-        if (unlikely(last < ea))
-            return NULL;
-        lin = ea;
-    } else {
-        if (unlikely(!(sg->ok & need) || ea < sg->lo || last > sg->hi || last < ea))
-            return NULL;
-        lin = sg->base + ea;
-    }
-    struct tlb *t = c->tlb;
-    struct tlb_entry *e = tlb_entry_for(t, lin);
-    if (unlikely(e->tag[acc] != (((lin + size - 1) & PAGE_MASK) | t->ctx)))
+    u32 lin;
+    if (unlikely(!seg_check(&c->seg[s], ea, size, need, &lin)))
         return NULL;
-    t->hits[acc]++;
-    return (u8 *)((uintptr_t)lin + e->addend);
+    return tlb_lookup(c->tlb, lin, size, acc);
 }
 
 static ALWAYS_INLINE u8 *rm_fast_ptr(struct cpu *c, const struct insn *i, unsigned size,

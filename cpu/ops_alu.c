@@ -352,33 +352,19 @@ static ALWAYS_INLINE void unary_rm(struct cpu *c, const struct insn *i, int kind
     lf_restore(c, now);
 }
 
-static ALWAYS_INLINE void inc_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
-                                 op_fn slow)
-{
-    unary_rm(c, i, 0, sz, f, slow);
-}
-OP_SPECIALIZED(op_inc_Ev, inc_ev)
-
-static ALWAYS_INLINE void dec_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
-                                 op_fn slow)
-{
-    unary_rm(c, i, 1, sz, f, slow);
-}
-OP_SPECIALIZED(op_dec_Ev, dec_ev)
-
-static ALWAYS_INLINE void not_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
-                                 op_fn slow)
-{
-    unary_rm(c, i, 2, sz, f, slow);
-}
-OP_SPECIALIZED(op_not_Ev, not_ev)
-
-static ALWAYS_INLINE void neg_ev(struct cpu *c, const struct insn *i, unsigned sz, enum rm_form f,
-                                 op_fn slow)
-{
-    unary_rm(c, i, 3, sz, f, slow);
-}
-OP_SPECIALIZED(op_neg_Ev, neg_ev)
+/* INC/DEC/NOT/NEG Ev: unary_rm with the operation fixed. */
+#define UNARY_SPECIALIZED(name, body, kind)                                                  \
+    static ALWAYS_INLINE void body(struct cpu *c, const struct insn *i, unsigned sz,         \
+                                   enum rm_form f, op_fn slow)                               \
+    {                                                                                        \
+        unary_rm(c, i, kind, sz, f, slow);                                                   \
+    }                                                                                        \
+    OP_SPECIALIZED(name, body)
+UNARY_SPECIALIZED(op_inc_Ev, inc_ev, 0)
+UNARY_SPECIALIZED(op_dec_Ev, dec_ev, 1)
+UNARY_SPECIALIZED(op_not_Ev, not_ev, 2)
+UNARY_SPECIALIZED(op_neg_Ev, neg_ev, 3)
+#undef UNARY_SPECIALIZED
 
 /* ---- multiply and divide ---- */
 

@@ -126,15 +126,31 @@ static inline struct tlb_entry *tlb_entry_for(struct tlb *t, u32 lin)
     return tlb_entry_at(t, lin, t->salt);
 }
 
-/* Host pointer for an access of `size` bytes at `lin`, or NULL on a miss. */
+/* Whether entry `e` holds the page of an access of `size` bytes at `lin`
+ * for `acc` (an access crossing into the next page never matches). */
+static inline bool tlb_entry_hits(const struct tlb *t, const struct tlb_entry *e, u32 lin,
+                                  unsigned size, enum mmu_acc acc)
+{
+    return e->tag[acc] == (((lin + size - 1) & PAGE_MASK) | t->ctx);
+}
+
+/* Host pointer for an access of `size` bytes at `lin`, or NULL on a miss;
+ * a hit is counted. */
 static inline u8 *tlb_lookup(struct tlb *t, u32 lin, unsigned size, enum mmu_acc acc)
 {
     struct tlb_entry *e = tlb_entry_for(t, lin);
-    if (likely(e->tag[acc] == (((lin + size - 1) & PAGE_MASK) | t->ctx))) {
+    if (likely(tlb_entry_hits(t, e, lin, size, acc))) {
         t->hits[acc]++;
         return (u8 *)((uintptr_t)lin + e->addend);
     }
     return NULL;
+}
+
+/* tlb_lookup without counting (inspection, not an access). */
+static inline u8 *tlb_peek(struct tlb *t, u32 lin, unsigned size, enum mmu_acc acc)
+{
+    struct tlb_entry *e = tlb_entry_for(t, lin);
+    return tlb_entry_hits(t, e, lin, size, acc) ? (u8 *)((uintptr_t)lin + e->addend) : NULL;
 }
 
 /* Drop the entry caching the linear page of `lin` in address space `ctx`

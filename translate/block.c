@@ -21,7 +21,7 @@
  * which a hit reads right after the header. */
 struct tr_block {
     u32 lin;   /* linear address of the first instruction */
-    u32 key;   /* mode | cpl << 8 | L1 tag << 16; ~0 = empty */
+    u32 key;   /* cpu_code_key(); ~0 = empty */
     u32 epoch; /* MMU epoch when recorded */
     u8 n;      /* instructions recorded (0: not usable) */
     u8 open;   /* recording stopped for the budget: go on after a replay */
@@ -49,11 +49,6 @@ static inline struct tr_block *slot(struct blocks *t, u32 lin)
     return &t->blk[(lin * 0x9e3779b1u) >> (32 - TR_BITS)];
 }
 
-static inline struct insn *block_insns(struct blocks *t, struct tr_block *b)
-{
-    return b->ins;
-}
-
 /*
  * Keeping blocks across an epoch change.  The MMU epoch moves on every TLB
  * flush or drop and every write to a page code was decoded from, which
@@ -77,13 +72,9 @@ static void code_written(void *opaque, u32 gpa, unsigned size)
 /* The RAM page the fetch TLB maps `lin` to, or NO_PFN. */
 static u32 fetch_pfn(const struct cpu *c, u32 lin)
 {
-    struct tlb *tl = c->tlb;
-    const struct tlb_entry *e = tlb_entry_for(tl, lin);
-    if (e->tag[ACC_FETCH] != ((lin & PAGE_MASK) | tl->ctx))
-        return NO_PFN;
-    const u8 *h = (const u8 *)((uintptr_t)lin + e->addend);
+    const u8 *h = tlb_peek(c->tlb, lin, 1, ACC_FETCH);
     const struct mmu *m = c->mmu;
-    if (h < m->ram || h >= m->ram + m->ram_size)
+    if (!h || h < m->ram || h >= m->ram + m->ram_size)
         return NO_PFN;
     return (u32)((h - m->ram) >> PAGE_SHIFT);
 }
@@ -174,7 +165,7 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
     const u32 mask = (c->mode & MODE_CS32) ? ~0u : 0xffffu;
     const u32 epoch = b->epoch;
     const u32 cs_base = c->seg[S_CS].base;
-    struct insn *ins = block_insns(t, b);
+    struct insn *ins = b->ins;
     b->open = true;
     for (u64 done = 0; done < max; done++) {
         u32 eip = c->eip;
@@ -228,7 +219,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
     do {
         const struct seg *cs = &c->seg[S_CS];
         u32 lin = cs->base + c->eip;
-        u32 key = c->mode | (u32)c->cpl << 8 | c->tlb->ctx << 16;
+        u32 key = cpu_code_key(c);
         struct tr_block *b = slot(t, lin);
         if (likely(b->lin == lin && b->key == key && b->n &&
                    c->eip + b->bytes - 1 <= cs->limit) &&
