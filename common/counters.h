@@ -22,6 +22,14 @@
     X(blk_block_hits, "blocks replayed from the block cache")              \
     X(blk_block_insns, "instructions retired by block replays")            \
     X(blk_blocks_kept, "blocks found still good after an MMU epoch change") \
+    X(blk_jit_blocks, "blocks translated to host code")                  \
+    X(blk_jit_guest_insns, "instructions in translated blocks")          \
+    X(blk_jit_native_insns, "of those, compiled to host instructions")   \
+    X(blk_jit_host_bytes, "host code bytes written")                     \
+    X(blk_jit_ns, "host nanoseconds spent translating")                  \
+    X(blk_jit_flushes, "code buffer flushes (full)")                     \
+    X(blk_jit_runs, "translated blocks run")                             \
+    X(blk_jit_insns, "instructions retired by translated blocks")        \
     /* tlb_hit_read/write/fetch stay consecutive: the TLB indexes them. */ \
     X(tlb_hit_read, "L1 TLB hits, reads")                                 \
     X(tlb_hit_write, "L1 TLB hits, writes")                               \

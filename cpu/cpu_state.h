@@ -237,6 +237,10 @@ struct cpu {
     bool halted;
     bool inhibit_irq;  /* one-instruction shadow after STI / MOV SS */
     bool exit_request;
+    /* Translated code goes from block to block without the run loop while
+     * icount stays below this; the executor sets it, and anything the run
+     * loop must see (an interrupt line, NMI, exit request) zeroes it. */
+    u64 exec_limit;
     bool shutdown;     /* triple fault happened */
     bool delivering;   /* an exception is being delivered */
     u8 deliver_vec;

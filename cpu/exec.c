@@ -434,16 +434,19 @@ void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque)
 void cpu_set_irq(struct cpu *c, bool level)
 {
     c->irq_line = level;
+    c->exec_limit = 0;
 }
 
 void cpu_raise_nmi(struct cpu *c)
 {
     c->nmi_pending = true;
+    c->exec_limit = 0;
 }
 
 void cpu_request_exit(struct cpu *c)
 {
     c->exit_request = true;
+    c->exec_limit = 0;
 }
 
 void cpu_sync_counters(struct cpu *c)

@@ -285,6 +285,8 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
         goto fail;
     if (!cfg->interp && !(pc->blocks = blocks_attach(pc->cpu, &pc->cnt)))
         goto fail;
+    if (pc->blocks && !cfg->no_jit && blocks_enable_jit(pc->blocks) < 0)
+        fprintf(stderr, "umbra: no memory for translated code; replaying blocks instead\n");
 
     /* ---- chips: serial, keyboard, test devices ---- */
     {

@@ -37,6 +37,7 @@ struct pc_config {
     bool mmu_flush;       /* -mmu flush: no shadow address spaces kept */
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces (0 = 64) */
     bool interp;          /* -exec interp: no block executor */
+    bool no_jit;          /* -exec block: blocks replayed, not translated */
     bool host_clock;      /* virtual time follows CLOCK_MONOTONIC instead of
                            * the retired-instruction count */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */

@@ -216,16 +216,22 @@ static int h_mmu(struct cli_options *o, const char *flag, const char *arg, FILE 
     return 0;
 }
 
-/* -exec block|interp: the pre-decoded block executor or the plain
- * one-instruction interpreter (the reference the blocks are tested against). */
+/* -exec jit|block|interp: blocks translated to host code, pre-decoded
+ * blocks replayed through the handlers, or the plain one-instruction
+ * interpreter (the reference both are tested against). */
 static int h_exec(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
-    if (!strcmp(arg, "block")) {
+    if (!strcmp(arg, "jit")) {
         o->interp = false;
+        o->no_jit = false;
+    } else if (!strcmp(arg, "block")) {
+        o->interp = false;
+        o->no_jit = true;
     } else if (!strcmp(arg, "interp")) {
         o->interp = true;
+        o->no_jit = true;
     } else {
-        fprintf(err, "umbra: %s %s: expected block or interp\n", flag, arg);
+        fprintf(err, "umbra: %s %s: expected jit, block or interp\n", flag, arg);
         return -1;
     }
     return 0;
@@ -285,8 +291,8 @@ static const struct cli_flag flags[] = {
       "on a CR3 load keep shadow page tables per address space (default), or flush all",
       h_mmu },
     { "mmu-contexts", "N", "shadow address spaces kept, 1-4096 (default 64)", h_mmu_contexts },
-    { "exec", "block|interp",
-      "run cached pre-decoded blocks (default), or decode every instruction as it runs",
+    { "exec", "jit|block|interp",
+      "translate hot blocks to host code (default), replay pre-decoded blocks, or decode every instruction as it runs",
       h_exec },
     { "help", NULL, "print this help and exit (also -h)", h_help },
     { "version", NULL, "print the version and exit", h_version },

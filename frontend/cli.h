@@ -45,6 +45,7 @@ struct cli_options {
     bool mmu_flush;       /* -mmu flush: drop all translations on every CR3
                            * load instead of keeping shadow address spaces */
     bool interp;          /* -exec interp: no block executor */
+    bool no_jit;          /* -exec block or interp: no translation */
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces kept */
     bool apic;            /* local APIC + I/O APIC + MP table (-apic, -no-apic) */
     bool host_clock;      /* -clock host */

@@ -179,6 +179,7 @@ int main(int argc, char **argv)
         .mmu_flush = o.mmu_flush,
         .mmu_contexts = o.mmu_contexts,
         .interp = o.interp,
+        .no_jit = o.no_jit,
         .apic = o.apic,
         .host_clock = o.host_clock,
     };

@@ -7,6 +7,7 @@
 
 #include "cpu/cpu_state.h"
 #include "cpu/decode.h"
+#include "jit.h"
 
 #define TR_BITS 12
 #define TR_BLOCKS (1u << TR_BITS)
@@ -28,6 +29,12 @@ struct tr_block {
     u16 bytes; /* their total length */
     u32 pfn;   /* the RAM page the block's bytes are on, or NO_PFN */
     u32 gen;   /* that page's code-write generation when recorded */
+    void *host; /* translated code, or NULL */
+    void *chain; /* its entry for a linked predecessor */
+    u32 eip;    /* EIP of the first instruction when translated: the
+                 * code has EIPs built in, and in real mode one linear
+                 * address has many CS:IP names */
+    u32 runs;   /* replays since it was recorded whole */
     struct insn ins[TR_MAX_INSNS];
 };
 
@@ -42,7 +49,16 @@ struct blocks {
     u64 hits;             /* blocks replayed from the cache */
     u64 hit_insns;        /* instructions retired by replays */
     u64 kept;             /* blocks kept across an epoch change */
+    struct jit *jit;      /* the translator, or NULL: replay only */
+    u64 jit_runs;         /* blocks run as translated code */
+    u64 jit_insns;        /* instructions they retired */
 };
+
+/* Replays of a whole block before it is translated: code that runs once
+ * (start-up, the decompressor's set-up) is not worth translating. */
+#define JIT_HOT 2u
+/* The code buffer: enough for the Linux boot's working set. */
+#define JIT_BUFFER (64u << 20)
 
 static inline struct tr_block *slot(struct blocks *t, u32 lin)
 {
@@ -210,12 +226,30 @@ static inline bool loop_must_look(const struct cpu *c)
            c->dbg_data_armed;
 }
 
+/* Translate a hot block.  When the code buffer is full every
+ * translation is forgotten and the buffer starts again. */
+static void translate(struct blocks *t, struct tr_block *b, u32 eip)
+{
+    b->eip = eip;
+    b->host = jit_translate(t->jit, b->ins, b->n, b->eip, &b->chain);
+    if (b->host)
+        return;
+    for (unsigned k = 0; k < TR_BLOCKS; k++) {
+        t->blk[k].host = NULL;
+        t->blk[k].runs = 0;
+    }
+    jit_reset(t->jit);
+    COUNT(t->cnt, blk_jit_flushes);
+}
+
 /* Run blocks one after another until `max` instructions are retired or
  * the run loop has something to look at. */
 static void blocks_exec(void *opaque, struct cpu *c, u64 max)
 {
     struct blocks *t = opaque;
     const u64 end = c->icount + max;
+    if (t->jit)
+        jit_drop_pending(t->jit);
     do {
         const struct seg *cs = &c->seg[S_CS];
         u32 lin = cs->base + c->eip;
@@ -224,18 +258,41 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
         if (likely(b->lin == lin && b->key == key && b->n &&
                    c->eip + b->bytes - 1 <= cs->limit) &&
             (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
+            if (b->host && end - c->icount >= b->n && c->eip == b->eip) {
+                u64 before = c->icount;
+                /* The exit that led here may link to this block; a
+                 * linked run ends at the budget or when an event zeroes
+                 * exec_limit. */
+                jit_link_pending(t->jit, b->chain, c->mmu->epoch);
+                c->exec_limit = end;
+                t->jit_runs++;
+                jit_run(b->host, c);
+                t->jit_insns += c->icount - before;
+                continue;
+            }
+            if (t->jit)
+                jit_drop_pending(t->jit);
+            u32 eip = c->eip;
             bool whole = (c->mode & MODE_CS32) ? replay(t, c, b, end - c->icount, ~0u)
                                                : replay(t, c, b, end - c->icount, 0xffffu);
-            if (whole && unlikely(b->open) && c->icount < end)
-                record(t, c, b, end - c->icount);
+            if (unlikely(b->open)) {
+                if (whole && c->icount < end)
+                    record(t, c, b, end - c->icount);
+            } else if (t->jit && ++b->runs >= JIT_HOT) {
+                translate(t, b, eip);
+            }
         } else {
             COUNT(t->cnt, blk_blocks_built);
+            if (t->jit)
+                jit_drop_pending(t->jit);
             b->lin = lin;
             b->key = key;
             b->epoch = c->mmu->epoch;
             b->n = 0;
             b->bytes = 0;
             b->pfn = NO_PFN;
+            b->host = NULL;
+            b->runs = 0;
             record(t, c, b, end - c->icount);
         }
     } while (c->icount < end && !loop_must_look(c));
@@ -271,6 +328,7 @@ void blocks_free(struct blocks *t)
     if (!t)
         return;
     cpu_set_executor(t->c, NULL, NULL);
+    jit_free(t->jit);
     mmu_unsubscribe_code_writes(t->c->mmu, code_written, t);
     free(t->gen);
     free(t->blk);
@@ -284,7 +342,18 @@ void blocks_flush(struct blocks *t)
         t->blk[k].n = 0;
         t->blk[k].open = false;
         t->blk[k].pfn = NO_PFN;
+        t->blk[k].host = NULL;
+        t->blk[k].runs = 0;
     }
+    if (t->jit)
+        jit_reset(t->jit);
+}
+
+int blocks_enable_jit(struct blocks *t)
+{
+    if (!t->jit && !(t->jit = jit_new(t->c, JIT_BUFFER)))
+        return -1;
+    return 0;
 }
 
 void blocks_sync_counters(struct blocks *t)
@@ -292,4 +361,14 @@ void blocks_sync_counters(struct blocks *t)
     t->cnt->v[CNT_blk_block_hits] = t->hits;
     t->cnt->v[CNT_blk_block_insns] = t->hit_insns;
     t->cnt->v[CNT_blk_blocks_kept] = t->kept;
+    t->cnt->v[CNT_blk_jit_runs] = t->jit_runs;
+    t->cnt->v[CNT_blk_jit_insns] = t->jit_insns;
+    if (t->jit) {
+        const struct jit_stats *st = jit_stats(t->jit);
+        t->cnt->v[CNT_blk_jit_blocks] = st->blocks;
+        t->cnt->v[CNT_blk_jit_guest_insns] = st->guest_insns;
+        t->cnt->v[CNT_blk_jit_native_insns] = st->native_insns;
+        t->cnt->v[CNT_blk_jit_host_bytes] = st->host_bytes;
+        t->cnt->v[CNT_blk_jit_ns] = st->ns;
+    }
 }

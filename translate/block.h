@@ -29,6 +29,10 @@ struct blocks;
  * (cpu_set_executor).  NULL if out of memory; the CPU then keeps
  * interpreting. */
 struct blocks *blocks_attach(struct cpu *c, struct counters *cnt) MUST_CHECK;
+/* Translate hot blocks to host code (translate/jit.h) from now on.
+ * Returns 0, or -1 if the host refused the code buffer (blocks are then
+ * still replayed). */
+int blocks_enable_jit(struct blocks *t) MUST_CHECK;
 /* Detach from the CPU and free. */
 void blocks_free(struct blocks *t);
 /* Forget every block (the board's reset does this). */

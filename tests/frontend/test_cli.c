@@ -46,6 +46,7 @@ START_TEST(defaults)
     ck_assert(!p.o.mmu_flush);
     ck_assert_uint_eq(p.o.mmu_contexts, 64);
     ck_assert(!p.o.interp);
+    ck_assert(!p.o.no_jit); /* translation is the default */
 }
 END_TEST
 
@@ -55,12 +56,18 @@ START_TEST(exec_flag)
     PARSE(&p, "-exec", "interp");
     ck_assert_int_eq(p.st, CLI_RUN);
     ck_assert(p.o.interp);
+    ck_assert(p.o.no_jit);
     PARSE(&p, "-exec", "interp", "--exec", "block");
     ck_assert_int_eq(p.st, CLI_RUN);
     ck_assert(!p.o.interp);
-    PARSE(&p, "-exec", "jit");
+    ck_assert(p.o.no_jit);
+    PARSE(&p, "-exec", "block", "-exec", "jit");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert(!p.o.interp);
+    ck_assert(!p.o.no_jit);
+    PARSE(&p, "-exec", "tcg");
     ck_assert_int_eq(p.st, CLI_ERROR);
-    ck_assert_ptr_nonnull(strstr(p.err, "-exec jit"));
+    ck_assert_ptr_nonnull(strstr(p.err, "-exec tcg"));
     PARSE(&p, "-exec");
     ck_assert_int_eq(p.st, CLI_ERROR);
     ck_assert_ptr_nonnull(strstr(p.err, "-exec"));

@@ -383,6 +383,14 @@ START_TEST(test_cc_and_control)
         x64_jmp_r(&e, r);
         expect("jmp_r", &e, "jmp", 1, (struct want[]){ WR(r, 8) });
     }
+    for (int k = 0; k < nm; k += 3) {
+        e = fresh();
+        x64_jmp_m(&e, m[k]);
+        expect("jmp_m", &e, "jmp", 1, (struct want[]){ WM(m[k], 8) });
+    }
+    e = fresh();
+    x64_call_rel(&e, buf + 20);
+    expect("call_rel", &e, "call", 1, (struct want[]){ WI(0x1000 + 20, 8) });
     e = fresh();
     x64_pushfq(&e);
     expect("pushfq", &e, "pushfq", 0, NULL);

@@ -348,6 +348,19 @@ void x64_jmp_r(struct x64 *e, enum x64_reg r)
     modrm_reg(e, 4, r);
 }
 
+void x64_jmp_m(struct x64 *e, struct x64_mem m)
+{
+    op_rm(e, 4, 0xff, 4, m);
+}
+
+static long rel32_to(struct x64 *e, const u8 *target);
+
+void x64_call_rel(struct x64 *e, const u8 *target)
+{
+    x64_byte(e, 0xe8);
+    rel32_to(e, target);
+}
+
 static long rel32_to(struct x64 *e, const u8 *target)
 {
     long at = (long)x64_len(e);

@@ -115,8 +115,11 @@ void x64_popfq(struct x64 *e);
 void x64_ret(struct x64 *e);
 /* call through RAX to an absolute address (clobbers RAX) */
 void x64_call_abs(struct x64 *e, const void *fn);
-/* jmp r64 */
+/* jmp r64, jmp qword [m] */
 void x64_jmp_r(struct x64 *e, enum x64_reg r);
+void x64_jmp_m(struct x64 *e, struct x64_mem m);
+/* call rel32 to an address in the same buffer */
+void x64_call_rel(struct x64 *e, const u8 *target);
 /* jmp rel32 / jcc rel32 to an address inside the buffer, or to a label to
  * be bound later: these return the offset of the rel32 field for
  * x64_patch_rel32 (or -1 on overflow). */
