@@ -4,9 +4,11 @@
  * Register conventions of translated code (translate/README.md):
  *   RBX  struct cpu *            (pinned for the whole block)
  *   R13  &mmu->epoch              R12d  the epoch at block entry
+ *   R14  host flags of a read-modify-write, kept across its store
+ *   R15  the effective address of a read-modify-write
  *   RAX RCX RDX RSI RDI           scratch; the guest registers stay in
  *                                 struct cpu and are operated on in place
- * Entry pushes RBX, R12 and R13, which leaves RSP 16-byte aligned for the
+ * Entry pushes RBX and R12-R15, which leaves RSP 16-byte aligned for the
  * calls out to handlers and memory helpers.
  *
  * Flags.  The translator tracks where the guest's OSZAPC are at each point
@@ -192,6 +194,42 @@ static void flags_to_host(struct tx *t)
     t->fl = F_BOTH;
 }
 
+/* Store the lazy flags of a result in EAX (32-bit) with the aux word in
+ * EDX (flags.h: bit 31 CF, bit 30 CF^OF, bit 3 AF). */
+static void flags_lazy(struct tx *t)
+{
+    struct x64 *e = &t->e;
+    x64_store(e, 4, CPU(lf_res), X_RAX);
+    x64_store(e, 4, CPU(lf_aux), X_RDX);
+    x64_store_imm(e, 1, CPU(lf_live), 1);
+    t->fl = F_MEM;
+}
+
+/* The guest's flags become the host flags kept in R14 (after the store
+ * of a read-modify-write succeeded); INC and DEC keep the guest's CF. */
+static void commit_r14_flags(struct tx *t, bool keep_cf)
+{
+    struct x64 *e = &t->e;
+    u32 bits = keep_cf ? EFLAGS_OSZAPC & ~EFLAGS_CF : EFLAGS_OSZAPC;
+    if (keep_cf) {
+        /* Fold lazy flags into eflags first, so CF is a plain bit. */
+        x64_mov_rr(e, 8, X_RDI, X_RBX);
+        x64_call_abs(e, jit_flags_get);
+        x64_load(e, 4, X_RCX, CPU(eflags));
+        x64_alu_ri(e, XA_AND, 4, X_RCX, ~EFLAGS_OSZAPC);
+        x64_alu_rr(e, XA_OR, 4, X_RCX, X_RAX);
+        x64_store(e, 4, CPU(eflags), X_RCX);
+    }
+    x64_mov_rr(e, 4, X_RAX, X_R14);
+    x64_alu_ri(e, XA_AND, 4, X_RAX, bits);
+    x64_load(e, 4, X_RCX, CPU(eflags));
+    x64_alu_ri(e, XA_AND, 4, X_RCX, ~bits);
+    x64_alu_rr(e, XA_OR, 4, X_RAX, X_RCX);
+    x64_store(e, 4, CPU(eflags), X_RAX);
+    x64_store_imm(e, 1, CPU(lf_live), 0);
+    t->fl = F_MEM;
+}
+
 /* ---- exits ---- */
 
 static struct stub *stub_new(struct tx *t, long at, u32 retired)
@@ -217,6 +255,8 @@ static void exit_if(struct tx *t, int cc, u32 retired, bool set_eip, u32 eip)
 
 static void emit_epilogue(struct x64 *e)
 {
+    x64_pop(e, X_R15);
+    x64_pop(e, X_R14);
     x64_pop(e, X_R13);
     x64_pop(e, X_R12);
     x64_pop(e, X_RBX);
@@ -392,6 +432,123 @@ static void jump_out(struct tx *t, int cc, unsigned k, u32 eip, u32 next, u32 ta
     s->next = next;
 }
 
+/* A read-modify-write of the memory operand of `i`: load (may fault),
+ * compute in EAX with the host flags saved in R14, store (may fault, and
+ * then nothing has changed), and only then commit the flags.  `op` is an
+ * ALU operation with `src` (a guest register, or an immediate when
+ * src_reg is false), or one of the unary forms below. */
+enum rmw_op { RMW_ALU, RMW_INC, RMW_DEC, RMW_NOT, RMW_NEG };
+
+static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next,
+                     enum rmw_op kind, enum x64_alu op, bool src_reg, u32 src)
+{
+    struct x64 *e = &t->e;
+    unsigned sz = i->osz;
+    sync_fault(t, k, eip);
+    emit_ea(t, i);
+    x64_mov_rr(e, 4, X_R15, X_RSI);
+    x64_call_rel(e, t->j->ld_thunk[size_index(sz)][i->seg]);
+    switch (kind) {
+    case RMW_ALU:
+        if (src_reg) {
+            x64_load(e, sz, X_RCX, greg(src, sz));
+            x64_alu_rr(e, op, sz, X_RAX, X_RCX);
+        } else {
+            x64_alu_ri(e, op, sz, X_RAX, src);
+        }
+        break;
+    case RMW_INC: x64_inc_r(e, sz, X_RAX); break;
+    case RMW_DEC: x64_dec_r(e, sz, X_RAX); break;
+    case RMW_NOT: x64_not_r(e, sz, X_RAX); break;
+    case RMW_NEG: x64_neg_r(e, sz, X_RAX); break;
+    }
+    if (kind != RMW_NOT) {
+        x64_pushfq(e);
+        x64_pop(e, X_R14);
+    }
+    x64_mov_rr(e, 4, X_RDX, X_RAX);
+    x64_mov_rr(e, 4, X_RSI, X_R15);
+    x64_call_rel(e, t->j->st_thunk[size_index(sz)][i->seg]);
+    if (kind != RMW_NOT)
+        commit_r14_flags(t, kind == RMW_INC || kind == RMW_DEC);
+    check_epoch(t, k, next);
+}
+
+/* SHL/SAL, SHR, SAR of a 32-bit register by an immediate or CL, with
+ * the flags the handler gives (cpu/ops_alu.c shift_compute: OF from the
+ * result for SHL, from the operand for SHR, clear for SAR; AF clear),
+ * stored lazily.  A count of 0 changes nothing. */
+static bool emit_shift(struct tx *t, const struct insn *i)
+{
+    struct x64 *e = &t->e;
+    unsigned op = i->reg;
+    if (i->osz != 4 || i->mod != 3 || (op != 4 && op != 5 && op != 6 && op != 7))
+        return false;
+    enum x64_shift hop = op == 5 ? XS_SHR : op == 7 ? XS_SAR : XS_SHL;
+    bool by_cl = i->opc == 0xd3;
+    unsigned n = i->opc == 0xd1 ? 1 : i->imm & 31;
+    long skip = -1;
+    if (by_cl) {
+        flags_save(t);
+        x64_movzx_rm(e, 1, X_RCX, greg(R_ECX, 1));
+        x64_alu_ri(e, XA_AND, 4, X_RCX, 31);
+        skip = x64_jcc(e, 4 /* e */, NULL);
+    } else if (n == 0) {
+        return true;
+    }
+    x64_load(e, 4, X_RAX, greg(i->rm, 4));
+    x64_mov_rr(e, 4, X_RDI, X_RAX);
+    if (by_cl)
+        x64_shift_rcl(e, hop, 4, X_RAX);
+    else
+        x64_shift_ri(e, hop, 4, X_RAX, (u8)n);
+    x64_setcc(e, 2 /* b: CF */, X_RDX);
+    x64_movzx_rr(e, 1, X_RDX, X_RDX);
+    x64_shift_ri(e, XS_SHL, 4, X_RDX, 31); /* CF in bit 31 */
+    /* CF ^ OF into bit 30: SHL: OF = msb(r) ^ CF, so it is msb(r);
+     * SHR: OF = msb(a); SAR: OF = 0, so it is CF. */
+    if (hop == XS_SHL) {
+        x64_mov_rr(e, 4, X_RSI, X_RAX);
+    } else if (hop == XS_SHR) {
+        x64_mov_rr(e, 4, X_RSI, X_RDX);
+        x64_alu_rr(e, XA_XOR, 4, X_RSI, X_RDI);
+    } else {
+        x64_mov_rr(e, 4, X_RSI, X_RDX);
+    }
+    x64_shift_ri(e, XS_SHR, 4, X_RSI, 31);
+    x64_shift_ri(e, XS_SHL, 4, X_RSI, 30);
+    x64_alu_rr(e, XA_OR, 4, X_RDX, X_RSI);
+    x64_store(e, 4, greg(i->rm, 4), X_RAX);
+    flags_lazy(t);
+    if (skip >= 0)
+        x64_patch_rel32(e->start, skip, e->p);
+    return true;
+}
+
+/* IMUL r32, r/m32 and IMUL r32, r/m32, imm: CF = OF = the product does
+ * not fit; SF, ZF, PF from the result, AF clear (ops_alu.c imul2). */
+static bool emit_imul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
+{
+    struct x64 *e = &t->e;
+    if (i->osz != 4)
+        return false;
+    if (i->mod == 3)
+        x64_load(e, 4, X_RAX, greg(i->rm, 4));
+    else
+        emit_load(t, i, k, eip, 4);
+    if (i->opc == 0x1af)
+        x64_load(e, 4, X_RCX, greg(i->reg, 4));
+    else
+        x64_mov_ri32(e, X_RCX, i->imm);
+    x64_imul_rr(e, 4, X_RAX, X_RCX);
+    x64_setcc(e, 0 /* o */, X_RDX);
+    x64_movzx_rr(e, 1, X_RDX, X_RDX);
+    x64_shift_ri(e, XS_SHL, 4, X_RDX, 31);
+    x64_store(e, 4, greg(i->reg, 4), X_RAX);
+    flags_lazy(t);
+    return true;
+}
+
 /* Translate instruction `k` natively.  False if it has no native form
  * here (the caller then emits a handler call). */
 static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next)
@@ -406,8 +563,12 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         bool cf_in = op == XA_ADC || op == XA_SBB;
         switch (opc & 7) {
         case 0: case 1: /* E, G */
-            if (!reg && op != XA_CMP)
-                return false;
+            if (!reg && op != XA_CMP) {
+                if (cf_in)
+                    return false;
+                emit_rmw(t, i, k, eip, next, RMW_ALU, op, true, i->reg);
+                return true;
+            }
             if (reg) {
                 if (cf_in)
                     flags_to_host(t);
@@ -449,6 +610,9 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         } else if (op == XA_CMP) {
             emit_load(t, i, k, eip, sz);
             x64_alu_ri(e, XA_CMP, sz, X_RAX, i->imm);
+        } else if (op != XA_ADC && op != XA_SBB) {
+            emit_rmw(t, i, k, eip, next, RMW_ALU, op, false, i->imm);
+            return true;
         } else {
             return false;
         }
@@ -479,8 +643,12 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
             t->fl = F_HOST;
             return true;
         }
-        if (!reg || (i->reg != 2 && i->reg != 3))
+        if (i->reg != 2 && i->reg != 3)
             return false;
+        if (!reg) {
+            emit_rmw(t, i, k, eip, next, i->reg == 2 ? RMW_NOT : RMW_NEG, XA_ADD, false, 0);
+            return true;
+        }
         x64_load(e, sz, X_RAX, greg(i->rm, sz));
         if (i->reg == 2) {
             x64_not_r(e, sz, X_RAX); /* NOT leaves the flags alone */
@@ -491,8 +659,12 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         x64_store(e, sz, greg(i->rm, sz), X_RAX);
         return true;
     case 0xfe: case 0xff:
-        if (!reg || i->reg > 1)
+        if (i->reg > 1)
             return false;
+        if (!reg) {
+            emit_rmw(t, i, k, eip, next, i->reg ? RMW_DEC : RMW_INC, XA_ADD, false, 0);
+            return true;
+        }
         /* fallthrough */
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
@@ -542,6 +714,10 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         x64_mov_ri32(e, X_RDX, sz == 4 ? i->imm : i->imm & ((1u << (8 * sz)) - 1));
         emit_store_call(t, i->seg, sz, k, next);
         return true;
+    case 0xc1: case 0xd1: case 0xd3:
+        return emit_shift(t, i);
+    case 0x1af: case 0x69: case 0x6b:
+        return emit_imul(t, i, k, eip);
     case 0x8d:
         emit_ea(t, i);
         x64_store(e, sz, greg(i->reg, sz), X_RSI);
@@ -765,6 +941,8 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     x64_push(e, X_RBX);
     x64_push(e, X_R12);
     x64_push(e, X_R13);
+    x64_push(e, X_R14);
+    x64_push(e, X_R15);
     x64_mov_rr(e, 8, X_RBX, X_RDI);
     x64_mov_ri64(e, X_R13, (u64)(uintptr_t)&j->c->mmu->epoch);
     x64_load(e, 4, X_R12, x64_m(X_R13, 0));
@@ -960,7 +1138,6 @@ void jit_reset(struct jit *j)
     j->pending = NULL;
     j->pending_ind = NULL;
     memset(j->ind, 0xff, IND_SIZE * sizeof *j->ind);
-    j->st.flushes++;
 }
 
 const struct jit_stats *jit_stats(const struct jit *j)

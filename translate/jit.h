@@ -38,7 +38,6 @@ struct jit_stats {
     u64 guest_insns;   /* instructions in them */
     u64 native_insns;  /* of which compiled to host instructions */
     u64 host_bytes;    /* host code bytes written */
-    u64 flushes;       /* times the code buffer filled and was emptied */
     u64 ns;            /* host time spent translating */
 };
 

@@ -21,6 +21,11 @@
 #include "fuzz_machine.h"
 #include "translate/block.h"
 
+/* fuzz_jit.c builds this harness again with translation on. */
+#ifndef FUZZ_JIT
+#define FUZZ_JIT 0
+#endif
+
 /* Uneven chunks, so budgets run out in the middle of blocks. */
 static const u64 chunks[] = { 1, 3, 40, 7, 120, 1, 128 };
 
@@ -89,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cpu *a = cpu_new(bus[0].m, &bus[0].cnt, &bus[0].lg);
     struct cpu *b = cpu_new(bus[1].m, &bus[1].cnt, &bus[1].lg);
     struct blocks *blk = b ? blocks_attach(b, &bus[1].cnt) : NULL;
+    if (FUZZ_JIT && blk && blocks_enable_jit(blk) < 0)
+        __builtin_trap();
     if (!a || !blk) {
         cpu_free(a);
         cpu_free(b);
