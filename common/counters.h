@@ -28,7 +28,8 @@
     X(blk_jit_host_bytes, "host code bytes written")                     \
     X(blk_jit_ns, "host nanoseconds spent translating")                  \
     X(blk_jit_flushes, "code buffer flushes (full)")                     \
-    X(blk_jit_runs, "translated blocks run")                             \
+    X(blk_jit_runs, "translated blocks entered from the dispatcher")     \
+    X(blk_jit_found, "translations found again after their slot was reused") \
     X(blk_jit_insns, "instructions retired by translated blocks")        \
     /* tlb_hit_read/write/fetch stay consecutive: the TLB indexes them. */ \
     X(tlb_hit_read, "L1 TLB hits, reads")                                 \

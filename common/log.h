@@ -21,7 +21,8 @@
     X(POST, "post", "POST codes written to port 0x80")      \
     X(GUEST_ERROR, "guest_error", "guest misuse of hardware") \
     X(UNIMP, "unimp", "unimplemented hardware touched")     \
-    X(MMU_STATS, "mmu-stats", "print counters at exit")
+    X(MMU_STATS, "mmu-stats", "print counters at exit")     \
+    X(STATE, "state", "print the CPU state and a checksum of RAM at exit")
 
 enum log_cat {
 #define X(id, name, desc) LOG_##id,

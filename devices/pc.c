@@ -398,6 +398,20 @@ static void pc_system_reset(struct pc *pc)
     i8042_reset(pc->kbd);
 }
 
+/* The architectural state and a checksum of all of RAM (FNV-1a, 64-bit):
+ * two runs that print the same lines reached the same machine state, which
+ * is how the executors are compared over a whole boot. */
+static void pc_dump_state(struct pc *pc, FILE *f)
+{
+    u64 h = 0xcbf29ce484222325ull;
+    const u8 *ram = pc->mmu->ram;
+    for (size_t k = 0; k < pc->mmu->ram_size; k++)
+        h = (h ^ ram[k]) * 0x100000001b3ull;
+    fprintf(f, "icount %llu\n", (unsigned long long)cpu_icount(pc->cpu));
+    cpu_dump_state(pc->cpu, f);
+    fprintf(f, "RAM fnv1a %016llx\n", (unsigned long long)h);
+}
+
 struct pc_result pc_run(struct pc *pc)
 {
     struct pc_result r = { 0, false };
@@ -463,5 +477,7 @@ struct pc_result pc_run(struct pc *pc)
         blocks_sync_counters(pc->blocks);
     if (pc->log.mask & (1u << LOG_MMU_STATS))
         counters_dump(&pc->cnt, pc->log.out ? pc->log.out : stderr);
+    if (pc->log.mask & (1u << LOG_STATE))
+        pc_dump_state(pc, pc->log.out ? pc->log.out : stderr);
     return r;
 }

@@ -4,6 +4,7 @@
 #include "block.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "cpu/cpu_state.h"
 #include "cpu/decode.h"
@@ -40,6 +41,23 @@ struct tr_block {
 
 #define NO_PFN ~0u
 
+/*
+ * Translations outlive the block slot they were made from: a slot is
+ * direct-mapped and reused by whatever block hashes to it, while the code
+ * it was translated from is usually still there.  This larger table finds
+ * a translation by the block's address and key; it is good while its RAM
+ * page is mapped at that address and has not been written since (as for a
+ * block kept across an epoch change).
+ */
+#define TH_BITS 16
+#define TH_SIZE (1u << TH_BITS)
+struct tr_host {
+    u32 lin, key, eip;
+    u32 pfn, gen;   /* the RAM page of the code and its write generation */
+    u16 n, bytes;
+    void *host, *chain;
+};
+
 struct blocks {
     struct cpu *c;
     struct counters *cnt;
@@ -52,6 +70,7 @@ struct blocks {
     struct jit *jit;      /* the translator, or NULL: replay only */
     u64 jit_runs;         /* blocks run as translated code */
     u64 jit_insns;        /* instructions they retired */
+    struct tr_host *th;   /* TH_SIZE translations, with the translator */
 };
 
 /* Replays of a whole block before it is translated: code that runs once
@@ -63,6 +82,11 @@ struct blocks {
 static inline struct tr_block *slot(struct blocks *t, u32 lin)
 {
     return &t->blk[(lin * 0x9e3779b1u) >> (32 - TR_BITS)];
+}
+
+static inline struct tr_host *host_slot(struct blocks *t, u32 lin, u32 key)
+{
+    return &t->th[((lin ^ key * 0x85ebca6bu) * 0x9e3779b1u) >> (32 - TH_BITS)];
 }
 
 /*
@@ -232,14 +256,46 @@ static void translate(struct blocks *t, struct tr_block *b, u32 eip)
 {
     b->eip = eip;
     b->host = jit_translate(t->jit, b->ins, b->n, b->eip, &b->chain);
-    if (b->host)
+    if (b->host) {
+        if (b->pfn != NO_PFN) {
+            struct tr_host *h = host_slot(t, b->lin, b->key);
+            /* The generation the records were decoded in: if the page
+             * has been written since, the entry is never used. */
+            *h = (struct tr_host){ b->lin, b->key, eip, b->pfn, b->gen, b->n, b->bytes,
+                                   b->host, b->chain };
+        }
         return;
+    }
     for (unsigned k = 0; k < TR_BLOCKS; k++) {
         t->blk[k].host = NULL;
         t->blk[k].runs = 0;
     }
+    memset(t->th, 0, TH_SIZE * sizeof *t->th);
     jit_reset(t->jit);
     COUNT(t->cnt, blk_jit_flushes);
+}
+
+/* Run translated code at CS:EIP.  The exit that led here may link to it;
+ * a linked run ends at the budget or when an event zeroes exec_limit. */
+static void run_host(struct blocks *t, struct cpu *c, void *host, void *chain, u64 end)
+{
+    u64 before = c->icount;
+    jit_link_pending(t->jit, chain, c->mmu->epoch);
+    c->exec_limit = end;
+    t->jit_runs++;
+    jit_run(host, c);
+    t->jit_insns += c->icount - before;
+}
+
+/* A translation of the block at `lin` that is still good, or NULL. */
+static struct tr_host *find_host(struct blocks *t, struct cpu *c, u32 lin, u32 key, u64 left)
+{
+    struct tr_host *h = host_slot(t, lin, key);
+    if (h->host && h->lin == lin && h->key == key && h->eip == c->eip && h->n <= left &&
+        c->eip + h->bytes - 1 <= c->seg[S_CS].limit && t->gen[h->pfn] == h->gen &&
+        fetch_pfn(c, lin) == h->pfn)
+        return h;
+    return NULL;
 }
 
 /* Run blocks one after another until `max` instructions are retired or
@@ -259,15 +315,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
                    c->eip + b->bytes - 1 <= cs->limit) &&
             (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
             if (b->host && end - c->icount >= b->n && c->eip == b->eip) {
-                u64 before = c->icount;
-                /* The exit that led here may link to this block; a
-                 * linked run ends at the budget or when an event zeroes
-                 * exec_limit. */
-                jit_link_pending(t->jit, b->chain, c->mmu->epoch);
-                c->exec_limit = end;
-                t->jit_runs++;
-                jit_run(b->host, c);
-                t->jit_insns += c->icount - before;
+                run_host(t, c, b->host, b->chain, end);
                 continue;
             }
             if (t->jit)
@@ -282,6 +330,12 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
                 translate(t, b, eip);
             }
         } else {
+            struct tr_host *h;
+            if (t->jit && (h = find_host(t, c, lin, key, end - c->icount))) {
+                COUNT(t->cnt, blk_jit_found);
+                run_host(t, c, h->host, h->chain, end);
+                continue;
+            }
             COUNT(t->cnt, blk_blocks_built);
             if (t->jit)
                 jit_drop_pending(t->jit);
@@ -329,6 +383,7 @@ void blocks_free(struct blocks *t)
         return;
     cpu_set_executor(t->c, NULL, NULL);
     jit_free(t->jit);
+    free(t->th);
     mmu_unsubscribe_code_writes(t->c->mmu, code_written, t);
     free(t->gen);
     free(t->blk);
@@ -345,14 +400,22 @@ void blocks_flush(struct blocks *t)
         t->blk[k].host = NULL;
         t->blk[k].runs = 0;
     }
-    if (t->jit)
+    if (t->jit) {
+        memset(t->th, 0, TH_SIZE * sizeof *t->th);
         jit_reset(t->jit);
+    }
 }
 
 int blocks_enable_jit(struct blocks *t)
 {
-    if (!t->jit && !(t->jit = jit_new(t->c, JIT_BUFFER)))
+    if (t->jit)
+        return 0;
+    t->th = calloc(TH_SIZE, sizeof *t->th);
+    if (!t->th || !(t->jit = jit_new(t->c, JIT_BUFFER))) {
+        free(t->th);
+        t->th = NULL;
         return -1;
+    }
     return 0;
 }
 
