@@ -194,6 +194,23 @@ static void flags_to_host(struct tx *t)
     t->fl = F_BOTH;
 }
 
+/* Make the host CF the guest's, for an instruction that reads only CF and
+ * then writes every other arithmetic flag (ADC, SBB, INC, DEC): one bit
+ * test of the lazy or the plain form, instead of loading all six. */
+static void cf_to_host(struct tx *t)
+{
+    if (t->fl != F_MEM)
+        return;
+    struct x64 *e = &t->e;
+    x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), 0);
+    long plain = x64_jcc(e, 4 /* e */, NULL);
+    x64_bt_mi(e, CPU(lf_aux), LF_CF);
+    long done = x64_jmp(e, NULL);
+    x64_patch_rel32(e->start, plain, e->p);
+    x64_bt_mi(e, CPU(eflags), 0);
+    x64_patch_rel32(e->start, done, e->p);
+}
+
 /* Store the lazy flags of a result in EAX (32-bit) with the aux word in
  * EDX (flags.h: bit 31 CF, bit 30 CF^OF, bit 3 AF). */
 static void flags_lazy(struct tx *t)
@@ -571,7 +588,7 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
             }
             if (reg) {
                 if (cf_in)
-                    flags_to_host(t);
+                    cf_to_host(t);
                 x64_load(e, sz, X_RAX, greg(i->reg, sz));
                 x64_alu_mr(e, op, sz, greg(i->rm, sz), X_RAX);
             } else {
@@ -582,7 +599,7 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         case 2: case 3: /* G, E */
             if (reg) {
                 if (cf_in)
-                    flags_to_host(t);
+                    cf_to_host(t);
                 x64_load(e, sz, X_RAX, greg(i->rm, sz));
             } else {
                 if (cf_in)
@@ -593,7 +610,7 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
             break;
         default: /* AL/eAX, imm */
             if (cf_in)
-                flags_to_host(t);
+                cf_to_host(t);
             x64_alu_mi(e, op, sz, greg(R_EAX, sz), i->imm);
             break;
         }
@@ -605,7 +622,7 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         enum x64_alu op = (enum x64_alu)i->reg;
         if (reg) {
             if (op == XA_ADC || op == XA_SBB)
-                flags_to_host(t);
+                cf_to_host(t);
             x64_alu_mi(e, op, sz, greg(i->rm, sz), i->imm);
         } else if (op == XA_CMP) {
             emit_load(t, i, k, eip, sz);
@@ -669,7 +686,7 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
         bool dec = opc >= 0xfe ? i->reg == 1 : opc >= 0x48;
-        flags_to_host(t); /* INC and DEC keep CF */
+        cf_to_host(t); /* INC and DEC keep CF */
         x64_load(e, sz, X_RAX, greg(i->rm, sz));
         if (dec)
             x64_dec_r(e, sz, X_RAX);
@@ -801,6 +818,26 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         if (i->vsz == 2)
             target &= 0xffff;
         jump_out(t, -1, k, eip, next, target, true);
+        return true;
+    }
+    case 0xc2: case 0xc3: {
+        /* RET: pop, check the CS limit, and look the target up. */
+        if (i->vsz != 4 || !(t->c->mode & MODE_SS32))
+            return false;
+        sync_fault(t, k, eip);
+        x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
+        x64_call_rel(e, t->j->ld_thunk[2][S_SS]);
+        x64_alu_rm(e, XA_CMP, 4, X_RAX, CPU(seg[S_CS].limit));
+        long ok = x64_jcc(e, 6 /* be */, NULL);
+        x64_store_imm(e, 4, CPU(eip), next);
+        call_handler(t, i); /* raises #GP(0) */
+        exit_if(t, -1, k + 1, false, 0);
+        x64_patch_rel32(e->start, ok, e->p);
+        x64_alu_mi(e, XA_ADD, 4, CPU(r[R_ESP]), 4 + (opc == 0xc2 ? i->imm & 0xffff : 0));
+        x64_store(e, 4, CPU(eip), X_RAX);
+        t->esp_dirty = true;
+        exit_if(t, -1, k + 1, false, 0);
+        t->stub[t->nstub - 1].indirect = true;
         return true;
     }
     case 0xe8: {

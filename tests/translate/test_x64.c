@@ -323,6 +323,11 @@ START_TEST(test_unary_shift_test)
                     expect("imul_rr", &e, "imul", 2, (struct want[]){ WR(r, sz), WR(b, sz) });
                 }
         }
+        for (int k = 0; k < nm && sz == 4; k += 5) {
+            struct x64 e = fresh();
+            x64_bt_mi(&e, m[k], 31);
+            expect("bt_mi", &e, "bt", 2, (struct want[]){ WM(m[k], 4), WI(31, 1) });
+        }
         for (int k = 0; k < nm; k += 5) {
             struct x64 e = fresh();
             x64_test_mi(&e, sz, m[k], 0x41);

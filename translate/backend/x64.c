@@ -251,6 +251,12 @@ void x64_test_mi(struct x64 *e, unsigned size, struct x64_mem m, u32 imm)
     imm_sized(e, size == 8 ? 4 : size, imm);
 }
 
+void x64_bt_mi(struct x64 *e, struct x64_mem m, u8 bit)
+{
+    op_rm(e, 4, 0x0fba, 4, m);
+    x64_byte(e, bit);
+}
+
 void x64_inc_r(struct x64 *e, unsigned size, enum x64_reg r)
 {
     op_rr(e, size, sized(0xff, size), 0, r);
