@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 
@@ -135,6 +136,32 @@ static int h_clock(struct cli_options *o, const char *flag, const char *arg, FIL
         fprintf(err, "umbra: %s %s: expected virtual or host\n", flag, arg);
         return -1;
     }
+    return 0;
+}
+
+/* -rtc base=utc|YYYY-MM-DD[THH:MM:SS]: what the RTC reads at power-on
+ * (QEMU's spelling).  A fixed date makes a run under -clock virtual
+ * repeat exactly. */
+static int h_rtc(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    if (!strcmp(arg, "base=utc")) {
+        o->rtc_base = 0;
+        return 0;
+    }
+    struct tm tm = { 0 };
+    char tail = 0;
+    int n = sscanf(arg, "base=%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail);
+    if ((n != 3 && n != 6) || tm.tm_year < 1970 || tm.tm_year > 2099 || tm.tm_mon < 1 ||
+        tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 59) {
+        fprintf(err, "umbra: %s %s: expected base=utc or base=YYYY-MM-DD[THH:MM:SS]\n", flag,
+                arg);
+        return -1;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    o->rtc_base = (i64)timegm(&tm);
     return 0;
 }
 
@@ -278,6 +305,8 @@ static const struct cli_flag flags[] = {
     { "clock", "virtual|host",
       "time from retired instructions, 10 ns each (default: reproducible), or the host clock",
       h_clock },
+    { "rtc", "base=utc|DATE", "RTC time at power-on: the host's (default) or DATE, YYYY-MM-DD[THH:MM:SS] UTC",
+      h_rtc },
     { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },

@@ -49,6 +49,7 @@ struct cli_options {
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces kept */
     bool apic;            /* local APIC + I/O APIC + MP table (-apic, -no-apic) */
     bool host_clock;      /* -clock host */
+    i64 rtc_base;         /* -rtc base=DATE: epoch seconds; 0 = the host's time */
 };
 
 enum cli_status {

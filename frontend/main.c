@@ -182,6 +182,7 @@ int main(int argc, char **argv)
         .no_jit = o.no_jit,
         .apic = o.apic,
         .host_clock = o.host_clock,
+        .rtc_base = o.rtc_base,
     };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;

@@ -293,6 +293,9 @@ static void emit_chain(struct tx *t, const u8 *epi)
     struct jit_cell *cell = &j->cells[j->cells_used++];
     cell->target = (u64)(uintptr_t)codebuf_exec_addr(&j->buf, j->shared_exit);
     cell->epoch = ~0u;
+    /* The epoch now, not at entry: a handler in this block may have moved
+     * it, and the successor runs under it. */
+    x64_load(e, 4, X_R12, x64_m(X_R13, 0));
     x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)cell);
     x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RAX, (i32)offsetof(struct jit_cell, epoch)));
     long unlinked = x64_jcc(e, 5 /* ne */, NULL);
@@ -309,6 +312,7 @@ static void emit_indirect(struct tx *t, const u8 *epi)
 {
     struct x64 *e = &t->e;
     struct jit *j = t->j;
+    x64_load(e, 4, X_R12, x64_m(X_R13, 0)); /* as in emit_chain */
     x64_load(e, 4, X_RAX, CPU(eip));
     x64_mov_rr(e, 4, X_RCX, X_RAX);
     x64_shift_ri(e, XS_SHR, 4, X_RCX, IND_BITS);

@@ -74,6 +74,26 @@ START_TEST(exec_flag)
 }
 END_TEST
 
+START_TEST(rtc_flag)
+{
+    struct parsed p;
+    PARSE(&p, "-rtc", "base=2020-01-02T03:04:05");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_int_eq(p.o.rtc_base, 1577934245);
+    PARSE(&p, "-rtc", "base=1999-12-31");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_int_eq(p.o.rtc_base, 946598400);
+    PARSE(&p, "-rtc", "base=utc");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_int_eq(p.o.rtc_base, 0);
+    PARSE(&p, "-rtc", "base=2020-13-01");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "base=2020-13-01"));
+    PARSE(&p, "-rtc", "now");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+}
+END_TEST
+
 START_TEST(mmu_flags)
 {
     struct parsed p;
@@ -262,6 +282,7 @@ int main(void)
     tcase_add_test(t, images_and_flags);
     tcase_add_test(t, mmu_flags);
     tcase_add_test(t, exec_flag);
+    tcase_add_test(t, rtc_flag);
     tcase_add_test(t, clock_flag);
     tcase_add_test(t, memory_sizes);
     tcase_add_test(t, chardevs);

@@ -14,7 +14,9 @@
 # Interrupts reach all three executors at the same instruction: the
 # 8259A's EOI and mask writes are port I/O, after which every executor
 # returns to the run loop, and timer interrupts are raised between the
-# run loop's slices, which the virtual clock makes the same.
+# run loop's slices, which the virtual clock makes the same.  The RTC
+# starts at a fixed date (-rtc base=) instead of the host's time.
+# The RTC starts at a fixed date (-rtc base=), not the host.s time.
 set -u
 umbra=$1 srcdir=$2 n=${3:-500000000}
 guest=${UMBRA_GUEST_CACHE:-$srcdir/cache/guest}
@@ -29,7 +31,8 @@ status=0
 for exec in interp block jit; do
     timeout 600 "$umbra" -exec "$exec" -kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
         -append "console=ttyS0 acpi=off panic=-1" -serial stdio -no-reboot -m 256 \
-        -no-apic -clock virtual -icount-limit "$n" -d state -D "$dir/state-$exec" \
+        -no-apic -clock virtual -rtc base=2026-01-01 -icount-limit "$n" -d state \
+        -D "$dir/state-$exec" \
         </dev/null >"$dir/console-$exec" 2>&1
     rc=$?
     if [ "$rc" -ne 4 ]; then

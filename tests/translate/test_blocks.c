@@ -1145,6 +1145,52 @@ START_TEST(smc_rep_movs)
 END_TEST
 
 /*
+ * A long REP MOVSB that, slices later, overwrites its own bytes.  Each
+ * 4096-iteration slice re-executes the instruction, so it runs as a block
+ * of its own, replayed and (with the translator) translated and linked to
+ * itself; the slice that reaches its code moves the MMU epoch in the
+ * middle of that block, and the next slice must decode what is there now:
+ * INC EDX, INC EDX, HLT instead of the rest of the copy.
+ *
+ *   REP_AT-7: mov ecx, len ; REP_AT: rep movsb ; hlt
+ * copying [SRC, SRC+len) to [DST, DST+len), where the last page of the
+ * destination is the code page and the source holds that page with the
+ * REP's two bytes replaced.
+ */
+START_TEST(smc_rep_overwrites_itself)
+{
+    const u32 code_page = PROG_BASE + 0x2000, rep_at = code_page + 0xff0;
+    const u32 dst = code_page - 0x5000, len = 0x7000, src = 0x40000;
+    u8 prog[32];
+    unsigned n = 0;
+    prog[n++] = 0xbe; memcpy(prog + n, &src, 4); n += 4;  /* mov esi, src */
+    prog[n++] = 0xbf; memcpy(prog + n, &dst, 4); n += 4;  /* mov edi, dst */
+    prog[n++] = 0xe9;                                     /* jmp to the tail */
+    u32 rel = (rep_at - 5) - (PROG_BASE + n + 4);
+    memcpy(prog + n, &rel, 4);
+    n += 4;
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, prog, n, false);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        u8 *ram = ms[k]->m->ram;
+        const u8 tail[] = { 0xb9, 0, 0, 0, 0, 0xf3, 0xa4, 0xf4 }; /* mov ecx; rep movsb; hlt */
+        memcpy(ram + rep_at - 5, tail, sizeof tail);
+        memcpy(ram + rep_at - 4, &len, 4);
+        memcpy(ram + src, ram + dst, 0x6000);
+        ram[src + (rep_at - dst)] = 0x42;     /* inc edx */
+        ram[src + (rep_at - dst) + 1] = 0x42; /* inc edx */
+        put32(ram, RESUME_ADDR, rep_at + 2);  /* the final HLT */
+    }
+    run_to_halt(&p, "rep movsb overwriting itself");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 2);
+    ck_assert_uint_gt(p.b.c->r[R_ECX], 0); /* the copy did not finish */
+    pair_close(&p);
+}
+END_TEST
+
+/*
  * A page-table edit maps another physical page at the linear address of
  * cached code; after INVLPG (and, the second time, a CR3 reload) a call to
  * the same linear address must run the new page's code.
@@ -1481,6 +1527,7 @@ static Suite *suite(void)
     tcase_add_test(t, smc_next_instruction);
     tcase_add_test(t, smc_patched_loop_body);
     tcase_add_test(t, smc_rep_movs);
+    tcase_add_test(t, smc_rep_overwrites_itself);
     tcase_add_test(t, remap_code_page);
     tcase_add_test(t, kept_across_epoch);
     tcase_add_test(t, smc_store_target_moves);
