@@ -9,13 +9,20 @@
  * operation (carry out of every bit position): CF is the carry out of the
  * top bit, OF is the carry into the top bit xor the carry out of it, AF is
  * the carry out of bit 3.  Instructions that set flags another way build
- * the aux word with lf_set().  While lf_live is false the six flags are
- * plain bits in eflags.
+ * the aux word with lf_set().  While lf_live is LF_PLAIN (false) the six
+ * flags are plain bits in eflags.  LF_HOST is the translator's: lf_aux is
+ * an EFLAGS image (the host's, saved with PUSHF) whose OSZAPC bits are
+ * the guest's, which costs translated code four instructions to store.
  */
 #ifndef UMBRA_CPU_FLAGS_H
 #define UMBRA_CPU_FLAGS_H
 
 #include "cpu_state.h"
+
+/* lf_live values (true and false remain LF_LAZY and LF_PLAIN). */
+#define LF_PLAIN 0
+#define LF_LAZY 1
+#define LF_HOST 2
 
 #define LF_CF 31
 #define LF_PO 30
@@ -56,37 +63,46 @@ static inline void lf_logic(struct cpu *c, u32 r, unsigned size)
     c->lf_live = true;
 }
 
+/* The EFLAGS image holding OSZAPC when they are not lazy. */
+static inline u32 lf_plain(const struct cpu *c)
+{
+    return c->lf_live == LF_HOST ? c->lf_aux : c->eflags;
+}
+
 static inline bool get_CF(const struct cpu *c)
 {
-    return c->lf_live ? c->lf_aux >> LF_CF : c->eflags & EFLAGS_CF;
+    return c->lf_live == LF_LAZY ? c->lf_aux >> LF_CF : lf_plain(c) & EFLAGS_CF;
 }
 static inline bool get_OF(const struct cpu *c)
 {
-    return c->lf_live ? ((c->lf_aux >> LF_CF) ^ (c->lf_aux >> LF_PO)) & 1
-                      : (c->eflags & EFLAGS_OF) != 0;
+    return c->lf_live == LF_LAZY ? ((c->lf_aux >> LF_CF) ^ (c->lf_aux >> LF_PO)) & 1
+                                 : (lf_plain(c) & EFLAGS_OF) != 0;
 }
 static inline bool get_AF(const struct cpu *c)
 {
-    return c->lf_live ? (c->lf_aux >> LF_AF) & 1 : (c->eflags & EFLAGS_AF) != 0;
+    return c->lf_live == LF_LAZY ? (c->lf_aux >> LF_AF) & 1 : (lf_plain(c) & EFLAGS_AF) != 0;
 }
 static inline bool get_ZF(const struct cpu *c)
 {
-    return c->lf_live ? c->lf_res == 0 : (c->eflags & EFLAGS_ZF) != 0;
+    return c->lf_live == LF_LAZY ? c->lf_res == 0 : (lf_plain(c) & EFLAGS_ZF) != 0;
 }
 static inline bool get_SF(const struct cpu *c)
 {
-    return c->lf_live ? c->lf_res >> 31 : (c->eflags & EFLAGS_SF) != 0;
+    return c->lf_live == LF_LAZY ? c->lf_res >> 31 : (lf_plain(c) & EFLAGS_SF) != 0;
 }
 static inline bool get_PF(const struct cpu *c)
 {
-    return c->lf_live ? !__builtin_parity(c->lf_res & 0xff) : (c->eflags & EFLAGS_PF) != 0;
+    return c->lf_live == LF_LAZY ? !__builtin_parity(c->lf_res & 0xff)
+                                 : (lf_plain(c) & EFLAGS_PF) != 0;
 }
 
 /* Full EFLAGS with OSZAPC materialized. */
 static inline u32 get_eflags(const struct cpu *c)
 {
-    if (!c->lf_live)
+    if (c->lf_live == LF_PLAIN)
         return c->eflags;
+    if (c->lf_live == LF_HOST)
+        return (c->eflags & ~EFLAGS_OSZAPC) | (c->lf_aux & EFLAGS_OSZAPC);
     return (c->eflags & ~EFLAGS_OSZAPC) | (get_CF(c) ? EFLAGS_CF : 0) |
            (get_PF(c) ? EFLAGS_PF : 0) | (get_AF(c) ? EFLAGS_AF : 0) |
            (get_ZF(c) ? EFLAGS_ZF : 0) | (get_SF(c) ? EFLAGS_SF : 0) |

@@ -72,7 +72,7 @@ static ALWAYS_INLINE u32 alu_compute(struct cpu *c, unsigned op, u32 a, u32 b, u
  * leaves them untouched: save and restore the lazy state around the store. */
 struct lf_save {
     u32 eflags, res, aux;
-    bool live;
+    u8 live;
 };
 
 static inline struct lf_save lf_save(const struct cpu *c)

@@ -28,8 +28,10 @@
 #include "jit.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "backend/codebuf.h"
@@ -65,6 +67,7 @@ struct jit {
      * their target up here; a miss leaves the entry for the dispatcher. */
     struct jit_ind *ind;
     struct jit_ind *pending_ind;
+    FILE *perf_map; /* UMBRA_PERF_MAP: symbols for perf(1), or NULL */
 };
 
 /* An indirect-target entry: valid for EIP `eip` under code key `key` and
@@ -169,15 +172,12 @@ static void flags_save(struct tx *t)
         t->fl = F_MEM;
         return;
     }
+    /* The host's EFLAGS image as it is (flags.h, LF_HOST). */
     struct x64 *e = &t->e;
     x64_pushfq(e);
     x64_pop(e, X_RAX);
-    x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_OSZAPC);
-    x64_load(e, 4, X_RCX, CPU(eflags));
-    x64_alu_ri(e, XA_AND, 4, X_RCX, ~EFLAGS_OSZAPC);
-    x64_alu_rr(e, XA_OR, 4, X_RAX, X_RCX);
-    x64_store(e, 4, CPU(eflags), X_RAX);
-    x64_store_imm(e, 1, CPU(lf_live), 0);
+    x64_store(e, 4, CPU(lf_aux), X_RAX);
+    x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
     t->fl = F_MEM;
 }
 
@@ -187,8 +187,14 @@ static void flags_to_host(struct tx *t)
     if (t->fl != F_MEM)
         return;
     struct x64 *e = &t->e;
+    x64_load(e, 4, X_RAX, CPU(lf_aux));
+    x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_HOST);
+    long image = x64_jcc(e, 4 /* e */, NULL);
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_call_abs(e, jit_flags_get);
+    x64_patch_rel32(e->start, image, e->p);
+    /* Only OSZAPC: the rest of the host's EFLAGS (DF, TF, AC) stays. */
+    x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_OSZAPC | EFLAGS_FIXED);
     x64_push(e, X_RAX);
     x64_popfq(e);
     t->fl = F_BOTH;
@@ -202,13 +208,18 @@ static void cf_to_host(struct tx *t)
     if (t->fl != F_MEM)
         return;
     struct x64 *e = &t->e;
-    x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), 0);
-    long plain = x64_jcc(e, 4 /* e */, NULL);
+    x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_LAZY);
+    long not_lazy = x64_jcc(e, 5 /* ne */, NULL);
     x64_bt_mi(e, CPU(lf_aux), LF_CF);
     long done = x64_jmp(e, NULL);
+    x64_patch_rel32(e->start, not_lazy, e->p);
+    long plain = x64_jcc(e, 2 /* b: lf_live < LF_LAZY */, NULL);
+    x64_bt_mi(e, CPU(lf_aux), 0);
+    long done2 = x64_jmp(e, NULL);
     x64_patch_rel32(e->start, plain, e->p);
     x64_bt_mi(e, CPU(eflags), 0);
     x64_patch_rel32(e->start, done, e->p);
+    x64_patch_rel32(e->start, done2, e->p);
 }
 
 /* Store the lazy flags of a result in EAX (32-bit) with the aux word in
@@ -227,23 +238,15 @@ static void flags_lazy(struct tx *t)
 static void commit_r14_flags(struct tx *t, bool keep_cf)
 {
     struct x64 *e = &t->e;
-    u32 bits = keep_cf ? EFLAGS_OSZAPC & ~EFLAGS_CF : EFLAGS_OSZAPC;
     if (keep_cf) {
-        /* Fold lazy flags into eflags first, so CF is a plain bit. */
         x64_mov_rr(e, 8, X_RDI, X_RBX);
         x64_call_abs(e, jit_flags_get);
-        x64_load(e, 4, X_RCX, CPU(eflags));
-        x64_alu_ri(e, XA_AND, 4, X_RCX, ~EFLAGS_OSZAPC);
-        x64_alu_rr(e, XA_OR, 4, X_RCX, X_RAX);
-        x64_store(e, 4, CPU(eflags), X_RCX);
+        x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_CF);
+        x64_alu_ri(e, XA_AND, 4, X_R14, ~EFLAGS_CF);
+        x64_alu_rr(e, XA_OR, 4, X_R14, X_RAX);
     }
-    x64_mov_rr(e, 4, X_RAX, X_R14);
-    x64_alu_ri(e, XA_AND, 4, X_RAX, bits);
-    x64_load(e, 4, X_RCX, CPU(eflags));
-    x64_alu_ri(e, XA_AND, 4, X_RCX, ~bits);
-    x64_alu_rr(e, XA_OR, 4, X_RAX, X_RCX);
-    x64_store(e, 4, CPU(eflags), X_RAX);
-    x64_store_imm(e, 1, CPU(lf_live), 0);
+    x64_store(e, 4, CPU(lf_aux), X_R14);
+    x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
     t->fl = F_MEM;
 }
 
@@ -962,6 +965,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     if (b->size - b->used < JIT_BLOCK_MAX + copies || j->ncells - j->cells_used < MAX_STUBS + 1)
         return NULL;
     u64 t0 = now_ns();
+    const u32 eip0 = eip;
     struct tx *t = j->tx;
     /* The handlers get the copies kept with the code: the caller's
      * records may be reused while the code lives on, linked. */
@@ -1037,6 +1041,9 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
         j->st.guest_insns += n;
         j->st.native_insns += native_n;
         j->st.host_bytes += len;
+        if (j->perf_map)
+            fprintf(j->perf_map, "%lx %zx guest_%08x_%u\n", (unsigned long)(uintptr_t)code, len,
+                    t->c->seg[S_CS].base + eip0, n);
     } else {
         j->cells_used = cells_before;
     }
@@ -1148,6 +1155,18 @@ struct jit *jit_new(struct cpu *c, size_t size)
     j->shared_exit = e.p;
     emit_epilogue(&e);
     j->thunk_end = (x64_len(&e) + 63) & ~(size_t)63;
+    /* perf(1) reads /tmp/perf-PID.map to name code that has no file. */
+    if (getenv("UMBRA_PERF_MAP")) {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+        j->perf_map = fopen(path, "w");
+        if (j->perf_map) {
+            setvbuf(j->perf_map, NULL, _IOLBF, 0);
+            fprintf(j->perf_map, "%lx %zx umbra_mem_thunks\n",
+                    (unsigned long)(uintptr_t)codebuf_exec_addr(&j->buf, j->buf.rw),
+                    j->thunk_end);
+        }
+    }
     j->ncells = (u32)(size / 128);
     j->cells = malloc((size_t)j->ncells * sizeof *j->cells);
     j->tx = malloc(sizeof *j->tx);
@@ -1166,6 +1185,8 @@ void jit_free(struct jit *j)
     if (!j)
         return;
     codebuf_free(&j->buf);
+    if (j->perf_map)
+        fclose(j->perf_map);
     free(j->cells);
     free(j->tx);
     free(j->ind);
