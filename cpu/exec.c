@@ -403,8 +403,13 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
             if (c->halted)
                 return (c->eflags & EFLAGS_IF) || c->nmi_pending ? CPU_EXIT_IDLE : CPU_EXIT_HALT;
         }
+        /* The instruction in the shadow of STI, MOV SS or POP SS is
+         * stepped here, never handed to the executor: interrupts are
+         * recognized right after it, and an executor would run on to the
+         * end of a block (SDM vol. 3A, 6.8.3; vol. 2, STI). */
+        bool shadow = c->inhibit_irq;
         c->inhibit_irq = false;
-        if (c->exec_fn && likely(!(c->eflags & EFLAGS_TF) && !c->dbg_insn_armed &&
+        if (c->exec_fn && likely(!shadow && !(c->eflags & EFLAGS_TF) && !c->dbg_insn_armed &&
                                  !c->dbg_data_armed && !LOG_ON(c->log, EXEC)))
             c->exec_fn(c->exec_opaque, c, end - c->icount);
         else
