@@ -241,6 +241,8 @@ struct cpu {
     bool delivering;   /* an exception is being delivered */
     u8 deliver_vec;
     u32 dr6_pending;   /* DR6 bits owed by debug traps of this instruction */
+    bool ss_loaded;    /* this instruction was MOV SS / POP SS */
+    u32 dr6_held;      /* traps of a MOV SS / POP SS, owed after the next */
     int exc_vec;       /* exception being raised */
     int exc_first;     /* the exception an instruction raised first (a
                         * fault during its delivery does not change it) */

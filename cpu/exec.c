@@ -106,6 +106,8 @@ void cpu_reset(struct cpu *c)
     c->shutdown = false;
     c->delivering = false;
     c->dr6_pending = 0;
+    c->dr6_held = 0;
+    c->ss_loaded = false;
     c->efer = 0;
     mmu_set_efer(c->mmu, 0);
     mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
@@ -350,11 +352,30 @@ static inline const struct insn *fetch_insn(struct cpu *c)
     return &l->i;
 }
 
+/* Deliver the debug traps owed at this instruction boundary. */
+static void debug_trap(struct cpu *c, u32 dr6)
+{
+    c->insn_eip = c->eip;
+    c->insn_esp = c->r[R_ESP];
+    c->dr[6] |= dr6;
+    cpu_interrupt(c, EXC_DB, INT_EXC, false, 0);
+}
+
+/*
+ * One instruction, then its debug traps: single-step (TF at its start)
+ * and data breakpoints.  Those of a MOV SS or POP SS are held back and
+ * delivered, with the next instruction's own, after that next instruction
+ * completes (SDM vol. 3A, 6.8.3): a stack switch must be able to load SS
+ * and ESP before anything is pushed.  If the next instruction transfers
+ * to a handler (INT n, a fault), the trap comes at the handler's first
+ * instruction.
+ */
 static void exec_one(struct cpu *c)
 {
     bool tf = c->eflags & EFLAGS_TF;
     c->insn_eip = c->eip;
     c->insn_esp = c->r[R_ESP];
+    c->ss_loaded = false;
     if (unlikely(c->dbg_insn_armed))
         dbg_insn_check(c);
     const struct insn *ip = fetch_insn(c);
@@ -367,16 +388,16 @@ static void exec_one(struct cpu *c)
                    dec_rows(&(size_t){ 0 })[ip->desc].mnem);
     ip->fn(c, ip);
     c->icount++;
-    if (unlikely(tf || c->dr6_pending)) {
-        if (tf)
-            c->dr6_pending |= 1u << 14; /* DR6.BS */
-        if (c->dr6_pending) {
-            c->insn_eip = c->eip;
-            c->insn_esp = c->r[R_ESP];
-            c->dr[6] |= c->dr6_pending;
-            c->dr6_pending = 0;
-            cpu_interrupt(c, EXC_DB, INT_EXC, false, 0);
+    if (unlikely(tf || c->dr6_pending || c->dr6_held)) {
+        u32 dr6 = c->dr6_pending | c->dr6_held | (tf ? DR6_BS : 0);
+        c->dr6_pending = 0;
+        if (c->ss_loaded) {
+            c->dr6_held = dr6;
+            return;
         }
+        c->dr6_held = 0;
+        if (dr6)
+            debug_trap(c, dr6);
     }
 }
 
@@ -391,6 +412,14 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
         c->icount++;
+        if (unlikely(c->dr6_held)) {
+            /* The instruction after MOV/POP SS faulted: the held trap
+             * comes before the handler's first instruction. */
+            u32 dr6 = c->dr6_held;
+            c->dr6_held = 0;
+            c->ss_loaded = false;
+            debug_trap(c, dr6);
+        }
     }
     while (c->icount < end) {
         if (unlikely(c->irq_line | c->nmi_pending | c->halted | c->exit_request)) {

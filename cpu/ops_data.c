@@ -282,7 +282,7 @@ void op_pop_Sw(struct cpu *c, const struct insn *i)
     seg_load(c, s, sel);
     c->r[R_ESP] = (esp & ~mask) | ((esp + i->osz) & mask);
     if (s == S_SS)
-        c->inhibit_irq = true;
+        c->inhibit_irq = c->ss_loaded = true;
 }
 
 void op_pusha(struct cpu *c, const struct insn *i)
@@ -364,7 +364,7 @@ void op_mov_Sw_Ew(struct cpu *c, const struct insn *i)
         cpu_ud(c);
     seg_load(c, i->reg, (u16)rm_read(c, i, 2));
     if (i->reg == S_SS)
-        c->inhibit_irq = true;
+        c->inhibit_irq = c->ss_loaded = true;
 }
 
 /* ---- flags ---- */
