@@ -157,7 +157,6 @@ struct insn {
 #define OPA_MEMONLY (1u << 5)   /* ModRM must address memory (else #UD) */
 #define OPA_REGONLY (1u << 6)   /* ModRM must be a register (else #UD) */
 #define OPA_MODE (1u << 7)      /* may change the mode word */
-#define OPA_D64 (1u << 8)       /* unused in 32-bit: kept for parity */
 #define OPA_FPU (1u << 9)       /* x87 escape */
 /* Set by the decoder, not in the table (ops_special.c): the chosen handler
  * cannot fault, touches no memory and leaves EIP alone (NOMEM), or may

@@ -196,11 +196,6 @@ bool pg_perm_allows(const struct pg_state *pg, u32 perm, int acc, bool user)
     return allowed(pg, perm, acc, user);
 }
 
-bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc)
-{
-    return allowed(pg, perm, acc, true) && allowed(pg, perm, acc, false);
-}
-
 int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user, u64 *gpa,
             u32 *perm, struct mmu_fault *f)
 {

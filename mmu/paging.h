@@ -109,9 +109,6 @@ struct pg_trace {
 int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user,
                    u64 *gpa, u32 *perm, struct mmu_fault *f, struct pg_trace *t);
 
-/* True if a translation with `perm` allows `acc` at every privilege, so
- * caching it in the privilege-blind TLB is safe. */
-bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc);
 /* True if a translation with `perm` allows `acc` at that privilege. */
 bool pg_perm_allows(const struct pg_state *pg, u32 perm, int acc, bool user);
 
