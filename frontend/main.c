@@ -180,7 +180,8 @@ int main(int argc, char **argv)
         .mmu_contexts = o.mmu_contexts,
         .interp = o.interp,
         .apic = o.apic,
-        .host_clock = o.host_clock,
+        .virtual_clock = !o.host_clock,
+        .ns_per_insn = o.icount_ns,
     };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;

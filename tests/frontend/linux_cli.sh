@@ -15,7 +15,7 @@ fail() { echo "FAIL ($case): $*"; echo "--- output:"; cat "$tmp/out"; exit 1; }
 expect() {
     want=$1 needle=$2
     shift 3
-    (cd "$tmp" && timeout 60 "$umbra" "$@") >"$tmp/out" 2>&1 </dev/null
+    (cd "$tmp" && timeout 60 "$umbra" -clock virtual "$@") >"$tmp/out" 2>&1 </dev/null
     got=$?
     [ "$got" -eq "$want" ] || fail "umbra $* exited $got, expected $want"
     [ -z "$needle" ] || grep -qF -- "$needle" "$tmp/out" || fail "umbra $*: no '$needle' in output"
