@@ -215,6 +215,8 @@ struct cpu {
     bool apic_present; /* the board has a local APIC: CPUID reports it */
     u64 mtrr[32];      /* MTRR MSRs read back what was written */
     u64 mtrr_def_type;
+    u64 pat;           /* IA32_PAT (0x277) */
+#define PAT_POWER_ON 0x0007040600070406ull /* WB WT UC- UC, twice (11.12.4) */
     u64 misc_enable;
     u64 platform_id;   /* IA32_PLATFORM_ID (0x17) */
     u64 bios_sign_id;  /* IA32_BIOS_SIGN_ID (0x8B) */

@@ -109,6 +109,7 @@ void cpu_reset(struct cpu *c)
     c->dr6_held = 0;
     c->ss_loaded = false;
     c->efer = 0;
+    c->pat = PAT_POWER_ON;
     mmu_set_efer(c->mmu, 0);
     mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
     cpu_update_mode(c);

@@ -5,7 +5,9 @@
  * time-stamp counter; vol. 4 for the MSR numbers).
  *
  * CPUID reports only what the emulator implements: no MMX, FXSR,
- * SSE, MCE or PAT, so software never enables them; the APIC bit only when
+ * SSE or MCE, so software never enables them; PAT and the MTRRs are
+ * registers that read back what was written (memory types change nothing
+ * in an emulator); the APIC bit only when
  * the board has a local APIC (cpu_set_apic_present).  PAE paging and
  * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented.
  *
@@ -35,8 +37,9 @@
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
 #define FEAT_CMOV (1u << 15)
+#define FEAT_PAT (1u << 16)
 #define CPUID_FEATURES (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | \
-                        FEAT_CX8 | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV)
+                        FEAT_CX8 | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_PAT)
 
 /* Extended leaves: 0x80000001 EDX bit 20 is execute-disable. */
 #define CPUID_MAX_EXT 0x80000001u
@@ -102,6 +105,7 @@ enum {
     MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K = 0x258, /* 0x258-0x259 */
     MSR_MTRR_FIX4K = 0x268,  /* 0x268-0x26f */
+    MSR_PAT = 0x277,
     MSR_MTRR_DEF_TYPE = 0x2ff,
     /* MSR_EFER (0xC0000080) comes from mmu/paging.h */
 };
@@ -125,6 +129,19 @@ static int mtrr_slot(u32 msr)
 
 /* Memory types an MTRR may hold: UC, WC, WT, WP, WB. */
 static bool mtrr_type_ok(u64 t) { return t == 0 || t == 1 || t == 4 || t == 5 || t == 6; }
+
+/* IA32_PAT (SDM vol. 3A, 11.12.2): eight 8-bit entries PA0-PA7, each a
+ * 3-bit memory type (UC, WC, WT, WP, WB or 7 = UC-) with bits 7:3
+ * reserved; a reserved type or bit makes WRMSR raise #GP(0). */
+static bool pat_value_ok(u64 v)
+{
+    for (unsigned k = 0; k < 8; k++) {
+        u64 t = (v >> (8 * k)) & 0xff;
+        if (t != 7 && !mtrr_type_ok(t))
+            return false;
+    }
+    return true;
+}
 
 /* Reserved-bit and type checks of SDM vol. 3A 11.11 (36-bit physical
  * addresses).  False means WRMSR raises #GP(0). */
@@ -170,6 +187,7 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
         case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
         case MSR_MISC_ENABLE: v = c->misc_enable; break;
         case MSR_MTRR_DEF_TYPE: v = c->mtrr_def_type; break;
+        case MSR_PAT: v = c->pat; break;
         case MSR_EFER: v = c->efer; break;
         default:
             LOG(c->log, UNIMP, "rdmsr %#x", msr);
@@ -196,8 +214,9 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
     }
     switch (msr) {
     case MSR_TSC:
-        /* P6 writes the low 32 bits and clears the high ones. */
-        c->tsc_offset = (u64)(u32)v - tsc_base(c);
+        /* All 64 bits (SDM vol. 3A, 17.17: "the entire 64-bit counter"
+         * on processors after the P6 family's first models). */
+        c->tsc_offset = v - tsc_base(c);
         break;
     case MSR_PLATFORM_ID: c->platform_id = v; break;
     case MSR_APIC_BASE:
@@ -215,6 +234,11 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
         if ((v & ~0xcffull) || !mtrr_type_ok(v & 0xff))
             cpu_gp(c, 0);
         c->mtrr_def_type = v;
+        break;
+    case MSR_PAT:
+        if (!pat_value_ok(v))
+            cpu_gp(c, 0);
+        c->pat = v;
         break;
     case MSR_EFER:
         /* Without long mode or SYSCALL only NXE exists; the other bits

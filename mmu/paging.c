@@ -26,8 +26,9 @@
 
 #include "mmu.h"
 
-/* Neither PAT nor PSE-36 is advertised by CPUID (SDM 4.1.4). */
-#define PG_HAVE_PAT false
+/* CPUID advertises PAT but not PSE-36 (SDM 4.1.4): the PAT bits of
+ * leaf entries select a PAT entry and are not reserved. */
+#define PG_HAVE_PAT true
 
 #define ADDR_36 0x0000000ffffff000ull /* PAE entry: bits 35:12 */
 #define RSVD_HIGH (~0ull << PG_MAXPHYADDR)                 /* 63:36 */

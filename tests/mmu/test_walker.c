@@ -1,8 +1,8 @@
 /*
  * Guest page walker against a reference model of Intel SDM vol. 3A
  * chapter 4 (4.3 32-bit paging, 4.4 PAE paging, 4.6 access rights, 4.7
- * page-fault error codes, 4.8 A/D bits), for a processor without PSE-36
- * or PAT and with MAXPHYADDR 36.
+ * page-fault error codes, 4.8 A/D bits), for a processor with PAT,
+ * without PSE-36 and with MAXPHYADDR 36.
  *
  * The permission matrix builds page tables in guest RAM for every
  * combination of page size, U/S and R/W at each level, CR0.WP, CPL,
@@ -58,8 +58,9 @@ enum bad { B_OK, B_RSVD, B_NP };
 enum { ACC_N = 3 };
 
 /* Reference: is `bit` reserved in a present entry?  `kind` is the entry's
- * role.  From the "reserved bits" lists of SDM 4.3 and 4.4.2 with no
- * PSE-36, no PAT, MAXPHYADDR 36. */
+ * role.  From the "reserved bits" lists of SDM 4.3 and 4.4.2 with PAT (the
+ * PAT bits, 12 of a large page and 7 of a PTE, are not reserved), no
+ * PSE-36, MAXPHYADDR 36. */
 enum kind { K_PDE32_PT, K_PDE32_4M, K_PTE32, K_PDPTE, K_PDE_PT, K_PDE_2M, K_PTE };
 
 static bool ref_reserved(enum kind k, bool pse, bool nxe, unsigned bit)
@@ -69,17 +70,17 @@ static bool ref_reserved(enum kind k, bool pse, bool nxe, unsigned bit)
     case K_PDE32_PT:
         return false;
     case K_PDE32_4M:
-        return pse && bit >= 12 && bit <= 21; /* PAT absent: 12 too */
+        return pse && bit >= 13 && bit <= 21;
     case K_PTE32:
-        return pse && bit == 7;               /* PAT absent, only with PSE */
+        return false;
     case K_PDPTE:
         return bit == 1 || bit == 2 || (bit >= 5 && bit <= 8) || bit >= 36;
     case K_PDE_PT:
         return high;
     case K_PDE_2M:
-        return high || (bit >= 12 && bit <= 20);
+        return high || (bit >= 13 && bit <= 20);
     case K_PTE:
-        return high || bit == 7;
+        return high;
     }
     return false;
 }
