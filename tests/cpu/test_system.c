@@ -297,9 +297,9 @@ START_TEST(msrs_and_tsc)
     ck_assert_uint_gt(C->r[R_EAX] - C->r[R_EBX], 0);
     C->r[R_ECX] = 0x10;
     C->r[R_EAX] = 0x1000000;
-    C->r[R_EDX] = 5; /* P6 drops the high half */
+    C->r[R_EDX] = 5; /* all 64 bits are written */
     ck_assert_int_eq(RUN(2, 0x0f, 0x30, 0x0f, 0x31), -1);
-    ck_assert_uint_eq(C->r[R_EDX], 0);
+    ck_assert_uint_eq(C->r[R_EDX], 5);
     ck_assert_uint_eq(C->r[R_EAX], 0x1000001);
     /* CR4.TSD at CPL 3: #GP; rdmsr at CPL 3: #GP */
     C->cr4 |= CR4_TSD;
