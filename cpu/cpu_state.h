@@ -69,6 +69,7 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_PAE (1u << 5)
 #define CR4_PGE (1u << 7)
 #define CR4_PCE (1u << 8)
+#define CR4_UMIP (1u << 11)
 
 /* Exception vectors. */
 enum {

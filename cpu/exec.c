@@ -176,6 +176,7 @@ u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc)
 {
     u64 v;
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, c->eflags & EFLAGS_AC);
     if (mmu_lin_read(c->mmu, lin, size, acc, c->cpl == 3, &v, &f) < 0)
         cpu_page_fault(c, &f);
     if (unlikely(c->dbg_data_armed) && acc != ACC_FETCH)
@@ -186,6 +187,7 @@ u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc)
 void lin_write_slow(struct cpu *c, u32 lin, u64 v, unsigned size)
 {
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, c->eflags & EFLAGS_AC);
     if (mmu_lin_write(c->mmu, lin, size, v, c->cpl == 3, &f) < 0)
         cpu_page_fault(c, &f);
     if (unlikely(c->dbg_data_armed))
@@ -196,6 +198,7 @@ u64 sys_read(struct cpu *c, u32 lin, unsigned size)
 {
     u64 v;
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, false); /* implicit: SMAP always applies */
     if (mmu_lin_read(c->mmu, lin, size, ACC_READ, false, &v, &f) < 0)
         cpu_page_fault(c, &f);
     return v;
@@ -204,6 +207,7 @@ u64 sys_read(struct cpu *c, u32 lin, unsigned size)
 void sys_write(struct cpu *c, u32 lin, u64 v, unsigned size)
 {
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, false);
     if (mmu_lin_write(c->mmu, lin, size, v, false, &f) < 0)
         cpu_page_fault(c, &f);
 }
@@ -227,6 +231,7 @@ void mem_probe_write(struct cpu *c, unsigned s, u32 ea, unsigned size)
         return;
     u32 gpa;
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, c->eflags & EFLAGS_AC);
     if (mmu_translate(c->mmu, lin, ACC_WRITE, c->cpl == 3, &gpa, &f) < 0)
         cpu_page_fault(c, &f);
     u32 last = lin + size - 1;

@@ -9,7 +9,8 @@
  * registers that read back what was written (memory types change nothing
  * in an emulator); the APIC bit only when
  * the board has a local APIC (cpu_set_apic_present).  PAE paging and
- * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented.
+ * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented,
+ * and so are SMEP, SMAP (with STAC/CLAC) and UMIP (leaf 7).
  *
  * MSR storage in struct cpu: c->mtrr[0..15] hold the variable-range pairs
  * (0x200-0x20F), c->mtrr[16..26] the eleven fixed-range MTRRs.
@@ -21,7 +22,7 @@
 
 /* ---- CPUID ---- */
 
-#define CPUID_MAX_BASIC 2u
+#define CPUID_MAX_BASIC 7u /* leaf 7: SMEP, SMAP, UMIP; leaves 3-6 are zero */
 #define CPUID_SIGNATURE 0x00000633u /* family 6, model 3, stepping 3 */
 
 /* Leaf 1 EDX feature bits. */
@@ -41,6 +42,14 @@
 #define CPUID_FEATURES (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | \
                         FEAT_CX8 | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_PAT)
 
+/* ---- protection features (leaf 7, subleaf 0) ---- */
+#define FEAT7_EBX_SMEP (1u << 7)
+#define FEAT7_EBX_SMAP (1u << 20)
+#define FEAT7_ECX_UMIP (1u << 2)
+#define CPUID7_EBX (FEAT7_EBX_SMEP | FEAT7_EBX_SMAP)
+#define CPUID7_ECX FEAT7_ECX_UMIP
+/* ---- end protection features ---- */
+
 /* Extended leaves: 0x80000001 EDX bit 20 is execute-disable. */
 #define CPUID_MAX_EXT 0x80000001u
 #define EXT_FEAT_NX (1u << 20)
@@ -59,12 +68,21 @@ static void cpuid_basic(const struct cpu *c, u32 leaf, u32 out[4])
         out[1] = out[2] = 0;
         out[3] = CPUID_FEATURES | (c->apic_present ? FEAT_APIC : 0);
         break;
-    default:
+    case 2:
         /* Leaf 2 as a Pentium II reports it: one iteration (AL = 1); 32/64
          * entry 4K I/D TLBs, 4M TLBs, 16K L1 I and D, 512K L2. */
         out[0] = 0x03020101;
         out[1] = out[2] = 0;
         out[3] = 0x0c040843;
+        break;
+    case 7:
+        /* Subleaf 0 (ECX) lists the features; it is the only one. */
+        out[0] = out[3] = 0;
+        out[1] = c->r[R_ECX] == 0 ? CPUID7_EBX : 0;
+        out[2] = c->r[R_ECX] == 0 ? CPUID7_ECX : 0;
+        break;
+    default:
+        out[0] = out[1] = out[2] = out[3] = 0;
         break;
     }
 }

@@ -162,6 +162,16 @@ void mmu_sync_counters(struct mmu *m);
  * them there).  Replaces the previous set and flushes the TLB. */
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n);
 
+/* Whether the supervisor-mode accesses translated from now on are
+ * explicit ones made with EFLAGS.AC set, which CR4.SMAP lets reach user
+ * pages.  The CPU sets it before each slow-path access: true-or-false
+ * from EFLAGS.AC for instruction operands, false for implicit accesses
+ * (descriptor tables, TSS). */
+static inline void mmu_set_smap_ac(struct mmu *m, bool ac)
+{
+    m->pg.smap_ac = ac;
+}
+
 /*
  * Translate `lin` for an access; on success returns 0 and *gpa, having
  * filled the TLB entry when the page may be accessed directly.  On a

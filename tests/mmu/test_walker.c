@@ -6,7 +6,8 @@
  *
  * The permission matrix builds page tables in guest RAM for every
  * combination of page size, U/S and R/W at each level, CR0.WP, CPL,
- * access type, EFER.NXE, XD at each level and a broken entry (reserved
+ * access type, EFER.NXE, CR4.SMEP, CR4.SMAP with and without an
+ * EFLAGS.AC override, XD at each level and a broken entry (reserved
  * bit or not present) at each level, and compares the walker with the
  * reference below: fault or not, the error code, the physical address,
  * the reported permissions and the A/D bits left in guest memory.  The
@@ -146,6 +147,7 @@ static u64 expected_gpa(enum mode md)
 struct tcase {
     enum mode md;
     bool pse, wp, user, nxe, pge, g, dpre;
+    bool smep, smap, ac; /* ac: an explicit access with EFLAGS.AC set */
     int acc;
     u32 us, rw, nx;   /* bit k: the flag in walk level k */
     u8 bad[3];        /* enum bad per walk level */
@@ -153,7 +155,7 @@ struct tcase {
 };
 
 /* Access rules of SDM 4.6 as a table: what each access needs of the
- * combined rights (no SMEP/SMAP). */
+ * combined rights (SMEP and SMAP are applied in reference()). */
 enum { NEED_U = 1, NEED_W = 2, NEED_W_IF_WP = 4, NEED_X = 8 };
 static const u8 access_rules[2][ACC_N] = {
     /* supervisor */ { [ACC_READ] = 0, [ACC_WRITE] = NEED_W_IF_WP, [ACC_FETCH] = NEED_X },
@@ -171,8 +173,9 @@ static struct outcome reference(const struct tcase *t)
     struct level lv[3];
     unsigned n = mode_levels(t->md, lv);
     bool pae = t->md >= M_PAE4K;
+    /* I/D is reported when NX (PAE with NXE) or SMEP is enabled (4.7). */
     u32 acc_bits = (t->acc == ACC_WRITE ? 2u : 0) | (t->user ? 4u : 0) |
-                   (t->acc == ACC_FETCH && pae && t->nxe ? 16u : 0);
+                   (t->acc == ACC_FETCH && ((pae && t->nxe) || t->smep) ? 16u : 0);
     bool all_u = true, all_w = true, any_x = false;
     for (unsigned k = 0; k < n; k++) {
         if (t->bad[k] == B_NP)
@@ -191,6 +194,14 @@ static struct outcome reference(const struct tcase *t)
     u8 need = access_rules[t->user][t->acc];
     bool ok = !((need & NEED_U) && !all_u) && !((need & NEED_W) && !all_w) &&
               !((need & NEED_W_IF_WP) && t->wp && !all_w) && !((need & NEED_X) && any_x);
+    /* 4.6.1: a supervisor access to a user page.  SMEP forbids fetches;
+     * SMAP forbids reads and writes unless explicit with EFLAGS.AC. */
+    if (!t->user && all_u) {
+        if (t->acc == ACC_FETCH && t->smep)
+            ok = false;
+        if (t->acc != ACC_FETCH && t->smap && !t->ac)
+            ok = false;
+    }
     if (!ok)
         return (struct outcome){ true, 1u | acc_bits, 0 };
     u32 perm = (all_w ? PG_PERM_WRITE : 0) | (all_u ? PG_PERM_USER : 0) |
@@ -230,7 +241,8 @@ static void build(const struct tcase *t, u64 init[3])
 
 static u32 mode_cr4(const struct tcase *t)
 {
-    return (t->pse ? CR4_PSE : 0) | (t->md >= M_PAE4K ? CR4_PAE : 0) | (t->pge ? CR4_PGE : 0);
+    return (t->pse ? CR4_PSE : 0) | (t->md >= M_PAE4K ? CR4_PAE : 0) | (t->pge ? CR4_PGE : 0) |
+           (t->smep ? CR4_SMEP : 0) | (t->smap ? CR4_SMAP : 0);
 }
 
 static u32 mode_cr3(enum mode md)
@@ -252,6 +264,7 @@ static void run_case(const struct tcase *t, unsigned *n_fault, unsigned *n_ok)
     bool pdpte_bad = pae && t->bad[0] == B_RSVD &&
                      ref_reserved(K_PDPTE, t->pse, t->nxe, t->bitno[0]);
     ck_assert_int_eq(rc, pdpte_bad ? -1 : 0);
+    pg.smap_ac = t->ac;
 
     struct outcome want = reference(t);
     u64 gpa = 0;
@@ -309,12 +322,16 @@ static void run_mode(enum mode md, bool pse)
                 if (nx & ~(pae ? mem_mask : 0))
                     continue;
                 for (unsigned b = 0; b < nbad; b++) {
-                    for (unsigned x = 0; x < 2 * 2 * 2 * ACC_N; x++) {
+                    for (unsigned x = 0; x < 2 * 2 * 2 * ACC_N * 8; x++) {
                         struct tcase t = { .md = md, .pse = pse, .us = us, .rw = rw, .nx = nx };
                         t.wp = x & 1;
                         t.user = x >> 1 & 1;
                         t.nxe = x >> 2 & 1;
-                        t.acc = (int)(x >> 3);
+                        t.acc = (int)(x >> 3) % ACC_N;
+                        unsigned prot = (x >> 3) / ACC_N;
+                        t.smep = prot & 1;
+                        t.smap = prot >> 1 & 1;
+                        t.ac = prot >> 2 & 1;
                         /* Secondary dimensions cycle with the serial number
                          * so every value meets every primary combination
                          * over the run. */
