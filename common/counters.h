@@ -1,8 +1,9 @@
 /*
  * The counter registry.  Every counter in Umbra is declared once in
  * COUNTER_LIST; a machine owns one struct counters and each module keeps a
- * pointer to it.  The monitor, the profiler and -d mmu-stats read the same
- * array through counter_name()/counter_desc().
+ * pointer to it.  -d mmu-stats prints the array through counter_name()/
+ * counter_desc(); anything else that reports counters should read them
+ * the same way.
  */
 #ifndef UMBRA_COMMON_COUNTERS_H
 #define UMBRA_COMMON_COUNTERS_H

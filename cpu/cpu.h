@@ -1,7 +1,7 @@
 /*
  * The CPU's public contract: an opaque state, a run loop with a budget,
- * interrupt lines, register access for the debugger and the board, and a
- * state dump.  Memory and port I/O go through the mmu/ bus it is given;
+ * interrupt lines, register access for the board, the loaders and tests,
+ * and a state dump.  Memory and port I/O go through the mmu/ bus it is given;
  * the CPU never names a device.
  */
 #ifndef UMBRA_CPU_CPU_H

@@ -69,6 +69,7 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_PAE (1u << 5)
 #define CR4_PGE (1u << 7)
 #define CR4_PCE (1u << 8)
+#define CR4_UMIP (1u << 11)
 
 /* Exception vectors. */
 enum {
@@ -157,7 +158,6 @@ struct insn {
 #define OPA_MEMONLY (1u << 5)   /* ModRM must address memory (else #UD) */
 #define OPA_REGONLY (1u << 6)   /* ModRM must be a register (else #UD) */
 #define OPA_MODE (1u << 7)      /* may change the mode word */
-#define OPA_D64 (1u << 8)       /* unused in 32-bit: kept for parity */
 #define OPA_FPU (1u << 9)       /* x87 escape */
 /* Set by the decoder, not in the table (ops_special.c): the chosen handler
  * cannot fault, touches no memory and leaves EIP alone (NOMEM), or may
@@ -217,6 +217,8 @@ struct cpu {
     bool apic_present; /* the board has a local APIC: CPUID reports it */
     u64 mtrr[32];      /* MTRR MSRs read back what was written */
     u64 mtrr_def_type;
+    u64 pat;           /* IA32_PAT (0x277) */
+#define PAT_POWER_ON 0x0007040600070406ull /* WB WT UC- UC, twice (11.12.4) */
     u64 misc_enable;
     u64 platform_id;   /* IA32_PLATFORM_ID (0x17) */
     u64 bios_sign_id;  /* IA32_BIOS_SIGN_ID (0x8B) */
@@ -246,6 +248,8 @@ struct cpu {
     bool delivering;   /* an exception is being delivered */
     u8 deliver_vec;
     u32 dr6_pending;   /* DR6 bits owed by debug traps of this instruction */
+    bool ss_loaded;    /* this instruction was MOV SS / POP SS */
+    u32 dr6_held;      /* traps of a MOV SS / POP SS, owed after the next */
     int exc_vec;       /* exception being raised */
     int exc_first;     /* the exception an instruction raised first (a
                         * fault during its delivery does not change it) */

@@ -106,7 +106,10 @@ void cpu_reset(struct cpu *c)
     c->shutdown = false;
     c->delivering = false;
     c->dr6_pending = 0;
+    c->dr6_held = 0;
+    c->ss_loaded = false;
     c->efer = 0;
+    c->pat = PAT_POWER_ON;
     mmu_set_efer(c->mmu, 0);
     mmu_set_paging(c->mmu, c->cr0, c->cr3, c->cr4);
     cpu_update_mode(c);
@@ -173,6 +176,7 @@ u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc)
 {
     u64 v;
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, c->eflags & EFLAGS_AC);
     if (mmu_lin_read(c->mmu, lin, size, acc, c->cpl == 3, &v, &f) < 0)
         cpu_page_fault(c, &f);
     if (unlikely(c->dbg_data_armed) && acc != ACC_FETCH)
@@ -183,6 +187,7 @@ u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc)
 void lin_write_slow(struct cpu *c, u32 lin, u64 v, unsigned size)
 {
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, c->eflags & EFLAGS_AC);
     if (mmu_lin_write(c->mmu, lin, size, v, c->cpl == 3, &f) < 0)
         cpu_page_fault(c, &f);
     if (unlikely(c->dbg_data_armed))
@@ -193,6 +198,7 @@ u64 sys_read(struct cpu *c, u32 lin, unsigned size)
 {
     u64 v;
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, false); /* implicit: SMAP always applies */
     if (mmu_lin_read(c->mmu, lin, size, ACC_READ, false, &v, &f) < 0)
         cpu_page_fault(c, &f);
     return v;
@@ -201,6 +207,7 @@ u64 sys_read(struct cpu *c, u32 lin, unsigned size)
 void sys_write(struct cpu *c, u32 lin, u64 v, unsigned size)
 {
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, false);
     if (mmu_lin_write(c->mmu, lin, size, v, false, &f) < 0)
         cpu_page_fault(c, &f);
 }
@@ -224,6 +231,7 @@ void mem_probe_write(struct cpu *c, unsigned s, u32 ea, unsigned size)
         return;
     u32 gpa;
     struct mmu_fault f;
+    mmu_set_smap_ac(c->mmu, c->eflags & EFLAGS_AC);
     if (mmu_translate(c->mmu, lin, ACC_WRITE, c->cpl == 3, &gpa, &f) < 0)
         cpu_page_fault(c, &f);
     u32 last = lin + size - 1;
@@ -350,11 +358,30 @@ static inline const struct insn *fetch_insn(struct cpu *c)
     return &l->i;
 }
 
+/* Deliver the debug traps owed at this instruction boundary. */
+static void debug_trap(struct cpu *c, u32 dr6)
+{
+    c->insn_eip = c->eip;
+    c->insn_esp = c->r[R_ESP];
+    c->dr[6] |= dr6;
+    cpu_interrupt(c, EXC_DB, INT_EXC, false, 0);
+}
+
+/*
+ * One instruction, then its debug traps: single-step (TF at its start)
+ * and data breakpoints.  Those of a MOV SS or POP SS are held back and
+ * delivered, with the next instruction's own, after that next instruction
+ * completes (SDM vol. 3A, 6.8.3): a stack switch must be able to load SS
+ * and ESP before anything is pushed.  If the next instruction transfers
+ * to a handler (INT n, a fault), the trap comes at the handler's first
+ * instruction.
+ */
 static void exec_one(struct cpu *c)
 {
     bool tf = c->eflags & EFLAGS_TF;
     c->insn_eip = c->eip;
     c->insn_esp = c->r[R_ESP];
+    c->ss_loaded = false;
     if (unlikely(c->dbg_insn_armed))
         dbg_insn_check(c);
     const struct insn *ip = fetch_insn(c);
@@ -367,16 +394,16 @@ static void exec_one(struct cpu *c)
                    dec_rows(&(size_t){ 0 })[ip->desc].mnem);
     ip->fn(c, ip);
     c->icount++;
-    if (unlikely(tf || c->dr6_pending)) {
-        if (tf)
-            c->dr6_pending |= 1u << 14; /* DR6.BS */
-        if (c->dr6_pending) {
-            c->insn_eip = c->eip;
-            c->insn_esp = c->r[R_ESP];
-            c->dr[6] |= c->dr6_pending;
-            c->dr6_pending = 0;
-            cpu_interrupt(c, EXC_DB, INT_EXC, false, 0);
+    if (unlikely(tf || c->dr6_pending || c->dr6_held)) {
+        u32 dr6 = c->dr6_pending | c->dr6_held | (tf ? DR6_BS : 0);
+        c->dr6_pending = 0;
+        if (c->ss_loaded) {
+            c->dr6_held = dr6;
+            return;
         }
+        c->dr6_held = 0;
+        if (dr6)
+            debug_trap(c, dr6);
     }
 }
 
@@ -391,6 +418,14 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
         c->icount++;
+        if (unlikely(c->dr6_held)) {
+            /* The instruction after MOV/POP SS faulted: the held trap
+             * comes before the handler's first instruction. */
+            u32 dr6 = c->dr6_held;
+            c->dr6_held = 0;
+            c->ss_loaded = false;
+            debug_trap(c, dr6);
+        }
     }
     while (c->icount < end) {
         if (unlikely(c->irq_line | c->nmi_pending | c->halted | c->exit_request)) {
@@ -403,8 +438,13 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
             if (c->halted)
                 return (c->eflags & EFLAGS_IF) || c->nmi_pending ? CPU_EXIT_IDLE : CPU_EXIT_HALT;
         }
+        /* The instruction in the shadow of STI, MOV SS or POP SS is
+         * stepped here, never handed to the executor: interrupts are
+         * recognized right after it, and an executor would run on to the
+         * end of a block (SDM vol. 3A, 6.8.3; vol. 2, STI). */
+        bool shadow = c->inhibit_irq;
         c->inhibit_irq = false;
-        if (c->exec_fn && likely(!(c->eflags & EFLAGS_TF) && !c->dbg_insn_armed &&
+        if (c->exec_fn && likely(!shadow && !(c->eflags & EFLAGS_TF) && !c->dbg_insn_armed &&
                                  !c->dbg_data_armed && !LOG_ON(c->log, EXEC)))
             c->exec_fn(c->exec_opaque, c, end - c->icount);
         else

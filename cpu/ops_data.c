@@ -270,14 +270,19 @@ void op_push_Sw(struct cpu *c, const struct insn *i)
     set_sp(c, sp);
 }
 
+/* ESP moves by the stack-address size of the SS in force when the
+ * instruction started: POP SS may load a segment of the other size, and
+ * the pop itself was made through the old one (SDM vol. 2, POP: "the
+ * stack-address size ... of the current stack"). */
 void op_pop_Sw(struct cpu *c, const struct insn *i)
 {
     unsigned s = sreg_of(i);
+    const u32 mask = sp_mask(c), esp = c->r[R_ESP];
     u16 sel = (u16)stack_peek(c, 0, 2);
     seg_load(c, s, sel);
-    set_sp(c, c->r[R_ESP] + i->osz);
+    c->r[R_ESP] = (esp & ~mask) | ((esp + i->osz) & mask);
     if (s == S_SS)
-        c->inhibit_irq = true;
+        c->inhibit_irq = c->ss_loaded = true;
 }
 
 void op_pusha(struct cpu *c, const struct insn *i)
@@ -359,7 +364,7 @@ void op_mov_Sw_Ew(struct cpu *c, const struct insn *i)
         cpu_ud(c);
     seg_load(c, i->reg, (u16)rm_read(c, i, 2));
     if (i->reg == S_SS)
-        c->inhibit_irq = true;
+        c->inhibit_irq = c->ss_loaded = true;
 }
 
 /* ---- flags ---- */

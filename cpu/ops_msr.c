@@ -5,9 +5,12 @@
  * time-stamp counter; vol. 4 for the MSR numbers).
  *
  * CPUID reports only what the emulator implements: no MMX, FXSR,
- * SSE, MCE or PAT, so software never enables them; the APIC bit only when
+ * SSE or MCE, so software never enables them; PAT and the MTRRs are
+ * registers that read back what was written (memory types change nothing
+ * in an emulator); the APIC bit only when
  * the board has a local APIC (cpu_set_apic_present).  PAE paging and
- * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented.
+ * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented,
+ * and so are SMEP, SMAP (with STAC/CLAC) and UMIP (leaf 7).
  *
  * MSR storage in struct cpu: c->mtrr[0..15] hold the variable-range pairs
  * (0x200-0x20F), c->mtrr[16..26] the eleven fixed-range MTRRs.
@@ -19,7 +22,7 @@
 
 /* ---- CPUID ---- */
 
-#define CPUID_MAX_BASIC 2u
+#define CPUID_MAX_BASIC 7u /* leaf 7: SMEP, SMAP, UMIP; leaves 3-6 are zero */
 #define CPUID_SIGNATURE 0x00000633u /* family 6, model 3, stepping 3 */
 
 /* Leaf 1 EDX feature bits. */
@@ -35,8 +38,17 @@
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
 #define FEAT_CMOV (1u << 15)
+#define FEAT_PAT (1u << 16)
 #define CPUID_FEATURES (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | \
-                        FEAT_CX8 | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV)
+                        FEAT_CX8 | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_PAT)
+
+/* ---- protection features (leaf 7, subleaf 0) ---- */
+#define FEAT7_EBX_SMEP (1u << 7)
+#define FEAT7_EBX_SMAP (1u << 20)
+#define FEAT7_ECX_UMIP (1u << 2)
+#define CPUID7_EBX (FEAT7_EBX_SMEP | FEAT7_EBX_SMAP)
+#define CPUID7_ECX FEAT7_ECX_UMIP
+/* ---- end protection features ---- */
 
 /* Extended leaves: 0x80000001 EDX bit 20 is execute-disable. */
 #define CPUID_MAX_EXT 0x80000001u
@@ -56,12 +68,21 @@ static void cpuid_basic(const struct cpu *c, u32 leaf, u32 out[4])
         out[1] = out[2] = 0;
         out[3] = CPUID_FEATURES | (c->apic_present ? FEAT_APIC : 0);
         break;
-    default:
+    case 2:
         /* Leaf 2 as a Pentium II reports it: one iteration (AL = 1); 32/64
          * entry 4K I/D TLBs, 4M TLBs, 16K L1 I and D, 512K L2. */
         out[0] = 0x03020101;
         out[1] = out[2] = 0;
         out[3] = 0x0c040843;
+        break;
+    case 7:
+        /* Subleaf 0 (ECX) lists the features; it is the only one. */
+        out[0] = out[3] = 0;
+        out[1] = c->r[R_ECX] == 0 ? CPUID7_EBX : 0;
+        out[2] = c->r[R_ECX] == 0 ? CPUID7_ECX : 0;
+        break;
+    default:
+        out[0] = out[1] = out[2] = out[3] = 0;
         break;
     }
 }
@@ -102,6 +123,7 @@ enum {
     MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K = 0x258, /* 0x258-0x259 */
     MSR_MTRR_FIX4K = 0x268,  /* 0x268-0x26f */
+    MSR_PAT = 0x277,
     MSR_MTRR_DEF_TYPE = 0x2ff,
     /* MSR_EFER (0xC0000080) comes from mmu/paging.h */
 };
@@ -125,6 +147,19 @@ static int mtrr_slot(u32 msr)
 
 /* Memory types an MTRR may hold: UC, WC, WT, WP, WB. */
 static bool mtrr_type_ok(u64 t) { return t == 0 || t == 1 || t == 4 || t == 5 || t == 6; }
+
+/* IA32_PAT (SDM vol. 3A, 11.12.2): eight 8-bit entries PA0-PA7, each a
+ * 3-bit memory type (UC, WC, WT, WP, WB or 7 = UC-) with bits 7:3
+ * reserved; a reserved type or bit makes WRMSR raise #GP(0). */
+static bool pat_value_ok(u64 v)
+{
+    for (unsigned k = 0; k < 8; k++) {
+        u64 t = (v >> (8 * k)) & 0xff;
+        if (t != 7 && !mtrr_type_ok(t))
+            return false;
+    }
+    return true;
+}
 
 /* Reserved-bit and type checks of SDM vol. 3A 11.11 (36-bit physical
  * addresses).  False means WRMSR raises #GP(0). */
@@ -170,6 +205,7 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
         case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
         case MSR_MISC_ENABLE: v = c->misc_enable; break;
         case MSR_MTRR_DEF_TYPE: v = c->mtrr_def_type; break;
+        case MSR_PAT: v = c->pat; break;
         case MSR_EFER: v = c->efer; break;
         default:
             LOG(c->log, UNIMP, "rdmsr %#x", msr);
@@ -196,8 +232,9 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
     }
     switch (msr) {
     case MSR_TSC:
-        /* P6 writes the low 32 bits and clears the high ones. */
-        c->tsc_offset = (u64)(u32)v - tsc_base(c);
+        /* All 64 bits (SDM vol. 3A, 17.17: "the entire 64-bit counter"
+         * on processors after the P6 family's first models). */
+        c->tsc_offset = v - tsc_base(c);
         break;
     case MSR_PLATFORM_ID: c->platform_id = v; break;
     case MSR_APIC_BASE:
@@ -215,6 +252,11 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
         if ((v & ~0xcffull) || !mtrr_type_ok(v & 0xff))
             cpu_gp(c, 0);
         c->mtrr_def_type = v;
+        break;
+    case MSR_PAT:
+        if (!pat_value_ok(v))
+            cpu_gp(c, 0);
+        c->pat = v;
         break;
     case MSR_EFER:
         /* Without long mode or SYSCALL only NXE exists; the other bits

@@ -65,17 +65,28 @@ static void store_sel(struct cpu *c, const struct insn *i, u16 v)
         rm_write(c, i, v, 2);
 }
 
+/* CR4.UMIP: SGDT, SIDT, SLDT, SMSW and STR raise #GP(0) at CPL > 0
+ * (SDM vol. 3A, 2.5; vol. 2, each instruction).  In v86 mode the CPL is 3;
+ * SLDT and STR raise #UD there first. */
+static void umip_check(struct cpu *c)
+{
+    if ((c->cr4 & CR4_UMIP) && c->cpl > 0)
+        cpu_gp(c, 0);
+}
+
 /* ---- LDTR and TR ---- */
 
 void op_sldt_Ew(struct cpu *c, const struct insn *i)
 {
     need_pmode(c);
+    umip_check(c);
     store_sel(c, i, c->ldtr.sel);
 }
 
 void op_str_Ew(struct cpu *c, const struct insn *i)
 {
     need_pmode(c);
+    umip_check(c);
     store_sel(c, i, c->tr.sel);
 }
 
@@ -223,12 +234,32 @@ void op_arpl_Ew_Gw(struct cpu *c, const struct insn *i)
  * byte is stored as 0 with a 16-bit operand size. */
 void op_sgdt_Ms(struct cpu *c, const struct insn *i)
 {
+    umip_check(c);
     const struct dtr *d = i->reg == 0 ? &c->gdtr : &c->idtr;
     u32 ea = insn_ea(c, i);
     u32 base = i->osz == 2 ? d->base & 0x00ffffffu : d->base;
     mem_probe_write(c, i->seg, ea, 6);
     mem_write(c, i->seg, ea, d->limit, 2);
     mem_write(c, i->seg, ea_add(i, ea, 2), base, 4);
+}
+
+/* 0F 01 /1: SIDT, and its register forms CLAC (0F 01 CA) and STAC (0F 01
+ * CB), which clear and set EFLAGS.AC: #UD at CPL > 0, in v86 mode
+ * included (SDM vol. 2, CLAC, STAC).  AC only decides supervisor access to
+ * user pages under CR4.SMAP, which the TLB never caches, so nothing else
+ * needs telling. */
+void op_sidt_Ms(struct cpu *c, const struct insn *i)
+{
+    if (i->mod != 3) {
+        op_sgdt_Ms(c, i);
+        return;
+    }
+    if (c->cpl > 0)
+        cpu_ud(c);
+    if (i->rm == 3)
+        c->eflags |= EFLAGS_AC;
+    else
+        c->eflags &= ~EFLAGS_AC;
 }
 
 /* 0F 01 /2 LGDT and /3 LIDT: a 16-bit operand size keeps 24 bits of base. */
@@ -251,13 +282,14 @@ void op_lgdt_Ms(struct cpu *c, const struct insn *i)
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
                    CR0_NW | CR0_CD | CR0_PG)
 /* CR4 bits for the features CPUID advertises. */
-#define CR4_VALID (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE)
+#define CR4_VALID (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_UMIP | \
+                   CR4_SMEP | CR4_SMAP)
 /* CR0 and CR4 bits the page walker depends on: changing one of them is a
  * new paging mode and flushes the TLB, global pages included (SDM 4.10.4.1).
  * Other writes (CR0.TS on every lazy-FPU switch, CR4.TSD) leave the
  * translations alone. */
 #define CR0_PAGING (CR0_PE | CR0_WP | CR0_PG)
-#define CR4_PAGING (CR4_PSE | CR4_PAE | CR4_PGE)
+#define CR4_PAGING (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP)
 
 /* True if CR0/CR4 values select PAE paging. */
 static bool pae_paging(u32 cr0, u32 cr4)
@@ -331,6 +363,7 @@ static void write_cr4(struct cpu *c, u32 v)
 
 void op_smsw_Ew(struct cpu *c, const struct insn *i)
 {
+    umip_check(c);
     /* A 32-bit register destination receives all of CR0, as P6 does. */
     if (i->mod == 3 && i->osz == 4)
         reg_write(c, i->rm, c->cr0, 4);

@@ -196,6 +196,7 @@ void stk_push(struct cpu *c, struct stk *s, u32 v, unsigned size)
         store_host(p, v, size);
     } else {
         struct mmu_fault f;
+        mmu_set_smap_ac(c->mmu, c->eflags & EFLAGS_AC);
         if (mmu_lin_write(c->mmu, lin, size, v, s->user, &f) < 0)
             cpu_page_fault(c, &f);
     }

@@ -88,8 +88,9 @@ void io_check(struct cpu *c, u16 port, unsigned size);
  * fault on a match (suppressed, once, by EFLAGS.RF).  dbg_data_access()
  * runs on the memory slow path when a data breakpoint is armed and adds
  * matching DR6.Bn bits to dr6_pending (the trap is taken after the
- * instruction).
+ * instruction, or after the next one for MOV SS / POP SS).
  */
+#define DR6_BS (1u << 14) /* single step */
 void dr_update(struct cpu *c);
 void dbg_insn_check(struct cpu *c);
 void dbg_data_access(struct cpu *c, u32 lin, unsigned size, bool write);

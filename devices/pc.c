@@ -4,10 +4,13 @@
  * run loop that turns CPU exits (halt, shutdown, guest exit, instruction
  * limit) into a process outcome.
  *
- * Virtual time.  By default it is deterministic: ns = (instructions retired
- * + instruction times skipped while idle) * PC_NS_PER_INSN, so a run is
- * reproducible and the TSC (icount + offset) ticks at 1/PC_NS_PER_INSN GHz
- * in step with the PIT.  With host_clock it follows CLOCK_MONOTONIC.
+ * Virtual time.  By default it follows CLOCK_MONOTONIC (the host clock), so
+ * the guest's timers and wall clock keep host time.  With virtual_clock it
+ * is deterministic: ns = (instructions retired + instruction times skipped
+ * while idle) * ns_per_insn, so a run is reproducible.  The TSC ticks at
+ * a nominal 100 MHz (one tick per PC_NS_PER_INSN) in step with the PIT:
+ * icount + offset when an instruction takes PC_NS_PER_INSN, else derived
+ * from "now".
  *
  * Run loop.  The CPU runs in slices that end at the earliest chip deadline;
  * between slices every chip timer is brought up to "now" (raising its IRQ)
@@ -46,14 +49,20 @@ static u64 host_ns(void)
 static u64 pc_now(void *opaque)
 {
     struct pc *pc = opaque;
-    if (pc->cfg.host_clock)
+    if (!pc->cfg.virtual_clock)
         return host_ns() - pc->host_t0;
-    return (cpu_icount(pc->cpu) + pc->idle_insns) * PC_NS_PER_INSN;
+    return (cpu_icount(pc->cpu) + pc->idle_insns) * pc->ns_per_insn;
 }
 
-/* With the host clock the TSC counts host time at its nominal rate
- * (one tick per PC_NS_PER_INSN), in step with the PIT and the local APIC
- * timer whatever speed the interpreter runs at. */
+/* The TSC counts time at its nominal rate (one tick per PC_NS_PER_INSN),
+ * in step with the PIT and the local APIC timer whatever speed the CPU
+ * runs at; with the default virtual rate that is one tick per
+ * instruction, which the CPU counts itself. */
+static bool tsc_from_clock(const struct pc *pc)
+{
+    return !pc->cfg.virtual_clock || pc->ns_per_insn != PC_NS_PER_INSN;
+}
+
 static u64 pc_tsc_base(void *opaque)
 {
     return pc_now(opaque) / PC_NS_PER_INSN;
@@ -217,7 +226,7 @@ static int pc_init_chips(struct pc *pc)
     cpu_set_callbacks(pc->cpu, &(struct cpu_callbacks){ .opaque = pc, .intr_ack = pc_intr_ack,
                                                          .ferr = pc_ferr,
                                                          .apic_base_write = pc_apic_base_write,
-                                                         .tsc_base = pc->cfg.host_clock
+                                                         .tsc_base = tsc_from_clock(pc)
                                                                          ? pc_tsc_base
                                                                          : NULL });
     if (mmu_map_io(pc->mmu, 0xf0, 1, &port_f0_ops, pc) < 0)
@@ -271,6 +280,7 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
     pc->log.mask = log_mask;
     pc->log.out = cfg->log_out;
     pc->host_t0 = host_ns();
+    pc->ns_per_insn = cfg->ns_per_insn ? cfg->ns_per_insn : PC_NS_PER_INSN;
     pc->mmu = mmu_new(cfg->ram_mib << 20, &pc->cnt, &pc->log);
     if (!pc->mmu) {
         fprintf(stderr, "umbra: cannot reserve %u MiB of guest RAM\n", cfg->ram_mib);
@@ -343,12 +353,15 @@ static u64 pc_update_timers(struct pc *pc, u64 now)
     return next;
 }
 
-/* Instructions until `deadline` (at least one). */
-static u64 insns_until(u64 now, u64 deadline)
+/* Instructions until `deadline` (at least one).  With the host clock the
+ * nominal rate is an estimate: the run loop looks at the clock again when
+ * the slice ends. */
+static u64 insns_until(const struct pc *pc, u64 now, u64 deadline)
 {
     if (deadline <= now)
         return 1;
-    return (deadline - now + PC_NS_PER_INSN - 1) / PC_NS_PER_INSN;
+    u64 ns = pc->cfg.virtual_clock ? pc->ns_per_insn : PC_NS_PER_INSN;
+    return (deadline - now + ns - 1) / ns;
 }
 
 /* The CPU waits for an interrupt: let time pass to the next deadline.
@@ -363,13 +376,17 @@ static bool pc_idle(struct pc *pc)
         return false;
     if (next <= now)
         return true;
-    if (pc->cfg.host_clock) {
+    if (!pc->cfg.virtual_clock) {
+        /* Sleep, so an idle guest costs no host CPU and its timers fire
+         * in host time; the bound keeps host input (polled by a timer)
+         * responsive. */
         u64 ns = next - now < PC_HOST_MAX_SLEEP ? next - now : PC_HOST_MAX_SLEEP;
         nanosleep(&(struct timespec){ (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) }, NULL);
     } else {
-        u64 skip = insns_until(now, next);
+        u64 skip = insns_until(pc, now, next);
         pc->idle_insns += skip;
-        cpu_advance_tsc(pc->cpu, skip);
+        if (!tsc_from_clock(pc))
+            cpu_advance_tsc(pc->cpu, skip);
     }
     return true;
 }
@@ -421,8 +438,8 @@ struct pc_result pc_run(struct pc *pc)
         u64 now = pc_now(pc);
         u64 next = pc_update_timers(pc, now);
         u64 slice = PC_MAX_SLICE;
-        if (next != TIME_NEVER && insns_until(now, next) < slice)
-            slice = insns_until(now, next);
+        if (next != TIME_NEVER && insns_until(pc, now, next) < slice)
+            slice = insns_until(pc, now, next);
         if (limit) {
             u64 done = cpu_icount(pc->cpu) + pc->idle_insns - start;
             if (done >= limit) {

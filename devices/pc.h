@@ -38,8 +38,9 @@ struct pc_config {
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces (0 = 64) */
     bool interp;          /* -exec interp: no block executor */
     bool no_jit;          /* -exec block: blocks replayed, not translated */
-    bool host_clock;      /* virtual time follows CLOCK_MONOTONIC instead of
-                           * the retired-instruction count */
+    bool virtual_clock;   /* time from the retired-instruction count, not
+                           * CLOCK_MONOTONIC (the default when false) */
+    u32 ns_per_insn;      /* virtual_clock: ns per instruction, 0 = PC_NS_PER_INSN */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
     bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
 };
@@ -50,7 +51,9 @@ struct pc_result {
     bool exited_by_guest; /* the guest wrote the exit port */
 };
 
-/* Nanoseconds of virtual time per retired instruction (100 MIPS nominal). */
+/* Nanoseconds of virtual time per retired instruction with the virtual
+ * clock's default rate (100 MIPS nominal); also the period of the TSC and
+ * of the local APIC's bus clock (100 MHz) whatever the clock. */
 #define PC_NS_PER_INSN 10u
 
 /* A chip with a timer: brought up to `now`, returns its next deadline
@@ -79,7 +82,8 @@ struct pc {
     struct irq_sink isa_irq;   /* ISA IRQ 0-15 -> the 8259A pair (and I/O APIC) */
     struct clock clock;        /* virtual time, ns */
     u64 idle_insns;            /* instruction times skipped while idle */
-    u64 host_t0;               /* host_clock: CLOCK_MONOTONIC at power-on */
+    u64 host_t0;               /* host clock: CLOCK_MONOTONIC at power-on */
+    u32 ns_per_insn;           /* virtual clock: ns per instruction */
     struct pc_timer timers[PC_MAX_TIMERS];
     unsigned n_timers;
 

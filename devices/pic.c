@@ -15,6 +15,11 @@
  *     sampled as a level.
  *   - INTA with no request left (masked or a level line dropped after INTR
  *     rose) returns the IR7 vector without setting ISR: spurious IRQ7/15.
+ *   - From power-on until its first ICW sequence completes a chip presents
+ *     nothing: the datasheet defines no operating state before ICW1, and
+ *     ICW1 resets the edge sense, so levels seen before it (the 8254's OUT
+ *     is high from power-on) request nothing.  A chip being initialized
+ *     again is silent until its last ICW.
  */
 #include "pic.h"
 
@@ -40,6 +45,8 @@ static unsigned priority_of(const struct pic8259 *s, u8 mask)
 /* The IR this chip would present on INTR, or -1. */
 static int chip_pending(const struct pic8259 *s, bool master)
 {
+    if (!s->initialized || s->init_step)
+        return -1;
     unsigned req = priority_of(s, s->irr & ~s->imr);
     if (req == 8)
         return -1;
@@ -180,7 +187,7 @@ static void chip_write(struct pic8259 *s, bool odd, u8 val)
     switch (s->init_step) {
     case 0: /* OCW1 */
         s->imr = val;
-        break;
+        return;
     case 1: /* ICW2: vector base (8086 mode ignores the low three bits) */
         s->vector_base = val & 0xf8;
         s->init_step = s->single ? (s->icw4_needed ? 3 : 0) : 2;
@@ -194,6 +201,8 @@ static void chip_write(struct pic8259 *s, bool odd, u8 val)
         s->init_step = 0;
         break;
     }
+    if (s->init_step == 0)
+        s->initialized = true; /* the last ICW */
 }
 
 /* Poll command: acknowledge as INTA would and report 0x80 | IR, or 0. */

@@ -22,6 +22,7 @@ struct pic8259 {
     u8 vector_base;   /* ICW2 & 0xF8 */
     u8 priority_add;  /* rotation: IR with highest priority */
     u8 init_step;     /* 0 = operational, 1..3 = expecting ICW2..ICW4 */
+    bool initialized; /* an ICW sequence has completed since power-on */
     bool icw4_needed;
     bool single;      /* ICW1 SNGL */
     bool ltim;        /* ICW1 LTIM: all inputs level triggered */

@@ -13,6 +13,10 @@
  * value, the output and the next output edge are functions of d.  The count
  * load takes effect at the write (no extra CLK for loading), so in mode 0
  * OUT rises exactly `count` ticks after the last count byte.
+ * After power-on a counter's mode and count are undefined (datasheet,
+ * "Programming the 8254": a control word must precede the initial count):
+ * it stays idle, OUT high, and ignores count bytes until its first control
+ * word, so an unprogrammed PIT never requests IRQ0.
  * Channel 0's OUT drives IRQ0: pit_update() pulses the line for each
  * rising edge seen since the previous call (several missed periods make a
  * single request, as an unserviced IRR bit would) and reports the time of
@@ -180,6 +184,7 @@ static void pit_control(struct pit *p, u8 val, u64 now)
         ch_latch(c, now);
         return;
     }
+    c->programmed = true;
     c->rw = (u8)rw;
     c->mode = (val >> 1) & 7;
     if (c->mode > 5)
@@ -199,6 +204,8 @@ static void pit_control(struct pit *p, u8 val, u64 now)
 static void pit_data_write(struct pit *p, unsigned n, u8 val, u64 now)
 {
     struct pit_channel *c = &p->ch[n];
+    if (!c->programmed)
+        return;
     switch (c->rw) {
     case 1:
         ch_load(c, val, now);

@@ -19,6 +19,7 @@ struct pit_channel {
     u8 rw;            /* 1 lsb, 2 msb, 3 lsb then msb */
     bool bcd;
     bool gate;
+    bool programmed;  /* a control word has been written since power-on */
     bool loaded;      /* a count has been written since the control word */
     bool triggered;   /* modes 1/5: the gate has triggered counting */
     bool counting;    /* ticks advance (not frozen by the gate) */

@@ -128,11 +128,12 @@ static int h_apic(struct cli_options *o, const char *flag, const char *arg, FILE
 
 static int h_clock(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
-    if (!strcmp(arg, "virtual"))
+    if (!strcmp(arg, "virtual")) {
         o->host_clock = false;
-    else if (!strcmp(arg, "host"))
+        o->icount_ns = 0;
+    } else if (!strcmp(arg, "host")) {
         o->host_clock = true;
-    else {
+    } else {
         fprintf(err, "umbra: %s %s: expected virtual or host\n", flag, arg);
         return -1;
     }
@@ -162,6 +163,25 @@ static int h_rtc(struct cli_options *o, const char *flag, const char *arg, FILE 
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     o->rtc_base = (i64)timegm(&tm);
+    return 0;
+}
+
+/* -icount shift=N (QEMU's spelling; a bare N means the same): a
+ * deterministic clock where each instruction takes 2^N ns.  QEMU's other
+ * suboptions (auto, sleep, align, rr) have no counterpart here. */
+static int h_icount_shift(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                          FILE *err)
+{
+    const char *n = !strncmp(arg, "shift=", 6) ? arg + 6 : arg;
+    u64 v;
+    const char *rest;
+    if (parse_u64(n, &v, &rest) < 0 || *rest || v > CLI_ICOUNT_MAX_SHIFT) {
+        fprintf(err, "umbra: %s %s: expected shift=N with N from 0 to %u (each instruction "
+                     "takes 2^N ns)\n", flag, arg, CLI_ICOUNT_MAX_SHIFT);
+        return -1;
+    }
+    o->host_clock = false;
+    o->icount_ns = 1u << v;
     return 0;
 }
 
@@ -302,11 +322,15 @@ static const struct cli_flag flags[] = {
     { "no-reboot", NULL, "exit (status 3) on triple fault instead of resetting", h_no_reboot },
     { "no-apic", NULL, "no local APIC, I/O APIC or MP table: an 8259A-only PC", h_no_apic },
     { "apic", NULL, "a local APIC, an I/O APIC and an MP table (the default)", h_apic },
-    { "clock", "virtual|host",
-      "time from retired instructions, 10 ns each (default: reproducible), or the host clock",
+    { "clock", "host|virtual",
+      "guest time follows the host clock (default), or retired instructions, 10 ns each "
+      "(reproducible)",
       h_clock },
     { "rtc", "base=utc|DATE", "RTC time at power-on: the host's (default) or DATE, YYYY-MM-DD[THH:MM:SS] UTC",
       h_rtc },
+    { "icount", "shift=N",
+      "reproducible time from retired instructions, 2^N ns each (N 0-10; shift=3 is 8 ns)",
+      h_icount_shift },
     { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
@@ -364,6 +388,7 @@ enum cli_status cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
         .debugcon = { CHR_STDIO, NULL, "stdio" },
         .mmu_contexts = CLI_MMU_CONTEXTS_DEFAULT,
         .apic = true,
+        .host_clock = true,
     };
     for (int k = 1; k < argc; k++) {
         const struct cli_flag *f = find_flag(argv[k]);

@@ -48,9 +48,16 @@ struct cli_options {
     bool no_jit;          /* -exec block or interp: no translation */
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces kept */
     bool apic;            /* local APIC + I/O APIC + MP table (-apic, -no-apic) */
-    bool host_clock;      /* -clock host */
+    bool host_clock;      /* -clock host (the default); false with -clock
+                           * virtual or -icount */
+    u32 icount_ns;        /* deterministic clock: ns per instruction, 0 =
+                           * the board's default (10 ns, -clock virtual);
+                           * 1 << N with -icount shift=N */
     i64 rtc_base;         /* -rtc base=DATE: epoch seconds; 0 = the host's time */
 };
+
+/* -icount shift=N: the largest N accepted (as QEMU's). */
+#define CLI_ICOUNT_MAX_SHIFT 10u
 
 enum cli_status {
     CLI_RUN,   /* options parsed: boot the machine */

@@ -161,7 +161,15 @@ int linux_parse_header(const u8 *img, size_t size, struct linux_header *h, struc
         return fail(e, "file truncated: the setup code takes %u sectors (%u bytes) but the "
                        "file has only %zu bytes, leaving no protected-mode kernel",
                     h->setup_sects, h->setup_size, size);
+    /* syssize counts the protected-mode kernel in 16-byte units (32 bits
+     * wide since protocol 2.04); a copy cut short would be entered and
+     * fault in its decompressor. */
     h->syssize = rd32(img + 0x1F4);
+    if ((u64)h->syssize * 16 > size - h->setup_size)
+        return fail(e, "file truncated: the setup header gives a %llu-byte protected-mode "
+                       "kernel (syssize 0x%x) after %u bytes of setup code, but the file "
+                       "has only %zu bytes in all",
+                    (unsigned long long)h->syssize * 16, h->syssize, h->setup_size, size);
     h->loadflags = img[0x211];
     if (!(h->loadflags & LF_LOADED_HIGH))
         return fail(e, "not a bzImage (LOADED_HIGH is clear in loadflags 0x%02x); zImage "

@@ -181,7 +181,8 @@ int main(int argc, char **argv)
         .interp = o.interp,
         .no_jit = o.no_jit,
         .apic = o.apic,
-        .host_clock = o.host_clock,
+        .virtual_clock = !o.host_clock,
+        .ns_per_insn = o.icount_ns,
         .rtc_base = o.rtc_base,
     };
     struct pc *pc = NULL;

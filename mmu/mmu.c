@@ -445,10 +445,12 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
     const struct pg_state *pg = &m->pg;
     m->paging = pg->enabled;
     bool cr0_change = old.enabled != pg->enabled || old.wp != pg->wp;
-    bool cr4_change = old.pae != pg->pae || old.pse != pg->pse || old.pge != pg->pge;
+    bool cr4_change = old.pae != pg->pae || old.pse != pg->pse || old.pge != pg->pge ||
+                      old.smep != pg->smep || old.smap != pg->smap;
     if (!pg->enabled || cr0_change || cr4_change) {
         /* SDM 4.10.4.1: a change of CR0.PG/WP or CR4.PAE/PSE/PGE drops
-         * every translation, global ones too.  With paging off there is
+         * every translation, global ones too (and so does one of
+         * CR4.SMEP/SMAP here: the TLB holds what they allowed).  With paging off there is
          * nothing worth keeping in L1 either. */
         if (cr0_change)
             COUNT(m->cnt, flush_cr0);
@@ -549,6 +551,11 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
     if (!host)
         return;
     if (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))
+        return;
+    /* Under SMAP a supervisor data access to a user page is allowed or
+     * not by EFLAGS.AC at the time, which the TLB does not see: such
+     * accesses always take the slow path. */
+    if (!user && (perm & PG_PERM_USER) && m->pg.smap && acc != ACC_FETCH)
         return;
     struct tlb *t = &m->tlb[user];
     struct tlb_entry *e = tlb_entry_for(t, lin);

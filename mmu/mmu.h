@@ -8,7 +8,7 @@
  * TLB) or with a fault description the CPU turns into #PF.
  *
  * Every write to guest physical memory that does not hit the TLB -- CPU
- * stores on the slow path, device DMA, debugger writes -- goes through
+ * stores on the slow path, device DMA, loaders -- goes through
  * mmu_phys_write(), the one place where write tracking is checked.
  */
 #ifndef UMBRA_MMU_MMU_H
@@ -127,7 +127,7 @@ void mmu_io_write(struct mmu *m, u16 port, u32 val, unsigned size);
 /* Physical access (A20 applied).  Unbacked reads give all ones. */
 u64 mmu_phys_read(struct mmu *m, u32 gpa, unsigned size);
 void mmu_phys_write(struct mmu *m, u32 gpa, u64 val, unsigned size);
-/* Bulk copies for loaders, DMA and the debugger; same rules as above. */
+/* Bulk copies for loaders and DMA; same rules as above. */
 void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len);
 void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len);
 
@@ -161,6 +161,16 @@ void mmu_sync_counters(struct mmu *m);
  * so every access to them takes the slow path (data breakpoints watch
  * them there).  Replaces the previous set and flushes the TLB. */
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n);
+
+/* Whether the supervisor-mode accesses translated from now on are
+ * explicit ones made with EFLAGS.AC set, which CR4.SMAP lets reach user
+ * pages.  The CPU sets it before each slow-path access: true-or-false
+ * from EFLAGS.AC for instruction operands, false for implicit accesses
+ * (descriptor tables, TSS). */
+static inline void mmu_set_smap_ac(struct mmu *m, bool ac)
+{
+    m->pg.smap_ac = ac;
+}
 
 /*
  * Translate `lin` for an access; on success returns 0 and *gpa, having

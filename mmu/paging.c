@@ -26,8 +26,9 @@
 
 #include "mmu.h"
 
-/* Neither PAT nor PSE-36 is advertised by CPUID (SDM 4.1.4). */
-#define PG_HAVE_PAT false
+/* CPUID advertises PAT but not PSE-36 (SDM 4.1.4): the PAT bits of
+ * leaf entries select a PAT entry and are not reserved. */
+#define PG_HAVE_PAT true
 
 #define ADDR_36 0x0000000ffffff000ull /* PAE entry: bits 35:12 */
 #define RSVD_HIGH (~0ull << PG_MAXPHYADDR)                 /* 63:36 */
@@ -58,6 +59,8 @@ int pg_set_mode(struct pg_state *pg, struct mmu *m, u32 cr0, u32 cr3, u32 cr4, u
     pg->pae = cr4 & CR4_PAE;
     pg->pge = cr4 & CR4_PGE;
     pg->nxe = efer & EFER_NXE;
+    pg->smep = cr4 & CR4_SMEP;
+    pg->smap = cr4 & CR4_SMAP;
     pg->cr3 = cr3;
     pg->efer = efer;
     if (pg->enabled && pg->pae)
@@ -101,7 +104,9 @@ static int fault(const struct pg_state *pg, struct mmu_fault *f, u32 lin, int ac
 {
     f->lin = lin;
     f->err = why | (acc == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0);
-    if (acc == ACC_FETCH && pg->pae && pg->nxe)
+    /* I/D is reported when fetches can fault for their own reasons:
+     * execute-disable or SMEP (SDM 4.7). */
+    if (acc == ACC_FETCH && ((pg->pae && pg->nxe) || pg->smep))
         f->err |= PF_ID;
     return -1;
 }
@@ -178,12 +183,18 @@ static u32 walk_pae(const struct pg_state *pg, struct mmu *m, u32 lin, struct pg
     return 0;
 }
 
-/* Access rights, SDM 4.6: no SMEP/SMAP on this processor, so supervisor
- * reads and (NX aside) fetches are always allowed. */
+/* Access rights, SDM 4.6.  A supervisor-mode access (CPL < 3, or an
+ * implicit one such as a descriptor-table read) to a user page: a fetch
+ * faults with CR4.SMEP; a read or write faults with CR4.SMAP unless it is
+ * explicit and EFLAGS.AC is set (4.6.1). */
 static bool allowed(const struct pg_state *pg, u32 perm, int acc, bool user)
 {
     if (user && !(perm & PG_PERM_USER))
         return false;
+    if (!user && (perm & PG_PERM_USER)) {
+        if (acc == ACC_FETCH ? pg->smep : pg->smap && !pg->smap_ac)
+            return false;
+    }
     if (acc == ACC_WRITE && !(perm & PG_PERM_WRITE) && (user || pg->wp))
         return false;
     if (acc == ACC_FETCH && (perm & PG_PERM_NX))
@@ -194,11 +205,6 @@ static bool allowed(const struct pg_state *pg, u32 perm, int acc, bool user)
 bool pg_perm_allows(const struct pg_state *pg, u32 perm, int acc, bool user)
 {
     return allowed(pg, perm, acc, user);
-}
-
-bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc)
-{
-    return allowed(pg, perm, acc, true) && allowed(pg, perm, acc, false);
 }
 
 int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user, u64 *gpa,

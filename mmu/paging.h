@@ -21,6 +21,8 @@ struct mmu_fault;
 #define CR4_PSE (1u << 4)
 #define CR4_PAE (1u << 5)
 #define CR4_PGE (1u << 7)
+#define CR4_SMEP (1u << 20)
+#define CR4_SMAP (1u << 21)
 
 #define MSR_EFER 0xc0000080u
 #define EFER_NXE (1u << 11)
@@ -59,6 +61,11 @@ struct pg_state {
     bool pae;       /* CR4.PAE */
     bool pge;       /* CR4.PGE */
     bool nxe;       /* EFER.NXE (meaningful with PAE only) */
+    bool smep;      /* CR4.SMEP: no supervisor fetch from user pages */
+    bool smap;      /* CR4.SMAP: no supervisor data access to user pages */
+    bool smap_ac;   /* the access being translated is explicit with
+                     * EFLAGS.AC set, which SMAP lets through (set by the
+                     * CPU before each slow-path access, mmu_set_smap_ac) */
     u32 cr3;
     u32 efer;       /* last value given to pg_set_mode */
     u64 pdpte[4];   /* PAE: the PDPTE registers, loaded by pg_set_mode */
@@ -109,9 +116,6 @@ struct pg_trace {
 int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user,
                    u64 *gpa, u32 *perm, struct mmu_fault *f, struct pg_trace *t);
 
-/* True if a translation with `perm` allows `acc` at every privilege, so
- * caching it in the privilege-blind TLB is safe. */
-bool pg_perm_allows_all(const struct pg_state *pg, u32 perm, int acc);
 /* True if a translation with `perm` allows `acc` at that privilege. */
 bool pg_perm_allows(const struct pg_state *pg, u32 perm, int acc, bool user);
 

@@ -25,7 +25,7 @@
  * Invariants:
  *  - every entry was derived from tables in RAM pages that carry PG_PT and
  *    a live record for its context and linear range, so every write to
- *    those tables (CPU stores on the slow path, DMA, debugger: all through
+ *    those tables (CPU stores on the slow path, DMA, loaders: all through
  *    mmu_phys_write) reaches shadow_write_trap() and zaps it;
  *  - a PG_PT page never has an L1 write tag (mmu.c withholds it);
  *  - memory is bounded: at most MAX_LEAVES leaves and MAX_RECS records,

@@ -218,7 +218,7 @@ START_TEST(cpuid_leaves)
 {
     C->r[R_EAX] = 0;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
-    ck_assert_uint_eq(C->r[R_EAX], 2);
+    ck_assert_uint_eq(C->r[R_EAX], 7);
     char v[13] = { 0 };
     memcpy(v, &C->r[R_EBX], 4);
     memcpy(v + 4, &C->r[R_EDX], 4);
@@ -237,10 +237,26 @@ START_TEST(cpuid_leaves)
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
     u32 l2[4] = { C->r[R_EAX], C->r[R_EBX], C->r[R_ECX], C->r[R_EDX] };
     ck_assert_uint_eq(l2[0] & 0xff, 1);
+    /* Leaf 7 subleaf 0: SMEP and SMAP in EBX, UMIP in ECX; subleaf 1 is
+     * empty, and a leaf past the maximum reads as leaf 7. */
     C->r[R_EAX] = 7;
+    C->r[R_ECX] = 0;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
-    ck_assert_uint_eq(C->r[R_EAX], l2[0]);
-    ck_assert_uint_eq(C->r[R_EDX], l2[3]);
+    ck_assert_uint_eq(C->r[R_EAX], 0);
+    ck_assert_uint_eq(C->r[R_EBX], (1u << 7) | (1u << 20));
+    ck_assert_uint_eq(C->r[R_ECX], 1u << 2);
+    ck_assert_uint_eq(C->r[R_EDX], 0);
+    C->r[R_EAX] = 0x40;
+    C->r[R_ECX] = 0;
+    ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
+    ck_assert_uint_eq(C->r[R_EBX], (1u << 7) | (1u << 20));
+    C->r[R_EAX] = 7;
+    C->r[R_ECX] = 1;
+    ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
+    ck_assert_uint_eq(C->r[R_EBX] | C->r[R_ECX], 0);
+    C->r[R_EAX] = 4;
+    ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
+    ck_assert_uint_eq(C->r[R_EAX] | C->r[R_EBX] | C->r[R_ECX] | C->r[R_EDX], 0);
     C->r[R_EAX] = 0x80000000u;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
     ck_assert_uint_eq(C->r[R_EAX], 0x80000001u);
@@ -297,9 +313,9 @@ START_TEST(msrs_and_tsc)
     ck_assert_uint_gt(C->r[R_EAX] - C->r[R_EBX], 0);
     C->r[R_ECX] = 0x10;
     C->r[R_EAX] = 0x1000000;
-    C->r[R_EDX] = 5; /* P6 drops the high half */
+    C->r[R_EDX] = 5; /* all 64 bits are written */
     ck_assert_int_eq(RUN(2, 0x0f, 0x30, 0x0f, 0x31), -1);
-    ck_assert_uint_eq(C->r[R_EDX], 0);
+    ck_assert_uint_eq(C->r[R_EDX], 5);
     ck_assert_uint_eq(C->r[R_EAX], 0x1000001);
     /* CR4.TSD at CPL 3: #GP; rdmsr at CPL 3: #GP */
     C->cr4 |= CR4_TSD;

@@ -334,7 +334,7 @@ static const u8 board_prog[] = {
 static u32 board_run(bool apic, struct pc **out)
 {
     struct pc_config cfg = { .ram_mib = 2, .no_reboot = true, .debugcon_off = true,
-                             .rtc_base = 1, .apic = apic };
+                             .rtc_base = 1, .apic = apic, .virtual_clock = true };
     struct pc *pc = pc_new(&cfg, 0);
     ck_assert_ptr_nonnull(pc);
     mmu_phys_copy_in(pc->mmu, 0x1000, board_prog, sizeof board_prog);

@@ -276,6 +276,54 @@ START_TEST(rotation_on_eoi)
 }
 END_TEST
 
+/* Power-on: nothing is presented before the first ICW sequence completes,
+ * a level that was high before ICW1 requests nothing (edge sense reset),
+ * and a chip being initialized again is silent until its last ICW. */
+START_TEST(power_on_silent_until_initialized)
+{
+    intr = (struct fake_line){ 0 };
+    pic_init(&pic, (struct irq_sink){ fake_set, &intr });
+    pic_set_irq(&pic, 0, true); /* the 8254's OUT, high from power-on */
+    pulse(1);
+    pulse(9);
+    ck_assert(!pic_output(&pic));
+    ck_assert_uint_eq(intr.rises, 0);
+    out8(0x21, 0x00); /* OCW1 alone does not make the chip operational */
+    pulse(1);
+    ck_assert(!pic_output(&pic));
+    out8(0x20, 0x11);
+    out8(0x21, 0x30);
+    out8(0x21, 0x04);
+    pulse(1); /* latched during the sequence, presented after it */
+    ck_assert(!pic_output(&pic));
+    out8(0x21, 0x01);
+    ck_assert(pic_output(&pic));
+    ck_assert_int_eq(pic_ack(&pic), 0x31);
+    out8(0x20, 0x20);
+    ck_assert(!pic_output(&pic)); /* IRQ0 stayed high: no request */
+    /* The slave is still uninitialized: IRQ9 reaches nothing. */
+    pulse(9);
+    ck_assert(!pic_output(&pic));
+    out8(0xa0, 0x11);
+    out8(0xa1, 0x38);
+    out8(0xa1, 0x02);
+    out8(0xa1, 0x01);
+    pulse(9);
+    ck_assert(pic_output(&pic));
+    ck_assert_int_eq(pic_ack(&pic), 0x39);
+    /* Initializing the master again: silent from ICW1 to ICW4. */
+    out8(0x20, 0x11);
+    pulse(3);
+    ck_assert(!pic_output(&pic));
+    out8(0x21, 0x30);
+    out8(0x21, 0x04);
+    ck_assert(!pic_output(&pic));
+    out8(0x21, 0x01);
+    ck_assert(pic_output(&pic));
+    ck_assert_int_eq(pic_ack(&pic), 0x33);
+}
+END_TEST
+
 static Suite *pic_suite(void)
 {
     Suite *s = suite_create("pic");
@@ -291,6 +339,7 @@ static Suite *pic_suite(void)
     tcase_add_test(tc, poll_mode);
     tcase_add_test(tc, auto_eoi);
     tcase_add_test(tc, rotation_on_eoi);
+    tcase_add_test(tc, power_on_silent_until_initialized);
     suite_add_tcase(s, tc);
     return s;
 }

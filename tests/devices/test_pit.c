@@ -132,6 +132,36 @@ START_TEST(mode2_irq0_at_programmed_rate)
 }
 END_TEST
 
+/* Power-on: a counter is idle until a control word and a count were
+ * written; count bytes before any control word are ignored. */
+START_TEST(unprogrammed_counter_is_idle)
+{
+    ck_assert(irq0.level); /* OUT high, as it stays until programmed */
+    ck_assert_uint_eq(pit_update(&pit, now), TIME_NEVER);
+    out8(0x40, 100); /* a count without a control word */
+    out8(0x40, 0);
+    for (unsigned k = 0; k < 1000; k++) {
+        now += 1000000; /* 1 s in all */
+        ck_assert_uint_eq(pit_update(&pit, now), TIME_NEVER);
+    }
+    ck_assert_uint_eq(irq0.rises, 0);
+    ck_assert(irq0.level);
+    /* A control word alone starts nothing either. */
+    out8(0x43, 0x34);
+    now += 1000000000ull;
+    ck_assert_uint_eq(pit_update(&pit, now), TIME_NEVER);
+    ck_assert_uint_eq(irq0.rises, 0);
+    /* Control word and count: IRQ0 after `count` ticks. */
+    out8(0x40, 100);
+    out8(0x40, 0);
+    u64 t0 = now;
+    ck_assert_uint_eq(pit_update(&pit, now), t0 + tick_ns(100));
+    now = t0 + tick_ns(100);
+    pit_update(&pit, now);
+    ck_assert_uint_eq(irq0.rises, 1);
+}
+END_TEST
+
 START_TEST(mode3_square_wave_on_channel2)
 {
     out8(0x61, 0x01); /* gate channel 2 on */
@@ -305,6 +335,7 @@ static Suite *pit_suite(void)
     tcase_add_test(tc, linux_quick_calibration_msb);
     tcase_add_test(tc, gate_suspends_mode0);
     tcase_add_test(tc, port61_refresh_toggles_and_speaker_bit);
+    tcase_add_test(tc, unprogrammed_counter_is_idle);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Command-line behaviour of the umbra binary, one case per ctest test.
 #   cli_test.sh UMBRA SOURCE_DIR BUILD_DIR CASE
-# Each case runs umbra and checks the exit status and the message.
+# Each case runs umbra and checks the exit status and the message; every
+# run asks for the deterministic clock (-clock virtual) first.
 set -u
 umbra=$1 srcdir=$2 builddir=$3 case=$4
 tmp=$(mktemp -d)
@@ -14,7 +15,7 @@ fail() { echo "FAIL ($case): $*"; echo "--- output:"; cat "$tmp/out"; exit 1; }
 expect() {
     want=$1 needle=$2
     shift 3
-    (cd "$tmp" && timeout 60 "$umbra" "$@") >"$tmp/out" 2>&1 </dev/null
+    (cd "$tmp" && timeout 60 "$umbra" -clock virtual "$@") >"$tmp/out" 2>&1 </dev/null
     got=$?
     [ "$got" -eq "$want" ] || fail "umbra $* exited $got, expected $want"
     [ -z "$needle" ] || grep -qF -- "$needle" "$tmp/out" || fail "umbra $*: no '$needle' in output"
@@ -48,7 +49,7 @@ missing_initrd)
 help)
     expect 0 "-kernel FILE" -- --help
     for f in -kernel -initrd -append -bios -m -no-reboot -d -D -nographic -display \
-             -serial -debugcon -icount-limit -mmu -mmu-contexts -help -version; do
+             -serial -debugcon -icount-limit -mmu -mmu-contexts -clock -icount -help -version; do
         grep -q -- "^  $f[ ,]" "$tmp/out" || fail "--help does not list $f"
     done
     # Every flag the help lists is accepted (none is reported unknown).
@@ -92,6 +93,22 @@ icount_limit)
         fail "mmu-stats does not report exactly 12345 instructions" ;;
 demo)
     expect 1 "primes below 10000: 1229, their sum: 5736396" -- -bios "$demo" -no-reboot ;;
+clock)
+    # The host clock (the default without the -clock virtual the other
+    # cases give) and QEMU's -icount spelling run the demo alike.
+    expect 1 "primes below 10000: 1229, their sum: 5736396" -- -bios "$demo" -no-reboot \
+        -clock host
+    (cd "$tmp" && timeout 60 "$umbra" -bios "$demo" -no-reboot) >"$tmp/out" 2>&1 </dev/null
+    [ $? -eq 1 ] || fail "the demo without -clock did not exit with status 1"
+    for n in 0 3 10; do
+        expect 1 "primes below 10000" -- -bios "$demo" -no-reboot -icount shift=$n -d mmu-stats
+        grep "cpu_insns" "$tmp/out" >"$tmp/insns.$n"
+    done
+    cmp -s "$tmp/insns.0" "$tmp/insns.10" || fail "-icount: instruction counts differ by shift"
+    expect 2 "umbra: -icount auto: expected shift=N with N from 0 to 10" -- \
+        -bios "$demo" -icount auto
+    expect 2 "umbra: -icount shift=11:" -- -bios "$demo" -icount shift=11
+    expect 2 "umbra: -clock wall: expected virtual or host" -- -bios "$demo" -clock wall ;;
 outputs)
     expect 1 "" -- -bios "$demo" -debugcon file:"$tmp/con.txt" -d post -D "$tmp/log.txt" \
         -serial stdio -nographic -display none

@@ -15,7 +15,7 @@ fail() { echo "FAIL ($case): $*"; echo "--- output:"; cat "$tmp/out"; exit 1; }
 expect() {
     want=$1 needle=$2
     shift 3
-    (cd "$tmp" && timeout 60 "$umbra" "$@") >"$tmp/out" 2>&1 </dev/null
+    (cd "$tmp" && timeout 60 "$umbra" -clock virtual "$@") >"$tmp/out" 2>&1 </dev/null
     got=$?
     [ "$got" -eq "$want" ] || fail "umbra $* exited $got, expected $want"
     [ -z "$needle" ] || grep -qF -- "$needle" "$tmp/out" || fail "umbra $*: no '$needle' in output"
@@ -33,6 +33,7 @@ make_bz() {
     put "$1" 497 '\003'                 # setup_sects
     put "$1" 510 '\125\252'             # boot_flag 0xAA55
     put "$1" 512 '\353\152HdrS\017\002' # jump, "HdrS", version 2.15
+    put "$1" 500 '\040\002'             # syssize: 0x220 paragraphs (8704 bytes)
     put "$1" 529 '\001'                 # loadflags: LOADED_HIGH
     put "$1" 532 '\000\000\020\000'     # code32_start 0x100000
     put "$1" 556 '\377\377\377\177'     # initrd_addr_max
@@ -66,6 +67,19 @@ errors)
     expect 2 "umbra: -kernel old: Linux boot protocol 2.03 is too old" -- -kernel old
     head -c 1536 "$tmp/bz" >"$tmp/short"
     expect 2 "umbra: -kernel short: file truncated" -- -kernel short ;;
+truncated)
+    # A bzImage cut inside its protected-mode kernel (syssize says more).
+    make_bz "$tmp/bz"
+    head -c 6000 "$tmp/bz" >"$tmp/cut"
+    expect 2 "umbra: -kernel cut: file truncated: the setup header gives a 8704-byte" -- \
+        -kernel cut -m 32
+    head -c 10751 "$tmp/bz" >"$tmp/cut1"
+    expect 2 "umbra: -kernel cut1: file truncated" -- -kernel cut1 -m 32
+    if [ -f "$guest/vmlinuz" ]; then
+        head -c 102400 "$guest/vmlinuz" >"$tmp/vmlinuz-100k"
+        expect 2 "umbra: -kernel vmlinuz-100k: file truncated" -- \
+            -kernel vmlinuz-100k -m 256 -no-reboot
+    fi ;;
 debian)
     if [ ! -f "$guest/vmlinuz" ]; then
         echo "SKIP: $guest/vmlinuz is absent (run scripts/fetch-guest.sh)"

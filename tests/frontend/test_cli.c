@@ -127,15 +127,38 @@ START_TEST(clock_flag)
 {
     struct parsed p;
     parse(&p, (const char *const[]){ NULL });
-    ck_assert(!p.o.host_clock);
-    PARSE(&p, "-clock", "host");
+    ck_assert(p.o.host_clock); /* host time by default, as QEMU */
+    PARSE(&p, "-clock", "virtual");
     ck_assert_int_eq(p.st, CLI_RUN);
-    ck_assert(p.o.host_clock);
-    PARSE(&p, "-clock", "host", "-clock", "virtual");
     ck_assert(!p.o.host_clock);
+    ck_assert_uint_eq(p.o.icount_ns, 0); /* the board's 10 ns */
+    PARSE(&p, "-clock", "virtual", "-clock", "host");
+    ck_assert(p.o.host_clock);
     PARSE(&p, "-clock", "wall");
     ck_assert_int_eq(p.st, CLI_ERROR);
     ck_assert_ptr_nonnull(strstr(p.err, "-clock wall"));
+    /* QEMU's -icount: 2^N ns per instruction, deterministic. */
+    PARSE(&p, "-icount", "shift=3");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert(!p.o.host_clock);
+    ck_assert_uint_eq(p.o.icount_ns, 8);
+    PARSE(&p, "-icount", "0");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_uint_eq(p.o.icount_ns, 1);
+    PARSE(&p, "-icount", "shift=10");
+    ck_assert_uint_eq(p.o.icount_ns, 1024);
+    PARSE(&p, "-icount", "shift=2", "-clock", "virtual");
+    ck_assert(!p.o.host_clock);
+    ck_assert_uint_eq(p.o.icount_ns, 0);
+    static const char *const bad[] = { "shift=11", "auto", "shift=auto", "shift=", "3,sleep=on",
+                                       "-1" };
+    for (unsigned k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        PARSE(&p, "-icount", bad[k]);
+        ck_assert_int_eq(p.st, CLI_ERROR);
+        char want[64];
+        snprintf(want, sizeof want, "-icount %s:", bad[k]);
+        ck_assert_ptr_nonnull(strstr(p.err, want));
+    }
 }
 END_TEST
 

@@ -7,7 +7,9 @@
 # prints to port 0xE9 and leaves through port 0xF4: writing 0 there
 # (exit status 1) means success.  If SOURCE.expect exists, the console
 # output must match it exactly.  EXTRA-FLAGS (one string, split like the
-# args line) are appended to the command line, e.g. "-mmu flush".
+# args line) are appended to the command line, e.g. "-mmu flush".  Every
+# run uses the deterministic clock (-clock virtual, given first so the
+# args line may override it), so its output does not depend on the host.
 set -u
 umbra=$1 src=$2 bin=$3 extra=${4:-}
 args=$(sed -n 's/^; umbra-args: *//p' "$src" | head -n 1)
@@ -16,7 +18,7 @@ srcdir=$(cd "$(dirname "$src")" && pwd)
 args=$(printf '%s' "$args" | sed -e "s#{bin}#$bin#g" -e "s#{srcdir}#$srcdir#g")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-eval "set -- $args $extra"
+eval "set -- -clock virtual $args $extra"
 timeout 60 "$umbra" "$@" >"$out" 2>&1 </dev/null
 status=$?
 cat "$out"

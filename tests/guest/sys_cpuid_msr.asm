@@ -9,7 +9,7 @@ start:
 pm:
     xor eax, eax
     cpuid
-    CHK "max leaf", eax, 2
+    CHK "max leaf", eax, 7
     CHK "vendor.ebx", ebx, 'Genu'
     CHK "vendor.edx", edx, 'ineI'
     CHK "vendor.ecx", ecx, 'ntel'
@@ -31,12 +31,14 @@ pm:
     cpuid
     and eax, 0xff
     CHK "leaf2 count", eax, 1
-    mov eax, 2
+    mov eax, 7
+    xor ecx, ecx
     cpuid
-    mov esi, edx
+    mov esi, ebx
     mov eax, 0x40
+    xor ecx, ecx
     cpuid
-    CHK "leaf>max=leaf2", edx, esi
+    CHK "leaf>max=leaf7", ebx, esi
     ; ---- MSRs ----
     mov ecx, 0x174
     mov eax, 0x08

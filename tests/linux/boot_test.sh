@@ -8,7 +8,8 @@
 # Environment: UMBRA_GUEST_CACHE (default SOURCE_DIR/cache/guest),
 # LINUX_BOOT_TIMEOUT (seconds, default 840).
 # The console log is kept in $TMPDIR as umbra-linux-boot.XXXXXX.log when
-# a check fails.
+# a check fails.  The boot runs on the deterministic clock (-clock
+# virtual), so it does not depend on how busy the host is.
 set -u
 umbra=$1 srcdir=$2
 shift 2
@@ -27,9 +28,9 @@ for f in vmlinuz initrd.img; do
     fi
 done
 
-echo "umbra $* -kernel $guest/vmlinuz -initrd $guest/initrd.img (log: $log)"
+echo "umbra -clock virtual $* -kernel $guest/vmlinuz -initrd $guest/initrd.img (log: $log)"
 start=$(date +%s)
-timeout "$limit" "$umbra" "$@" -kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
+timeout "$limit" "$umbra" -clock virtual "$@" -kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
     -append "console=ttyS0 acpi=off panic=-1" -serial stdio -no-reboot -m 256 \
     </dev/null 2>&1 | tr -d '\r' >"$log"
 status=${PIPESTATUS[0]}

@@ -1,12 +1,13 @@
 /*
  * Guest page walker against a reference model of Intel SDM vol. 3A
  * chapter 4 (4.3 32-bit paging, 4.4 PAE paging, 4.6 access rights, 4.7
- * page-fault error codes, 4.8 A/D bits), for a processor without PSE-36
- * or PAT and with MAXPHYADDR 36.
+ * page-fault error codes, 4.8 A/D bits), for a processor with PAT,
+ * without PSE-36 and with MAXPHYADDR 36.
  *
  * The permission matrix builds page tables in guest RAM for every
  * combination of page size, U/S and R/W at each level, CR0.WP, CPL,
- * access type, EFER.NXE, XD at each level and a broken entry (reserved
+ * access type, EFER.NXE, CR4.SMEP, CR4.SMAP with and without an
+ * EFLAGS.AC override, XD at each level and a broken entry (reserved
  * bit or not present) at each level, and compares the walker with the
  * reference below: fault or not, the error code, the physical address,
  * the reported permissions and the A/D bits left in guest memory.  The
@@ -58,8 +59,9 @@ enum bad { B_OK, B_RSVD, B_NP };
 enum { ACC_N = 3 };
 
 /* Reference: is `bit` reserved in a present entry?  `kind` is the entry's
- * role.  From the "reserved bits" lists of SDM 4.3 and 4.4.2 with no
- * PSE-36, no PAT, MAXPHYADDR 36. */
+ * role.  From the "reserved bits" lists of SDM 4.3 and 4.4.2 with PAT (the
+ * PAT bits, 12 of a large page and 7 of a PTE, are not reserved), no
+ * PSE-36, MAXPHYADDR 36. */
 enum kind { K_PDE32_PT, K_PDE32_4M, K_PTE32, K_PDPTE, K_PDE_PT, K_PDE_2M, K_PTE };
 
 static bool ref_reserved(enum kind k, bool pse, bool nxe, unsigned bit)
@@ -69,17 +71,17 @@ static bool ref_reserved(enum kind k, bool pse, bool nxe, unsigned bit)
     case K_PDE32_PT:
         return false;
     case K_PDE32_4M:
-        return pse && bit >= 12 && bit <= 21; /* PAT absent: 12 too */
+        return pse && bit >= 13 && bit <= 21;
     case K_PTE32:
-        return pse && bit == 7;               /* PAT absent, only with PSE */
+        return false;
     case K_PDPTE:
         return bit == 1 || bit == 2 || (bit >= 5 && bit <= 8) || bit >= 36;
     case K_PDE_PT:
         return high;
     case K_PDE_2M:
-        return high || (bit >= 12 && bit <= 20);
+        return high || (bit >= 13 && bit <= 20);
     case K_PTE:
-        return high || bit == 7;
+        return high;
     }
     return false;
 }
@@ -145,6 +147,7 @@ static u64 expected_gpa(enum mode md)
 struct tcase {
     enum mode md;
     bool pse, wp, user, nxe, pge, g, dpre;
+    bool smep, smap, ac; /* ac: an explicit access with EFLAGS.AC set */
     int acc;
     u32 us, rw, nx;   /* bit k: the flag in walk level k */
     u8 bad[3];        /* enum bad per walk level */
@@ -152,7 +155,7 @@ struct tcase {
 };
 
 /* Access rules of SDM 4.6 as a table: what each access needs of the
- * combined rights (no SMEP/SMAP). */
+ * combined rights (SMEP and SMAP are applied in reference()). */
 enum { NEED_U = 1, NEED_W = 2, NEED_W_IF_WP = 4, NEED_X = 8 };
 static const u8 access_rules[2][ACC_N] = {
     /* supervisor */ { [ACC_READ] = 0, [ACC_WRITE] = NEED_W_IF_WP, [ACC_FETCH] = NEED_X },
@@ -170,8 +173,9 @@ static struct outcome reference(const struct tcase *t)
     struct level lv[3];
     unsigned n = mode_levels(t->md, lv);
     bool pae = t->md >= M_PAE4K;
+    /* I/D is reported when NX (PAE with NXE) or SMEP is enabled (4.7). */
     u32 acc_bits = (t->acc == ACC_WRITE ? 2u : 0) | (t->user ? 4u : 0) |
-                   (t->acc == ACC_FETCH && pae && t->nxe ? 16u : 0);
+                   (t->acc == ACC_FETCH && ((pae && t->nxe) || t->smep) ? 16u : 0);
     bool all_u = true, all_w = true, any_x = false;
     for (unsigned k = 0; k < n; k++) {
         if (t->bad[k] == B_NP)
@@ -190,6 +194,14 @@ static struct outcome reference(const struct tcase *t)
     u8 need = access_rules[t->user][t->acc];
     bool ok = !((need & NEED_U) && !all_u) && !((need & NEED_W) && !all_w) &&
               !((need & NEED_W_IF_WP) && t->wp && !all_w) && !((need & NEED_X) && any_x);
+    /* 4.6.1: a supervisor access to a user page.  SMEP forbids fetches;
+     * SMAP forbids reads and writes unless explicit with EFLAGS.AC. */
+    if (!t->user && all_u) {
+        if (t->acc == ACC_FETCH && t->smep)
+            ok = false;
+        if (t->acc != ACC_FETCH && t->smap && !t->ac)
+            ok = false;
+    }
     if (!ok)
         return (struct outcome){ true, 1u | acc_bits, 0 };
     u32 perm = (all_w ? PG_PERM_WRITE : 0) | (all_u ? PG_PERM_USER : 0) |
@@ -229,7 +241,8 @@ static void build(const struct tcase *t, u64 init[3])
 
 static u32 mode_cr4(const struct tcase *t)
 {
-    return (t->pse ? CR4_PSE : 0) | (t->md >= M_PAE4K ? CR4_PAE : 0) | (t->pge ? CR4_PGE : 0);
+    return (t->pse ? CR4_PSE : 0) | (t->md >= M_PAE4K ? CR4_PAE : 0) | (t->pge ? CR4_PGE : 0) |
+           (t->smep ? CR4_SMEP : 0) | (t->smap ? CR4_SMAP : 0);
 }
 
 static u32 mode_cr3(enum mode md)
@@ -251,6 +264,7 @@ static void run_case(const struct tcase *t, unsigned *n_fault, unsigned *n_ok)
     bool pdpte_bad = pae && t->bad[0] == B_RSVD &&
                      ref_reserved(K_PDPTE, t->pse, t->nxe, t->bitno[0]);
     ck_assert_int_eq(rc, pdpte_bad ? -1 : 0);
+    pg.smap_ac = t->ac;
 
     struct outcome want = reference(t);
     u64 gpa = 0;
@@ -308,12 +322,16 @@ static void run_mode(enum mode md, bool pse)
                 if (nx & ~(pae ? mem_mask : 0))
                     continue;
                 for (unsigned b = 0; b < nbad; b++) {
-                    for (unsigned x = 0; x < 2 * 2 * 2 * ACC_N; x++) {
+                    for (unsigned x = 0; x < 2 * 2 * 2 * ACC_N * 8; x++) {
                         struct tcase t = { .md = md, .pse = pse, .us = us, .rw = rw, .nx = nx };
                         t.wp = x & 1;
                         t.user = x >> 1 & 1;
                         t.nxe = x >> 2 & 1;
-                        t.acc = (int)(x >> 3);
+                        t.acc = (int)(x >> 3) % ACC_N;
+                        unsigned prot = (x >> 3) / ACC_N;
+                        t.smep = prot & 1;
+                        t.smap = prot >> 1 & 1;
+                        t.ac = prot >> 2 & 1;
                         /* Secondary dimensions cycle with the serial number
                          * so every value meets every primary combination
                          * over the run. */
