@@ -456,7 +456,8 @@ void op_fxsave(struct cpu *c, const struct insn *i)
     for (unsigned k = 0; k < 8; k++)
         memcpy(b + 32 + 16 * k, f->reg[(top + k) & 7], 10);
     sse_fxsave(c, b);
-    mem_store(c, i, ea, b, FXSAVE_USED);
+    /* The XMM area (bytes 160-287) is left alone with CR4.OSFXSR=0. */
+    mem_store(c, i, ea, b, (c->cr4 & CR4_OSFXSR) ? FXSAVE_USED : 160);
 }
 
 void op_fxrstor(struct cpu *c, const struct insn *i)

@@ -15,11 +15,18 @@
  * left unchanged and #XM (CR4.OSXMMEXCPT=1) or #UD is raised; an unmasked
  * pre-computation exception (IE, DE, ZE) stops the operation before the
  * post-computation flags (OE, UE, PE) exist, so only IE/DE/ZE are set.
- * With UE unmasked, underflow is signalled for every tiny result, exact or
- * not (11.5.2.5); the masked host run only flags inexact ones, so a tiny
- * exact result is found by running again with FZ=1, which flags UE for
- * every tiny result.
+ * With an unmasked overflow or underflow no result is delivered, and the
+ * hardware sets PE if the result rounded with an unbounded exponent is
+ * inexact (11.5.2.4-11.5.2.6).  Umbra sets PE from the masked run
+ * instead, which differs when that scaled result is exact or only the
+ * denormalized one is inexact: a known deviation, confined to PE in
+ * MXCSR at an #XM.  With UE unmasked,
+ * underflow is signalled for every tiny result, exact or not; the masked
+ * host run only flags inexact ones, so a tiny exact result is found by
+ * running again with FZ=1, which flags UE for every tiny result.
  */
+#include <string.h>
+
 #include "cpu_state.h"
 #include "flags.h"
 #include "mem.h"
@@ -56,34 +63,60 @@ static void merge_flags(struct cpu *c, u32 fl)
 {
     u32 unmasked = fl & ~(c->mxcsr >> 7) & MXCSR_FLAGS;
     if (unmasked) {
-        c->mxcsr |= (unmasked & MXCSR_PRE) ? fl & MXCSR_PRE : fl;
+        if (unmasked & MXCSR_PRE)
+            fl &= MXCSR_PRE;
+        else if (unmasked & (MXCSR_OE | MXCSR_UE))
+            fl &= ~MXCSR_PE;
+        c->mxcsr |= fl;
         sse_simd_fault(c);
     }
     c->mxcsr |= fl;
+}
+
+/* Run fn on the host with the guest's RC/FZ/DAZ, `extra` MXCSR bits and
+ * every exception masked; the raised flags, the result in *out if any. */
+static u32 host_flags(const struct cpu *c, hx_fn fn, const union xmm *d, const union xmm *s,
+                      u32 extra, union xmm *out)
+{
+    union xmm r = *d;
+    u32 mx = host_mxcsr(c) | extra;
+    fn(&r, s, &mx);
+    if (out)
+        *out = r;
+    return mx & MXCSR_FLAGS;
+}
+
+/* With UE unmasked a tiny result signals underflow even when exact. */
+static u32 add_tiny(const struct cpu *c, hx_fn fn, const union xmm *d, const union xmm *s, u32 fl)
+{
+    if (!(c->mxcsr & (MXCSR_UE << 7)) && !(fl & MXCSR_UE) &&
+        (host_flags(c, fn, d, s, MXCSR_FZ, NULL) & MXCSR_UE))
+        fl |= MXCSR_UE;
+    return fl;
 }
 
 /* d = fn(d, s) under the guest's MXCSR; d unchanged on an unmasked
  * exception. */
 static void fp_exec(struct cpu *c, hx_fn fn, union xmm *d, const union xmm *s)
 {
-    union xmm r = *d;
-    u32 mx = host_mxcsr(c);
-    fn(&r, s, &mx);
-    u32 fl = mx & MXCSR_FLAGS;
-    if (!(c->mxcsr & (MXCSR_UE << 7)) && !(fl & MXCSR_UE)) {
-        union xmm r2 = *d;
-        u32 mx2 = host_mxcsr(c) | MXCSR_FZ;
-        fn(&r2, s, &mx2);
-        if ((mx2 & MXCSR_UE) && !(fl & ~(c->mxcsr >> 7) & MXCSR_PRE))
-            fl |= MXCSR_UE;
+    union xmm r;
+    u32 fl = add_tiny(c, fn, d, s, host_flags(c, fn, d, s, 0, &r));
+    u32 unmasked = fl & ~(c->mxcsr >> 7) & MXCSR_FLAGS;
+    if (unmasked) {
+        if (unmasked & MXCSR_PRE)
+            fl &= MXCSR_PRE;
+        c->mxcsr |= fl;
+        sse_simd_fault(c);
     }
-    merge_flags(c, fl);
+    c->mxcsr |= fl;
     *d = r;
 }
 
-/* V = op(V, W) with a W operand of `size` bytes (16: aligned). */
-static void fp_op(struct cpu *c, const struct insn *i, hx_fn fn, unsigned size)
+/* V = op(V, W) with a W operand of `size` bytes (16: aligned); `ew`, the
+ * element size, documents the form. */
+static void fp_op(struct cpu *c, const struct insn *i, hx_fn fn, unsigned size, unsigned ew)
 {
+    (void)ew;
     sse_enter(c, i);
     union xmm s, d = c->xmm[i->reg];
     sse_read_w(c, i, size, true, &s);
@@ -94,69 +127,69 @@ static void fp_op(struct cpu *c, const struct insn *i, hx_fn fn, unsigned size)
 /* ---- packed and scalar floating point, conversions between XMM forms ---- */
 
 #define FP_OPS \
-    X(addps, 16) \
-    X(addpd, 16) \
-    X(addss, 4) \
-    X(addsd, 8) \
-    X(mulps, 16) \
-    X(mulpd, 16) \
-    X(mulss, 4) \
-    X(mulsd, 8) \
-    X(subps, 16) \
-    X(subpd, 16) \
-    X(subss, 4) \
-    X(subsd, 8) \
-    X(minps, 16) \
-    X(minpd, 16) \
-    X(minss, 4) \
-    X(minsd, 8) \
-    X(divps, 16) \
-    X(divpd, 16) \
-    X(divss, 4) \
-    X(divsd, 8) \
-    X(maxps, 16) \
-    X(maxpd, 16) \
-    X(maxss, 4) \
-    X(maxsd, 8) \
-    X(sqrtps, 16) \
-    X(sqrtpd, 16) \
-    X(sqrtss, 4) \
-    X(sqrtsd, 8) \
-    X(rsqrtps, 16) \
-    X(rsqrtss, 4) \
-    X(rcpps, 16) \
-    X(rcpss, 4) \
-    X(andps, 16) \
-    X(andpd, 16) \
-    X(andnps, 16) \
-    X(andnpd, 16) \
-    X(orps, 16) \
-    X(orpd, 16) \
-    X(xorps, 16) \
-    X(xorpd, 16) \
-    X(unpcklps, 16) \
-    X(unpcklpd, 16) \
-    X(unpckhps, 16) \
-    X(unpckhpd, 16) \
-    X(cvtps2pd, 8) \
-    X(cvtpd2ps, 16) \
-    X(cvtss2sd, 4) \
-    X(cvtsd2ss, 8) \
-    X(cvtdq2ps, 16) \
-    X(cvtps2dq, 16) \
-    X(cvttps2dq, 16) \
-    X(cvttpd2dq, 16) \
-    X(cvtdq2pd, 8) \
-    X(cvtpd2dq, 16) \
-    X(cvtpi2ps, 8) \
-    X(cvtpi2pd, 8) \
+    X(addps, 16, 4) \
+    X(addpd, 16, 8) \
+    X(addss, 4, 4) \
+    X(addsd, 8, 8) \
+    X(mulps, 16, 4) \
+    X(mulpd, 16, 8) \
+    X(mulss, 4, 4) \
+    X(mulsd, 8, 8) \
+    X(subps, 16, 4) \
+    X(subpd, 16, 8) \
+    X(subss, 4, 4) \
+    X(subsd, 8, 8) \
+    X(minps, 16, 4) \
+    X(minpd, 16, 8) \
+    X(minss, 4, 4) \
+    X(minsd, 8, 8) \
+    X(divps, 16, 4) \
+    X(divpd, 16, 8) \
+    X(divss, 4, 4) \
+    X(divsd, 8, 8) \
+    X(maxps, 16, 4) \
+    X(maxpd, 16, 8) \
+    X(maxss, 4, 4) \
+    X(maxsd, 8, 8) \
+    X(sqrtps, 16, 4) \
+    X(sqrtpd, 16, 8) \
+    X(sqrtss, 4, 4) \
+    X(sqrtsd, 8, 8) \
+    X(rsqrtps, 16, 4) \
+    X(rsqrtss, 4, 4) \
+    X(rcpps, 16, 4) \
+    X(rcpss, 4, 4) \
+    X(andps, 16, 4) \
+    X(andpd, 16, 8) \
+    X(andnps, 16, 4) \
+    X(andnpd, 16, 8) \
+    X(orps, 16, 4) \
+    X(orpd, 16, 8) \
+    X(xorps, 16, 4) \
+    X(xorpd, 16, 8) \
+    X(unpcklps, 16, 4) \
+    X(unpcklpd, 16, 8) \
+    X(unpckhps, 16, 4) \
+    X(unpckhpd, 16, 8) \
+    X(cvtps2pd, 8, 4) \
+    X(cvtpd2ps, 16, 8) \
+    X(cvtss2sd, 4, 4) \
+    X(cvtsd2ss, 8, 8) \
+    X(cvtdq2ps, 16, 4) \
+    X(cvtps2dq, 16, 4) \
+    X(cvttps2dq, 16, 4) \
+    X(cvttpd2dq, 16, 8) \
+    X(cvtdq2pd, 8, 4) \
+    X(cvtpd2dq, 16, 8) \
+    X(cvtpi2ps, 8, 4) \
+    X(cvtpi2pd, 8, 4) \
     /* end */
 
-#define X(name, size) HX(name, #name)
+#define X(name, size, ew) HX(name, #name)
 FP_OPS
 #undef X
-#define X(name, size) \
-    void op_##name(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_##name, size); }
+#define X(name, size, ew) \
+    void op_##name(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_##name, size, ew); }
 FP_OPS
 #undef X
 
@@ -174,10 +207,10 @@ CMP_STUBS(cmppd)
 CMP_STUBS(cmpss)
 CMP_STUBS(cmpsd)
 
-void op_cmpps(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpps[i->imm & 7], 16); }
-void op_cmppd(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmppd[i->imm & 7], 16); }
-void op_cmpss(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpss[i->imm & 7], 4); }
-void op_cmpsd(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpsd[i->imm & 7], 8); }
+void op_cmpps(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpps[i->imm & 7], 16, 4); }
+void op_cmppd(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmppd[i->imm & 7], 16, 8); }
+void op_cmpss(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpss[i->imm & 7], 4, 4); }
+void op_cmpsd(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpsd[i->imm & 7], 8, 8); }
 
 /* ---- CVTSI2SS/CVTSI2SD: a 32-bit integer source ---- */
 
