@@ -48,6 +48,7 @@ struct cli_options {
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces kept */
     bool apic;            /* local APIC + I/O APIC + MP table (-apic, -no-apic) */
     bool host_clock;      /* -clock host */
+    const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
 };
 
 enum cli_status {

@@ -181,6 +181,7 @@ int main(int argc, char **argv)
         .interp = o.interp,
         .apic = o.apic,
         .host_clock = o.host_clock,
+        .cpu_model = o.cpu_model,
     };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;
