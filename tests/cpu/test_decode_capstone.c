@@ -523,6 +523,19 @@ START_TEST(edge_cases)
         { "BSWAP ECX", true, DEC_OK, 2, 2, { 0x0f, 0xc9 } },
         { "CMPXCHG8B [EAX]", true, DEC_OK, 3, 3, { 0x0f, 0xc7, 0x08 } },
         { "truncated MOV imm32", true, DEC_TRUNC, 0, 3, { 0xb8, 1, 2 } },
+        { "ADDPS xmm1,[eax+disp32]", true, DEC_OK, 7, 7, { 0x0f, 0x58, 0x88, 1, 2, 3, 4 } },
+        { "66 ADDPD: 66 is the mandatory prefix", true, DEC_OK, 4, 4, { 0x66, 0x0f, 0x58, 0xc1 } },
+        { "F3 66 ADDSS: F3 wins over 66", true, DEC_OK, 5, 5, { 0xf3, 0x66, 0x0f, 0x58, 0xc1 } },
+        { "F2 F3 ADDSS: the last of F2/F3 wins", true, DEC_OK, 5, 5, { 0xf2, 0xf3, 0x0f, 0x58, 0xc1 } },
+        { "CMPPS with imm8", true, DEC_OK, 4, 4, { 0x0f, 0xc2, 0xc1, 0x07 } },
+        { "66 PSRLDQ xmm1,imm8 (group 14)", true, DEC_OK, 5, 5, { 0x66, 0x0f, 0x73, 0xd9, 4 } },
+        { "PSRLDQ without 66 is the MMX form: #UD", true, DEC_UD, 0, 4, { 0x0f, 0x73, 0xd9, 4 } },
+        { "PADDB mm: MMX form, #UD", true, DEC_UD, 0, 3, { 0x0f, 0xfc, 0xc1 } },
+        { "MOVNTI [eax],ecx", true, DEC_OK, 3, 3, { 0x0f, 0xc3, 0x08 } },
+        { "MOVNTI register form: #UD", true, DEC_UD, 0, 3, { 0x0f, 0xc3, 0xc8 } },
+        { "LFENCE", true, DEC_OK, 3, 3, { 0x0f, 0xae, 0xe8 } },
+        { "CLFLUSH [eax]", true, DEC_OK, 3, 3, { 0x0f, 0xae, 0x38 } },
+        { "16-bit MOVAPS xmm0,[bx+si+disp8]", false, DEC_OK, 4, 4, { 0x0f, 0x28, 0x40, 8 } },
     };
     struct oracle o;
     oracle_open(&o);
