@@ -76,8 +76,10 @@
  * them with IMPL_*.  PAT and the other bits the CPU lacks today appear as
  * soon as IMPL_EDX grows. */
 static const struct cpu_model models[] = {
+    /* qemu32's identity and bits, with what Umbra's P6 model advertised
+     * before SSE (MTRR) and CLFLUSH. */
     { "umbra", "P6-family processor with SSE2 (default)", 0x00000663u, 0x0800u,
-      QEMU32_EDX | FEAT_CLFSH, 0, EXT_FEAT_NX, "Umbra" },
+      QEMU32_EDX | FEAT_MTRR | FEAT_CLFSH, 0, EXT_FEAT_NX, "Umbra" },
     { "pentium2", "Pentium II (no SSE)", 0x00000652u, 0, P2_EDX, 0, EXT_FEAT_NX, NULL },
     { "pentium3", "Pentium III (SSE)", 0x00000673u, 0, P2_EDX | FEAT_SSE, 0, EXT_FEAT_NX, NULL },
     { "pentium4", "Pentium 4 (SSE2)", 0x00000f29u, 0x0800u, P4_EDX, 0, EXT_FEAT_NX,

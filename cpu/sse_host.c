@@ -15,12 +15,10 @@
  * left unchanged and #XM (CR4.OSXMMEXCPT=1) or #UD is raised; an unmasked
  * pre-computation exception (IE, DE, ZE) stops the operation before the
  * post-computation flags (OE, UE, PE) exist, so only IE/DE/ZE are set.
- * With an unmasked overflow or underflow no result is delivered, and the
- * hardware sets PE if the result rounded with an unbounded exponent is
- * inexact (11.5.2.4-11.5.2.6).  Umbra sets PE from the masked run
- * instead, which differs when that scaled result is exact or only the
- * denormalized one is inexact: a known deviation, confined to PE in
- * MXCSR at an #XM.  With UE unmasked,
+ * A lane with an unmasked overflow or underflow delivers no result, and
+ * its PE says whether the result rounded with an unbounded exponent is
+ * inexact (11.5.2.4-11.5.2.6), which the masked run does not show: that
+ * case is worked out lane by lane on operands scaled into range.  With UE unmasked,
  * underflow is signalled for every tiny result, exact or not; the masked
  * host run only flags inexact ones, so a tiny exact result is found by
  * running again with FZ=1, which flags UE for every tiny result.
@@ -65,8 +63,6 @@ static void merge_flags(struct cpu *c, u32 fl)
     if (unmasked) {
         if (unmasked & MXCSR_PRE)
             fl &= MXCSR_PRE;
-        else if (unmasked & (MXCSR_OE | MXCSR_UE))
-            fl &= ~MXCSR_PE;
         c->mxcsr |= fl;
         sse_simd_fault(c);
     }
@@ -95,16 +91,145 @@ static u32 add_tiny(const struct cpu *c, hx_fn fn, const union xmm *d, const uni
     return fl;
 }
 
-/* d = fn(d, s) under the guest's MXCSR; d unchanged on an unmasked
- * exception. */
-static void fp_exec(struct cpu *c, hx_fn fn, union xmm *d, const union xmm *s)
+/*
+ * An operation form: its stub, the W operand's size, the element size of
+ * its source, and what it computes, which is what working out PE at an
+ * unmasked overflow or underflow needs (the only forms that can raise
+ * OE/UE are the four arithmetic ones and the narrowing conversions).
+ */
+enum fp_kind { FK_NONE, FK_ADD, FK_MUL, FK_DIV, FK_CVT };
+struct fp_form {
+    hx_fn fn;
+    unsigned size, ew;
+    enum fp_kind kind;
+};
+
+/* ---- PE at an unmasked overflow or underflow ---- */
+
+/* Element k (of `ew` bytes) of x copied into every element. */
+static union xmm broadcast(const union xmm *x, unsigned ew, unsigned k)
 {
     union xmm r;
-    u32 fl = add_tiny(c, fn, d, s, host_flags(c, fn, d, s, 0, &r));
+    for (unsigned j = 0; j < 16; j += ew)
+        memcpy(r.b + j, x->b + ew * k, ew);
+    return r;
+}
+
+/* A finite nonzero element as sign * 1.f * 2^e: returns the element with
+ * the same sign and significand and exponent 0 (denormals normalized),
+ * and e; false for zeros, infinities and NaNs (and denormals under DAZ,
+ * which read as zero).  `ew`: 4 single, 8 double. */
+static bool split(u64 v, unsigned ew, bool daz, u64 *m, int *e)
+{
+    unsigned mbits = ew == 4 ? 23 : 52, emax = ew == 4 ? 0xff : 0x7ff, bias = emax >> 1;
+    u64 sign = v & (1ull << (8 * ew - 1)), man = v & ((1ull << mbits) - 1);
+    unsigned exp = (unsigned)(v >> mbits) & emax;
+    if (exp == emax || (exp == 0 && (man == 0 || daz)))
+        return false;
+    int ex = (int)exp - (int)bias;
+    if (exp == 0) {
+        ex = 1 - (int)bias;
+        while (!(man >> mbits)) {
+            man <<= 1;
+            ex--;
+        }
+        man &= (1ull << mbits) - 1;
+    }
+    *e = ex;
+    *m = sign | (u64)bias << mbits | man;
+    return true;
+}
+
+static u64 get_el(const union xmm *x, unsigned ew, unsigned k)
+{
+    return ew == 4 ? x->d[k] : x->q[k];
+}
+
+static void put_all(union xmm *x, unsigned ew, u64 v)
+{
+    for (unsigned k = 0; k < 16 / ew; k++)
+        if (ew == 4)
+            x->d[k] = (u32)v;
+        else
+            x->q[k] = v;
+}
+
+/* `m` (exponent 0) with its exponent moved by `by` (stays normal). */
+static u64 rescale(u64 m, unsigned ew, int by)
+{
+    unsigned mbits = ew == 4 ? 23 : 52;
+    return m + ((u64)(i64)by << mbits);
+}
+
+/*
+ * Whether lane k's result, rounded to the destination precision with an
+ * unbounded exponent, is inexact: what PE says when that lane's overflow
+ * or underflow is unmasked (SDM vol. 1, 11.5.2.4-11.5.2.6).  The lane runs
+ * again on operands scaled by powers of two (exactly) so that its result
+ * is a normal number.
+ */
+static bool lane_inexact(const struct cpu *c, const struct fp_form *f, const union xmm *d,
+                         const union xmm *s, unsigned k)
+{
+    bool daz = c->mxcsr & MXCSR_DAZ;
+    unsigned ew = f->ew, p = ew == 4 ? 24 : 53;
+    u64 ma, mb;
+    int ea, eb;
+    union xmm d1 = { .q = { 0, 0 } }, s1 = { .q = { 0, 0 } };
+    if (f->kind == FK_CVT) {
+        if (!split(get_el(s, ew, k), ew, daz, &mb, &eb))
+            return false;
+        put_all(&s1, ew, mb);
+    } else {
+        if (!split(get_el(d, ew, k), ew, daz, &ma, &ea) ||
+            !split(get_el(s, ew, k), ew, daz, &mb, &eb))
+            return false; /* a zero operand: the result is an operand, exact */
+        if (f->kind == FK_ADD) {
+            int hi = ea > eb ? ea : eb, lo = ea > eb ? eb : ea;
+            if (hi - lo > (int)p + 2)
+                return true; /* the smaller operand falls below the last bit */
+            ma = rescale(ma, ew, ea - hi);
+            mb = rescale(mb, ew, eb - hi);
+        }
+        put_all(&d1, ew, ma);
+        put_all(&s1, ew, mb);
+    }
+    return host_flags(c, f->fn, &d1, &s1, 0, NULL) & MXCSR_PE;
+}
+
+/* The flags of an operation with an unmasked overflow or underflow, lane
+ * by lane: a lane with an unmasked OE/UE reports PE as lane_inexact()
+ * says, every other lane what its masked result raised. */
+static u32 post_flags(const struct cpu *c, const struct fp_form *f, const union xmm *d,
+                      const union xmm *s)
+{
+    u32 um = ~(c->mxcsr >> 7) & MXCSR_FLAGS, fl = 0;
+    unsigned lanes = f->size / f->ew;
+    for (unsigned k = 0; k < lanes; k++) {
+        union xmm d1 = broadcast(d, f->ew, k), s1 = broadcast(s, f->ew, k);
+        u32 lf = add_tiny(c, f->fn, &d1, &s1, host_flags(c, f->fn, &d1, &s1, 0, NULL));
+        if (lf & um & (MXCSR_OE | MXCSR_UE)) {
+            lf &= ~MXCSR_PE;
+            if (lane_inexact(c, f, d, s, k))
+                lf |= MXCSR_PE;
+        }
+        fl |= lf;
+    }
+    return fl;
+}
+
+/* d = f(d, s) under the guest's MXCSR; d unchanged on an unmasked
+ * exception. */
+static void fp_exec(struct cpu *c, const struct fp_form *f, union xmm *d, const union xmm *s)
+{
+    union xmm r;
+    u32 fl = add_tiny(c, f->fn, d, s, host_flags(c, f->fn, d, s, 0, &r));
     u32 unmasked = fl & ~(c->mxcsr >> 7) & MXCSR_FLAGS;
     if (unmasked) {
         if (unmasked & MXCSR_PRE)
             fl &= MXCSR_PRE;
+        else if ((unmasked & (MXCSR_OE | MXCSR_UE)) && f->kind != FK_NONE)
+            fl = post_flags(c, f, d, s);
         c->mxcsr |= fl;
         sse_simd_fault(c);
     }
@@ -112,84 +237,86 @@ static void fp_exec(struct cpu *c, hx_fn fn, union xmm *d, const union xmm *s)
     *d = r;
 }
 
-/* V = op(V, W) with a W operand of `size` bytes (16: aligned); `ew`, the
- * element size, documents the form. */
-static void fp_op(struct cpu *c, const struct insn *i, hx_fn fn, unsigned size, unsigned ew)
+/* V = op(V, W) for the form `f` (a 16-byte W operand must be aligned). */
+static void fp_op(struct cpu *c, const struct insn *i, const struct fp_form *f)
 {
-    (void)ew;
     sse_enter(c, i);
     union xmm s, d = c->xmm[i->reg];
-    sse_read_w(c, i, size, true, &s);
-    fp_exec(c, fn, &d, &s);
+    sse_read_w(c, i, f->size, true, &s);
+    fp_exec(c, f, &d, &s);
     c->xmm[i->reg] = d;
 }
 
 /* ---- packed and scalar floating point, conversions between XMM forms ---- */
 
 #define FP_OPS \
-    X(addps, 16, 4) \
-    X(addpd, 16, 8) \
-    X(addss, 4, 4) \
-    X(addsd, 8, 8) \
-    X(mulps, 16, 4) \
-    X(mulpd, 16, 8) \
-    X(mulss, 4, 4) \
-    X(mulsd, 8, 8) \
-    X(subps, 16, 4) \
-    X(subpd, 16, 8) \
-    X(subss, 4, 4) \
-    X(subsd, 8, 8) \
-    X(minps, 16, 4) \
-    X(minpd, 16, 8) \
-    X(minss, 4, 4) \
-    X(minsd, 8, 8) \
-    X(divps, 16, 4) \
-    X(divpd, 16, 8) \
-    X(divss, 4, 4) \
-    X(divsd, 8, 8) \
-    X(maxps, 16, 4) \
-    X(maxpd, 16, 8) \
-    X(maxss, 4, 4) \
-    X(maxsd, 8, 8) \
-    X(sqrtps, 16, 4) \
-    X(sqrtpd, 16, 8) \
-    X(sqrtss, 4, 4) \
-    X(sqrtsd, 8, 8) \
-    X(rsqrtps, 16, 4) \
-    X(rsqrtss, 4, 4) \
-    X(rcpps, 16, 4) \
-    X(rcpss, 4, 4) \
-    X(andps, 16, 4) \
-    X(andpd, 16, 8) \
-    X(andnps, 16, 4) \
-    X(andnpd, 16, 8) \
-    X(orps, 16, 4) \
-    X(orpd, 16, 8) \
-    X(xorps, 16, 4) \
-    X(xorpd, 16, 8) \
-    X(unpcklps, 16, 4) \
-    X(unpcklpd, 16, 8) \
-    X(unpckhps, 16, 4) \
-    X(unpckhpd, 16, 8) \
-    X(cvtps2pd, 8, 4) \
-    X(cvtpd2ps, 16, 8) \
-    X(cvtss2sd, 4, 4) \
-    X(cvtsd2ss, 8, 8) \
-    X(cvtdq2ps, 16, 4) \
-    X(cvtps2dq, 16, 4) \
-    X(cvttps2dq, 16, 4) \
-    X(cvttpd2dq, 16, 8) \
-    X(cvtdq2pd, 8, 4) \
-    X(cvtpd2dq, 16, 8) \
-    X(cvtpi2ps, 8, 4) \
-    X(cvtpi2pd, 8, 4) \
+    X(addps, 16, 4, FK_ADD) \
+    X(addpd, 16, 8, FK_ADD) \
+    X(addss, 4, 4, FK_ADD) \
+    X(addsd, 8, 8, FK_ADD) \
+    X(mulps, 16, 4, FK_MUL) \
+    X(mulpd, 16, 8, FK_MUL) \
+    X(mulss, 4, 4, FK_MUL) \
+    X(mulsd, 8, 8, FK_MUL) \
+    X(subps, 16, 4, FK_ADD) \
+    X(subpd, 16, 8, FK_ADD) \
+    X(subss, 4, 4, FK_ADD) \
+    X(subsd, 8, 8, FK_ADD) \
+    X(minps, 16, 4, FK_NONE) \
+    X(minpd, 16, 8, FK_NONE) \
+    X(minss, 4, 4, FK_NONE) \
+    X(minsd, 8, 8, FK_NONE) \
+    X(divps, 16, 4, FK_DIV) \
+    X(divpd, 16, 8, FK_DIV) \
+    X(divss, 4, 4, FK_DIV) \
+    X(divsd, 8, 8, FK_DIV) \
+    X(maxps, 16, 4, FK_NONE) \
+    X(maxpd, 16, 8, FK_NONE) \
+    X(maxss, 4, 4, FK_NONE) \
+    X(maxsd, 8, 8, FK_NONE) \
+    X(sqrtps, 16, 4, FK_NONE) \
+    X(sqrtpd, 16, 8, FK_NONE) \
+    X(sqrtss, 4, 4, FK_NONE) \
+    X(sqrtsd, 8, 8, FK_NONE) \
+    X(rsqrtps, 16, 4, FK_NONE) \
+    X(rsqrtss, 4, 4, FK_NONE) \
+    X(rcpps, 16, 4, FK_NONE) \
+    X(rcpss, 4, 4, FK_NONE) \
+    X(andps, 16, 4, FK_NONE) \
+    X(andpd, 16, 8, FK_NONE) \
+    X(andnps, 16, 4, FK_NONE) \
+    X(andnpd, 16, 8, FK_NONE) \
+    X(orps, 16, 4, FK_NONE) \
+    X(orpd, 16, 8, FK_NONE) \
+    X(xorps, 16, 4, FK_NONE) \
+    X(xorpd, 16, 8, FK_NONE) \
+    X(unpcklps, 16, 4, FK_NONE) \
+    X(unpcklpd, 16, 8, FK_NONE) \
+    X(unpckhps, 16, 4, FK_NONE) \
+    X(unpckhpd, 16, 8, FK_NONE) \
+    X(cvtps2pd, 8, 4, FK_NONE) \
+    X(cvtpd2ps, 16, 8, FK_CVT) \
+    X(cvtss2sd, 4, 4, FK_NONE) \
+    X(cvtsd2ss, 8, 8, FK_CVT) \
+    X(cvtdq2ps, 16, 4, FK_NONE) \
+    X(cvtps2dq, 16, 4, FK_NONE) \
+    X(cvttps2dq, 16, 4, FK_NONE) \
+    X(cvttpd2dq, 16, 8, FK_NONE) \
+    X(cvtdq2pd, 8, 4, FK_NONE) \
+    X(cvtpd2dq, 16, 8, FK_NONE) \
+    X(cvtpi2ps, 8, 4, FK_NONE) \
+    X(cvtpi2pd, 8, 4, FK_NONE) \
     /* end */
 
-#define X(name, size, ew) HX(name, #name)
+#define X(name, size, ew, kind) HX(name, #name)
 FP_OPS
 #undef X
-#define X(name, size, ew) \
-    void op_##name(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_##name, size, ew); }
+#define X(name, size, ew, kind) \
+    void op_##name(struct cpu *c, const struct insn *i)                  \
+    {                                                                    \
+        static const struct fp_form form = { hx_##name, size, ew, kind }; \
+        fp_op(c, i, &form);                                              \
+    }
 FP_OPS
 #undef X
 
@@ -207,10 +334,17 @@ CMP_STUBS(cmppd)
 CMP_STUBS(cmpss)
 CMP_STUBS(cmpsd)
 
-void op_cmpps(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpps[i->imm & 7], 16, 4); }
-void op_cmppd(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmppd[i->imm & 7], 16, 8); }
-void op_cmpss(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpss[i->imm & 7], 4, 4); }
-void op_cmpsd(struct cpu *c, const struct insn *i) { fp_op(c, i, hx_cmpsd[i->imm & 7], 8, 8); }
+/* Compares raise only IE and DE, so the form needs no kind. */
+static void cmp_op(struct cpu *c, const struct insn *i, const hx_fn *fns, unsigned size)
+{
+    const struct fp_form f = { fns[i->imm & 7], size, size == 16 ? 4 : size, FK_NONE };
+    fp_op(c, i, &f);
+}
+
+void op_cmpps(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmpps, 16); }
+void op_cmppd(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmppd, 16); }
+void op_cmpss(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmpss, 4); }
+void op_cmpsd(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmpsd, 8); }
 
 /* ---- CVTSI2SS/CVTSI2SD: a 32-bit integer source ---- */
 
@@ -220,9 +354,10 @@ HX(cvtsi2sdl, "cvtsi2sdl")
 static void cvt_from_int(struct cpu *c, const struct insn *i, hx_fn fn)
 {
     sse_enter(c, i);
+    const struct fp_form f = { fn, 4, 4, FK_NONE }; /* only PE can arise */
     union xmm s = { .q = { 0, 0 } }, d = c->xmm[i->reg];
     s.d[0] = rm_read(c, i, 4);
-    fp_exec(c, fn, &d, &s);
+    fp_exec(c, &f, &d, &s);
     c->xmm[i->reg] = d;
 }
 
