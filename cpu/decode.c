@@ -40,6 +40,7 @@ static struct {
     /* 0F opcodes selected by a mandatory prefix (opcodes_sse.def): row
      * per prefix class PFX_NP..PFX_F2, and per ModRM.reg for groups. */
     bool is_sse[256];
+    bool sse_no_modrm[256]; /* EMMS: the opcode takes no ModRM byte */
     u16 sse[256][4];
     u16 sse_grp[256][4][8];
 } tab;
@@ -63,6 +64,8 @@ static void build_tables(void)
         if (rows[k].pfx != PFX_ANY) {
             unsigned p = rows[k].pfx - PFX_NP;
             tab.is_sse[o & 0xff] = true;
+            if (!(rows[k].attr & OPA_MODRM))
+                tab.sse_no_modrm[o & 0xff] = true;
             if (rows[k].reg < 0)
                 tab.sse[o & 0xff][p] = (u16)k;
             else
@@ -250,11 +253,14 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
          * the form over 66; the rest only modify it. */
         unsigned p = i->rep == 0xf3 ? PFX_F3 : i->rep == 0xf2 ? PFX_F2 : has66 ? PFX_66 : PFX_NP;
         p -= PFX_NP;
-        /* Every SSE opcode has a ModRM byte, groups or not. */
-        modrm = fbyte(f);
         row = tab.sse[opc & 0xff][p];
-        if (row == NO_ROW)
-            row = tab.sse_grp[opc & 0xff][p][(modrm >> 3) & 7];
+        /* A ModRM byte follows unless the opcode has none (EMMS, with any
+         * prefix: the length does not depend on the prefix). */
+        if (!tab.sse_no_modrm[opc & 0xff]) {
+            modrm = fbyte(f);
+            if (row == NO_ROW)
+                row = tab.sse_grp[opc & 0xff][p][(modrm >> 3) & 7];
+        }
     } else if (tab.is_grp[opc]) {
         modrm = fbyte(f);
         row = tab.grp[opc][(modrm >> 3) & 7];

@@ -47,7 +47,7 @@ static void fpu_sync_ferr(struct cpu *c)
 
 /* A waiting x87 instruction with an unmasked exception pending (SDM
  * vol. 1, 8.7; vol. 3A, 2.5 CR0.NE). */
-static void fpu_check_pending(struct cpu *c)
+void fpu_check_pending(struct cpu *c)
 {
     if (likely(!(c->fpu.sw & FSW_ES)))
         return;

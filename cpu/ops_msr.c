@@ -5,11 +5,11 @@
  * time-stamp counter; vol. 4 for the MSR numbers).
  *
  * CPUID describes the selected model (-cpu NAME, the table below) but
- * reports only what the emulator implements (IMPL_*): no MMX, MCE, MCA,
- * VME, PSE-36 or PAT, so software never enables them; the APIC bit only
+ * reports only what the emulator implements (IMPL_*): no MCE, MCA, VME,
+ * PSE-36 or PAT, so software never enables them; the APIC bit only
  * when the board has a local APIC (cpu_set_apic_present).  PAE paging,
- * execute-disable (EFER.NXE, extended leaf 0x80000001), FXSR, SSE, SSE2
- * and CLFLUSH are implemented.
+ * execute-disable (EFER.NXE, extended leaf 0x80000001), MMX, FXSR, SSE,
+ * SSE2 and CLFLUSH are implemented.
  *
  * MSR storage in struct cpu: c->mtrr[0..15] hold the variable-range pairs
  * (0x200-0x20F), c->mtrr[16..26] the eleven fixed-range MTRRs.
@@ -55,7 +55,7 @@
  * so adding a feature to the CPU means adding its bit here. */
 #define IMPL_EDX (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | \
                   FEAT_APIC | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_CLFSH |      \
-                  FEAT_FXSR | FEAT_SSE | FEAT_SSE2)
+                  FEAT_MMX | FEAT_FXSR | FEAT_SSE | FEAT_SSE2)
 #define IMPL_ECX 0u
 #define IMPL_EXT_EDX EXT_FEAT_NX
 

@@ -19,6 +19,8 @@
 
 static bool has_feat(const struct cpu *c, unsigned feat)
 {
+    if ((feat & SF_MMX) && !(c->feat_edx & CPUID_EDX_MMX))
+        return false;
     if ((feat & SF_SSE2) && !(c->feat_edx & CPUID_EDX_SSE2))
         return false;
     if ((feat & SF_SSE) && !(c->feat_edx & CPUID_EDX_SSE))
@@ -30,12 +32,15 @@ void sse_check(struct cpu *c, unsigned feat)
 {
     if (!has_feat(c, feat))
         cpu_ud(c);
-    if (!(feat & SF_STATE))
+    if (!(feat & (SF_STATE | SF_MMX)))
         return;
-    if ((c->cr0 & CR0_EM) || !(c->cr4 & CR4_OSFXSR))
+    /* MMX instructions do not look at CR4.OSFXSR (SDM vol. 3A, 13.1). */
+    if ((c->cr0 & CR0_EM) || ((feat & SF_STATE) && !(c->cr4 & CR4_OSFXSR)))
         cpu_ud(c);
     if (c->cr0 & CR0_TS)
         cpu_raise_noerr(c, EXC_NM);
+    if (feat & SF_MMX)
+        fpu_check_pending(c);
 }
 
 void sse_enter(struct cpu *c, const struct insn *i)

@@ -11,11 +11,10 @@
  * flag then becomes #XM (CR4.OSXMMEXCPT=1) or #UD with the destination
  * left unchanged (SDM vol. 1, 11.5).
  *
- * MMX: Umbra has no MMX state, so the forms of SSE/SSE2 instructions that
- * name an MMX register (CVTPS2PI, PSHUFW, MOVQ2DQ, PADDQ mm, ...) have no
- * encoding-table row and raise #UD, as they would on a processor whose
- * CPUID lacks MMX.  The 64-bit memory forms of CVTPI2PS/CVTPI2PD do not
- * touch MMX state and are implemented.
+ * MMX (SDM vol. 1, chapter 9; mmx.c): MM0-MM7 alias the significands of
+ * the x87 physical registers R0-R7.  Every MMX instruction but EMMS sets
+ * TOP to 0 and tags every register valid, and a write to MMn sets the
+ * exponent and sign of Rn to all ones; EMMS tags every register empty.
  */
 #ifndef UMBRA_CPU_SSE_H
 #define UMBRA_CPU_SSE_H
@@ -54,11 +53,13 @@ union xmm {
 #define SF_SSE 1u
 #define SF_SSE2 2u
 #define SF_STATE 4u
+#define SF_MMX 8u     /* uses MMX registers: #MF on a pending x87 exception */
 
 /* Mandatory-prefix classes of an SSE row: none, 66, F3, F2. */
 enum { PFX_ANY = 0, PFX_NP = 1, PFX_66 = 2, PFX_F3 = 3, PFX_F2 = 4 };
 
 /* CPUID.1:EDX bits the SSE code tests. */
+#define CPUID_EDX_MMX (1u << 23)
 #define CPUID_EDX_FXSR (1u << 24)
 #define CPUID_EDX_SSE (1u << 25)
 #define CPUID_EDX_SSE2 (1u << 26)
@@ -87,6 +88,14 @@ void sse_read_w(struct cpu *c, const struct insn *i, unsigned size, bool aligned
  * probed first); `aligned` as for sse_read_w. */
 void sse_write_m(struct cpu *c, const struct insn *i, const union xmm *v, unsigned size,
                  bool aligned);
+
+/* MMn as a 64-bit value; writing it, with the exponent and sign of the
+ * aliased x87 register set to all ones (SDM vol. 1, 9.5). */
+u64 mm_get(const struct cpu *c, unsigned n);
+void mm_set(struct cpu *c, unsigned n, u64 v);
+/* The x87-to-MMX transition every MMX instruction but EMMS makes, after
+ * its last possible fault: TOP = 0, every register tagged valid. */
+void mmx_transition(struct cpu *c);
 
 /* #XM if CR4.OSXMMEXCPT=1, else #UD (SDM vol. 3A, 6.15 interrupt 19). */
 NORETURN void sse_simd_fault(struct cpu *c);

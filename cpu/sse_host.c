@@ -304,8 +304,6 @@ static void fp_op(struct cpu *c, const struct insn *i, const struct fp_form *f)
     X(cvttpd2dq, 16, 8, FK_NONE) \
     X(cvtdq2pd, 8, 4, FK_NONE) \
     X(cvtpd2dq, 16, 8, FK_NONE) \
-    X(cvtpi2ps, 8, 4, FK_NONE) \
-    X(cvtpi2pd, 8, 4, FK_NONE) \
     /* end */
 
 #define X(name, size, ew, kind) HX(name, #name)
@@ -345,6 +343,73 @@ void op_cmpps(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmpps, 16);
 void op_cmppd(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmppd, 16); }
 void op_cmpss(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmpss, 4); }
 void op_cmpsd(struct cpu *c, const struct insn *i) { cmp_op(c, i, hx_cmpsd, 8); }
+
+/* ---- CVTPI2PS/CVTPI2PD: two integers from an MMX register or memory ---- */
+
+HX(cvtpi2ps, "cvtpi2ps")
+HX(cvtpi2pd, "cvtpi2pd")
+
+/* The register form is an MMX instruction (x87-to-MMX transition, #MF);
+ * the memory form touches no MMX state (SDM vol. 2, CVTPI2PS/CVTPI2PD:
+ * the transition is for an MMX register source). */
+static void cvt_from_pi(struct cpu *c, const struct insn *i, hx_fn fn)
+{
+    sse_check(c, i->mod == 3 ? i->feat : i->feat & ~SF_MMX);
+    const struct fp_form f = { fn, 8, 4, FK_NONE };
+    union xmm s = { .q = { 0, 0 } }, d = c->xmm[i->reg];
+    if (i->mod == 3)
+        s.q[0] = mm_get(c, i->rm);
+    else
+        sse_read_w(c, i, 8, false, &s);
+    fp_exec(c, &f, &d, &s);
+    c->xmm[i->reg] = d;
+    if (i->mod == 3)
+        mmx_transition(c);
+}
+
+void op_cvtpi2ps(struct cpu *c, const struct insn *i) { cvt_from_pi(c, i, hx_cvtpi2ps); }
+void op_cvtpi2pd(struct cpu *c, const struct insn *i) { cvt_from_pi(c, i, hx_cvtpi2pd); }
+
+/* ---- CVT(T)PS2PI/CVT(T)PD2PI: two integers into an MMX register ---- */
+
+#define HX_PI(name)                                                                \
+    static u64 hx_##name(const union xmm *s, u32 *mx)                               \
+    {                                                                               \
+        u32 save;                                                                   \
+        u64 r;                                                                      \
+        __asm__ volatile("stmxcsr %[sv]\n\t"                                        \
+                         "ldmxcsr %[mx]\n\t" #name " %[s], %%mm0\n\t"              \
+                         "movq %%mm0, %[r]\n\t"                                     \
+                         "emms\n\t"                                                 \
+                         "stmxcsr %[mx]\n\t"                                        \
+                         "ldmxcsr %[sv]"                                            \
+                         : [r] "=m"(r), [mx] "+m"(*mx), [sv] "=m"(save)             \
+                         : [s] "m"(*s)                                              \
+                         : "mm0");                                                  \
+        return r;                                                                   \
+    }
+HX_PI(cvtps2pi)
+HX_PI(cvttps2pi)
+HX_PI(cvtpd2pi)
+HX_PI(cvttpd2pi)
+
+static void cvt_to_pi(struct cpu *c, const struct insn *i, u64 (*fn)(const union xmm *, u32 *),
+                      unsigned size)
+{
+    sse_enter(c, i);
+    union xmm s;
+    sse_read_w(c, i, size, true, &s);
+    u32 mx = host_mxcsr(c);
+    u64 r = fn(&s, &mx);
+    merge_flags(c, mx & MXCSR_FLAGS);
+    mm_set(c, i->reg, r);
+    mmx_transition(c);
+}
+
+void op_cvtps2pi(struct cpu *c, const struct insn *i) { cvt_to_pi(c, i, hx_cvtps2pi, 8); }
+void op_cvttps2pi(struct cpu *c, const struct insn *i) { cvt_to_pi(c, i, hx_cvttps2pi, 8); }
+void op_cvtpd2pi(struct cpu *c, const struct insn *i) { cvt_to_pi(c, i, hx_cvtpd2pi, 16); }
+void op_cvttpd2pi(struct cpu *c, const struct insn *i) { cvt_to_pi(c, i, hx_cvttpd2pi, 16); }
 
 /* ---- CVTSI2SS/CVTSI2SD: a 32-bit integer source ---- */
 

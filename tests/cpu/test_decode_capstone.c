@@ -33,7 +33,8 @@
  *  SSE_PREFIX    we say #UD for an SSE/SSE2 opcode whose prefix class (none,
  *                66, F3, F2: F2/F3 win over 66) selects no form, and
  *                Capstone ignores the prefix and decodes another form (F3
- *                0F 56 as ORPS).  SDM vol. 2, 2.1.2: a mandatory prefix
+ *                0F 56 as ORPS); likewise the memory form of a
+ *                register-only prefix form (F2 0F D6 /m, MOVDQ2Q).  SDM vol. 2, 2.1.2: a mandatory prefix
  *                other than the defined ones is reserved; Umbra raises #UD,
  *                as for any opcode/prefix pair without a row
  *                (opcodes_sse.def).
@@ -189,15 +190,6 @@ static bool has_sse_row(const struct oracle *o, unsigned opc)
     return false;
 }
 
-/* An operand string that names an MMX register ("mm3", not "xmm3"). */
-static bool names_mmx_reg(const char *ops)
-{
-    for (const char *q = strstr(ops, "mm"); q; q = strstr(q + 1, "mm"))
-        if ((q == ops || q[-1] != 'x') && q[2] >= '0' && q[2] <= '7')
-            return true;
-    return false;
-}
-
 /* Capstone's instruction is outside the integer/system set we implement. */
 static bool cs_out_of_scope(const cs_insn *ci)
 {
@@ -218,11 +210,12 @@ static bool cs_out_of_scope(const cs_insn *ci)
         "pause", "rsm", "ud2", "jmpe", "loadall", "xbts", "ibts", "cmpxchg16b",
     };
     cs_detail *d = ci->detail;
-    /* SSE and SSE2 on XMM registers and memory are ours now: only their
-     * MMX-register forms (mm0-mm7) stay out of scope (cpu/sse.h). */
+    /* MMX, SSE and SSE2 are ours now (opcodes_sse.def); of their
+     * groups only the prefetch hints (3DNow! PREFETCH/PREFETCHW in
+     * Capstone's view) stay outside. */
     for (unsigned k = 0; d && k < d->groups_count; k++) {
         unsigned g = d->groups[k];
-        if ((g == X86_GRP_SSE1 || g == X86_GRP_SSE2) && !names_mmx_reg(ci->op_str) &&
+        if ((g == X86_GRP_SSE1 || g == X86_GRP_SSE2 || g == X86_GRP_MMX) &&
             strncmp(ci->mnemonic, "prefetch", 8))
             return false;
     }
@@ -361,6 +354,11 @@ static enum cls classify(struct oracle *o, const u8 *buf, bool code32, unsigned 
     if (r && p.lock && (!(r->attr & OPA_LOCK) || (p.modrm >= 0 && (p.modrm >> 6) == 3)))
         return CL_LOCK;
     if (!r && p.opc >= 0x100 && has_sse_row(o, p.opc))
+        return CL_SSE_PREFIX;
+    /* The memory form of a register-only prefix form (F2/F3 0F D6:
+     * MOVDQ2Q/MOVQ2DQ), which Capstone decodes as another prefix's form. */
+    if (r && r->pfx != PFX_ANY && p.modrm >= 0 && (p.modrm >> 6) != 3 &&
+        (r->attr & OPA_REGONLY))
         return CL_SSE_PREFIX;
     return CL_UNCLASSIFIED;
 }
@@ -529,8 +527,9 @@ START_TEST(edge_cases)
         { "F2 F3 ADDSS: the last of F2/F3 wins", true, DEC_OK, 5, 5, { 0xf2, 0xf3, 0x0f, 0x58, 0xc1 } },
         { "CMPPS with imm8", true, DEC_OK, 4, 4, { 0x0f, 0xc2, 0xc1, 0x07 } },
         { "66 PSRLDQ xmm1,imm8 (group 14)", true, DEC_OK, 5, 5, { 0x66, 0x0f, 0x73, 0xd9, 4 } },
-        { "PSRLDQ without 66 is the MMX form: #UD", true, DEC_UD, 0, 4, { 0x0f, 0x73, 0xd9, 4 } },
-        { "PADDB mm: MMX form, #UD", true, DEC_UD, 0, 3, { 0x0f, 0xfc, 0xc1 } },
+        { "0F 73 /3 without 66: no MMX PSRLDQ, #UD", true, DEC_UD, 0, 4, { 0x0f, 0x73, 0xd9, 4 } },
+        { "PADDB mm", true, DEC_OK, 3, 3, { 0x0f, 0xfc, 0xc1 } },
+        { "EMMS has no ModRM", true, DEC_OK, 2, 2, { 0x0f, 0x77 } },
         { "MOVNTI [eax],ecx", true, DEC_OK, 3, 3, { 0x0f, 0xc3, 0x08 } },
         { "MOVNTI register form: #UD", true, DEC_UD, 0, 3, { 0x0f, 0xc3, 0xc8 } },
         { "LFENCE", true, DEC_OK, 3, 3, { 0x0f, 0xae, 0xe8 } },

@@ -1,8 +1,8 @@
 /*
  * SSE and SSE2 checked against the host's own SSE unit.
  *
- * Every row of opcodes_sse.def (and LDMXCSR/STMXCSR) runs from random
- * states: XMM registers filled lane by lane from every class of single and
+ * Every row of opcodes_sse.def (and LDMXCSR/STMXCSR), MMX rows included,
+ * runs from random states: XMM registers filled lane by lane from every class of single and
  * double value (zeros, denormals, normals of every size, near-overflow and
  * near-underflow exponents, infinities, quiet and signalling NaNs with
  * payloads, integers), random integer data, every rounding mode, FZ and
@@ -11,15 +11,16 @@
  * ([ESI], sometimes misaligned by 8) are both used.  The same instruction
  * bytes then run natively on the host, between a load and a store of the
  * same state (a memory operand is [esi] in Umbra, [rsi] on the host).
- * XMM0-7, MXCSR, EAX-EBX, the memory operand's bytes, the arithmetic flags
- * of (U)COMIS* and the exception must agree: an unmasked SIMD exception is
+ * XMM0-7, MM0-7, MXCSR, EAX-EBX, the memory operand's bytes, the x87 tags
+ * and TOP (the MMX transition), the arithmetic flags of (U)COMIS* and the
+ * exception must agree: an unmasked SIMD exception is
  * SIGFPE on the host and #XM in Umbra (CR4.OSXMMEXCPT=1), a misaligned
  * 16-byte operand of an aligned form is SIGSEGV/SIGBUS on the host and
  * #GP(0) in Umbra; a faulting host instruction's state comes from the
  * signal frame.
  *
  * Then what the host cannot show: #UD with CR4.OSFXSR=0 and CR0.EM=1, #NM
- * with CR0.TS=1, #UD instead of #XM with CR4.OSXMMEXCPT=0, models without
+ * with CR0.TS=1, MMX registers aliasing the x87 registers and #MF, #UD instead of #XM with CR4.OSXMMEXCPT=0, models without
  * SSE/SSE2, LDMXCSR/FXRSTOR with reserved MXCSR bits, and an FXSAVE/FXRSTOR
  * round trip.  The generator has a fixed seed (SSE_ORACLE_SEED in the
  * environment picks another).
@@ -36,6 +37,7 @@
 
 #include "cpu/decode.h"
 #include "cpu_fixture.h"
+#include "fpu.h"
 
 #define DATA_ADDR 0x3000u
 #define N_FP 3000     /* cases per floating-point row */
@@ -147,8 +149,12 @@ struct hctx {
     u64 mem;          /* 152: [rsi] and [rdi] */
     u64 code;         /* 160 */
     u32 host_mxcsr;   /* 168 */
+    u32 pad;
+    u64 mm[8];        /* 176 */
+    u32 env[7];       /* 240: FNSTENV image (tag word in env[2]) */
 };
-_Static_assert(offsetof(struct hctx, host_mxcsr) == 168, "layout the stub uses");
+_Static_assert(offsetof(struct hctx, mm) == 176 && offsetof(struct hctx, env) == 240,
+               "layout the stub uses");
 
 void sse_host_call(struct hctx *h);
 __asm__(".text\n"
@@ -164,10 +170,20 @@ __asm__(".text\n"
         "  movdqu 96(%r12), %xmm6\n  movdqu 112(%r12), %xmm7\n"
         "  mov 128(%r12), %eax\n  mov 132(%r12), %ecx\n"
         "  mov 136(%r12), %edx\n  mov 140(%r12), %ebx\n"
+        "  movq 176(%r12), %mm0\n  movq 184(%r12), %mm1\n"
+        "  movq 192(%r12), %mm2\n  movq 200(%r12), %mm3\n"
+        "  movq 208(%r12), %mm4\n  movq 216(%r12), %mm5\n"
+        "  movq 224(%r12), %mm6\n  movq 232(%r12), %mm7\n"
         "  mov 152(%r12), %rsi\n  mov %rsi, %rdi\n"
         "  ldmxcsr 144(%r12)\n"
         "  call *160(%r12)\n"
         "  stmxcsr 144(%r12)\n"
+        "  fnstenv 240(%r12)\n"
+        "  movq %mm0, 176(%r12)\n  movq %mm1, 184(%r12)\n"
+        "  movq %mm2, 192(%r12)\n  movq %mm3, 200(%r12)\n"
+        "  movq %mm4, 208(%r12)\n  movq %mm5, 216(%r12)\n"
+        "  movq %mm6, 224(%r12)\n  movq %mm7, 232(%r12)\n"
+        "  emms\n  fninit\n"
         "  pushfq\n  pop %rbp\n  mov %ebp, 148(%r12)\n"
         "  ldmxcsr 168(%r12)\n"
         "  mov %eax, 128(%r12)\n  mov %ecx, 132(%r12)\n"
@@ -200,6 +216,10 @@ static void host_fault(int sig, siginfo_t *si, void *uc_)
     h->g[1] = (u32)uc->uc_mcontext.gregs[REG_RCX];
     h->g[2] = (u32)uc->uc_mcontext.gregs[REG_RDX];
     h->g[3] = (u32)uc->uc_mcontext.gregs[REG_RBX];
+    /* The MMX registers are the x87 significands; TOP is 0 here, so
+     * ST(k) is MMk. */
+    for (unsigned k = 0; k < 8; k++)
+        memcpy(&h->mm[k], uc->uc_mcontext.fpregs->_st[k].significand, 8);
     siglongjmp(host_jb, 1);
 }
 
@@ -231,7 +251,7 @@ static int host_run(struct hctx *h, const u8 *code, unsigned n)
     u32 saved;
     __asm__ volatile("stmxcsr %0" : "=m"(saved));
     if (sigsetjmp(host_jb, 1)) {
-        __asm__ volatile("ldmxcsr %0" : : "m"(saved));
+        __asm__ volatile("ldmxcsr %0\n\temms\n\tfninit" : : "m"(saved));
         return host_sig == SIGFPE ? EXC_XM : EXC_GP;
     }
     sse_host_call(h);
@@ -242,6 +262,7 @@ static int host_run(struct hctx *h, const u8 *code, unsigned n)
 
 struct state {
     union xmm x[8];
+    u64 mm[8];
     u32 g[4];
     u32 mxcsr;
     u8 mem[48];
@@ -276,7 +297,8 @@ static unsigned encode(const struct op_row *r, bool mem, unsigned reg, unsigned 
     b[n++] = (u8)r->opc;
     if (r->reg >= 0)
         reg = (unsigned)r->reg;
-    b[n++] = mem ? (u8)(reg << 3 | 6) : (u8)(0xc0 | reg << 3 | rm); /* [esi] / [rsi] */
+    if (r->attr & OPA_MODRM)
+        b[n++] = mem ? (u8)(reg << 3 | 6) : (u8)(0xc0 | reg << 3 | rm); /* [esi] / [rsi] */
     if (r->imm == IMM_B)
         b[n++] = imm;
     return n;
@@ -300,6 +322,11 @@ static void run_case(struct fixture *fx, const struct op_row *r, const struct st
         c->r[k] = st->g[k];
     c->r[R_ESI] = c->r[R_EDI] = DATA_ADDR + misalign;
     c->mxcsr = st->mxcsr;
+    /* The MMX registers as the host has them after loading them: TOP 0,
+     * every tag valid. */
+    for (unsigned k = 0; k < 8; k++)
+        mm_set(c, k, st->mm[k]);
+    mmx_transition(c);
     mmu_phys_copy_in(fx->m, DATA_ADDR, st->mem, sizeof st->mem);
     int ev = fx_run(fx, code, n, 1);
 
@@ -308,6 +335,7 @@ static void run_case(struct fixture *fx, const struct op_row *r, const struct st
     struct hctx h;
     memcpy(h.x, st->x, sizeof st->x);
     memcpy(h.g, st->g, sizeof st->g);
+    memcpy(h.mm, st->mm, sizeof st->mm);
     h.mxcsr = st->mxcsr;
     memcpy(hbuf, st->mem, sizeof st->mem);
     h.mem = (u64)(uintptr_t)((u8 *)hbuf + misalign);
@@ -320,6 +348,15 @@ static void run_case(struct fixture *fx, const struct op_row *r, const struct st
     bool ok = ev == hv && !memcmp(c->xmm, h.x, sizeof h.x) && c->mxcsr == h.mxcsr;
     for (unsigned k = 0; k < 4; k++)
         ok &= c->r[k] == h.g[k];
+    for (unsigned k = 0; k < 8; k++)
+        ok &= mm_get(c, k) == h.mm[k];
+    /* The x87 tags (FNSTENV's full tag word reduced to empty or not) and
+     * TOP: all valid after an MMX instruction and the harness's loads,
+     * all empty after EMMS. */
+    if (hv < 0) {
+        u32 tw = h.env[2] & 0xffff, top = (h.env[1] >> 11) & 7;
+        ok &= top == fpu_top(&c->fpu) && fpu_valid_from_tw((u16)tw) == c->fpu.valid;
+    }
     u8 emem[48];
     for (unsigned k = 0; k < sizeof emem; k++)
         emem[k] = (u8)fx_rd(fx, DATA_ADDR + k, 1);
@@ -333,11 +370,18 @@ static void run_case(struct fixture *fx, const struct op_row *r, const struct st
         printf(" mxcsr in %08x umbra %08x host %08x exc umbra %d host %d\n", st->mxcsr,
                c->mxcsr, h.mxcsr, ev, hv);
         for (unsigned k = 0; k < 8; k++)
+            if (mm_get(c, k) != h.mm[k])
+                printf("  mm%u in %016llx umbra %016llx host %016llx\n", k,
+                       (unsigned long long)st->mm[k], (unsigned long long)mm_get(c, k),
+                       (unsigned long long)h.mm[k]);
+        for (unsigned k = 0; k < 8; k++)
             if (memcmp(&c->xmm[k], &h.x[k], 16))
                 printf("  xmm%u in %016llx%016llx umbra %016llx%016llx host %016llx%016llx\n", k,
                        (unsigned long long)st->x[k].q[1], (unsigned long long)st->x[k].q[0],
                        (unsigned long long)c->xmm[k].q[1], (unsigned long long)c->xmm[k].q[0],
                        (unsigned long long)h.x[k].q[1], (unsigned long long)h.x[k].q[0]);
+        printf("  x87 env sw %04x tw %04x, umbra sw %04x valid %02x\n", h.env[1] & 0xffff,
+               h.env[2] & 0xffff, c->fpu.sw, c->fpu.valid);
         if (mem)
             printf("  mem %016llx%016llx\n", (unsigned long long)((u64 *)st->mem)[1],
                    (unsigned long long)((u64 *)st->mem)[0]);
@@ -390,13 +434,17 @@ START_TEST(every_row_against_host)
                 rand_xmm(&s, &st.x[j]);
             for (unsigned j = 0; j < 4; j++)
                 st.g[j] = (rng(&s) & 1) ? rand_f32(&s) : rand_int(&s);
+            for (unsigned j = 0; j < 8; j++)
+                st.mm[j] = rand_chunk(&s);
             st.mxcsr = rand_mxcsr(&s);
             for (unsigned j = 0; j < 48; j += 8) {
                 u64 v = rand_chunk(&s);
                 memcpy(st.mem + j, &v, 8);
             }
             bool mem;
-            if (r->attr & OPA_MEMONLY)
+            if (!(r->attr & OPA_MODRM))
+                mem = false;
+            else if (r->attr & OPA_MEMONLY)
                 mem = true;
             else if (r->attr & OPA_REGONLY)
                 mem = false;
@@ -450,14 +498,18 @@ START_TEST(ud_nm_rules)
     static const u8 mfence[] = { 0x0f, 0xae, 0xf0 };
     static const u8 movnti[] = { 0x0f, 0xc3, 0x06 };         /* movnti [esi], eax */
     static const u8 clflush[] = { 0x0f, 0xae, 0x3e };        /* clflush [esi] */
-    static const u8 cvtps2pi[] = { 0x0f, 0x2d, 0xc1 };       /* MMX destination */
+    static const u8 paddb_mm[] = { 0x0f, 0xfc, 0xc1 };       /* paddb mm0, mm1 */
+    static const u8 cvtps2pi[] = { 0x0f, 0x2d, 0xc1 };       /* cvtps2pi mm0, xmm1 */
     struct cpu *c = fx.c;
     fx_wr(&fx, DATA_ADDR, MXCSR_RESET, 4);
     ck_assert_int_eq(run1(addps, sizeof addps), -1);
     ck_assert_int_eq(run1(ldmxcsr, sizeof ldmxcsr), -1);
-    ck_assert_int_eq(run1(cvtps2pi, sizeof cvtps2pi), EXC_UD);
-    /* CR4.OSFXSR=0: #UD for SIMD-state instructions only. */
+    ck_assert_int_eq(run1(cvtps2pi, sizeof cvtps2pi), -1);
+    /* CR4.OSFXSR=0: #UD for SIMD-state instructions only; MMX does not
+     * look at it, but CVTPS2PI (SSE state) does. */
     c->cr4 &= ~CR4_OSFXSR;
+    ck_assert_int_eq(run1(paddb_mm, sizeof paddb_mm), -1);
+    ck_assert_int_eq(run1(cvtps2pi, sizeof cvtps2pi), EXC_UD);
     ck_assert_int_eq(run1(addps, sizeof addps), EXC_UD);
     ck_assert_int_eq(run1(paddd, sizeof paddd), EXC_UD);
     ck_assert_int_eq(run1(ldmxcsr, sizeof ldmxcsr), EXC_UD);
@@ -476,7 +528,42 @@ START_TEST(ud_nm_rules)
     ck_assert_int_eq(run1(paddd, sizeof paddd), EXC_NM);
     ck_assert_int_eq(run1(ldmxcsr, sizeof ldmxcsr), EXC_NM);
     ck_assert_int_eq(run1(mfence, sizeof mfence), -1);
+    ck_assert_int_eq(run1(paddb_mm, sizeof paddb_mm), EXC_NM);
     c->cr0 &= ~CR0_TS;
+    c->cr0 |= CR0_EM;
+    ck_assert_int_eq(run1(paddb_mm, sizeof paddb_mm), EXC_UD);
+    c->cr0 &= ~CR0_EM;
+}
+END_TEST
+
+/* The x87-to-MMX transition and back (SDM vol. 1, 9.5 and 9.6.3). */
+START_TEST(mmx_aliasing)
+{
+    static const u8 movq_mm3[] = { 0x0f, 0x6f, 0x1e };       /* movq mm3, [esi] */
+    static const u8 emms[] = { 0x0f, 0x77 };
+    static const u8 paddb_mm[] = { 0x0f, 0xfc, 0xc1 };
+    struct cpu *c = fx.c;
+    fpu_init(&c->fpu);
+    c->fpu.sw = 5u << FSW_TOP_SHIFT;
+    fx_wr(&fx, DATA_ADDR, 0x89abcdefu, 4);
+    fx_wr(&fx, DATA_ADDR + 4, 0x01234567u, 4);
+    ck_assert_int_eq(run1(movq_mm3, sizeof movq_mm3), -1);
+    ck_assert_uint_eq(fpu_top(&c->fpu), 0);
+    ck_assert_uint_eq(c->fpu.valid, 0xff);
+    ck_assert_uint_eq(mm_get(c, 3), 0x0123456789abcdefull);
+    /* MM3 is physical register R3, with exponent and sign all ones. */
+    ck_assert_uint_eq(c->fpu.reg[3][8], 0xff);
+    ck_assert_uint_eq(c->fpu.reg[3][9], 0xff);
+    ck_assert_int_eq(run1(emms, sizeof emms), -1);
+    ck_assert_uint_eq(c->fpu.valid, 0);
+    /* A pending unmasked x87 exception: #MF with CR0.NE before any MMX
+     * state changes. */
+    c->fpu.sw = FSW_ZE | FSW_ES;
+    c->fpu.cw = FCW_INIT & ~FSW_ZE;
+    c->cr0 |= CR0_NE;
+    ck_assert_int_eq(run1(paddb_mm, sizeof paddb_mm), EXC_MF);
+    ck_assert_uint_eq(c->fpu.valid, 0);
+    c->fpu.sw = 0;
 }
 END_TEST
 
@@ -583,6 +670,7 @@ static Suite *sse_suite(void)
     tcase_add_checked_fixture(tr, setup, teardown);
     tcase_add_test(tr, ud_nm_rules);
     tcase_add_test(tr, xm_or_ud);
+    tcase_add_test(tr, mmx_aliasing);
     tcase_add_test(tr, models);
     tcase_add_test(tr, fxsave_round_trip);
     suite_add_tcase(s, tr);

@@ -20,16 +20,16 @@ pm:
     and ebx, 0xf
     CHK "family", ebx, 6
     ; FPU TSC MSR CX8 APIC SEP CMOV present (the default machine has a
-    ; local APIC; -no-apic clears bit 9), FXSR SSE SSE2 present (the
-    ; default model); MMX absent
+    ; local APIC; -no-apic clears bit 9), MMX FXSR SSE SSE2 present (the
+    ; default model); MCE, MCA and PAT absent
     mov ebx, edx
     and ebx, (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15)
     CHK "features in", ebx, (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15)
     mov ebx, edx
-    and ebx, (1 << 24) | (1 << 25) | (1 << 26)
-    CHK "sse in", ebx, (1 << 24) | (1 << 25) | (1 << 26)
+    and ebx, (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26)
+    CHK "sse in", ebx, (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26)
     mov ebx, edx
-    and ebx, (1 << 23)
+    and ebx, (1 << 7) | (1 << 14) | (1 << 16)
     CHK "features out", ebx, 0
     mov eax, 2
     cpuid
