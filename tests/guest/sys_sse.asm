@@ -1,5 +1,5 @@
-; SSE and SSE2 from a guest's point of view: CPUID advertises FXSR, SSE
-; and SSE2; with CR4.OSFXSR=0 an SSE instruction is #UD; with OSFXSR set,
+; SSE, SSE2 and MMX from a guest's point of view: CPUID advertises FXSR,
+; SSE and SSE2; MMX registers alias the x87 stack; with CR4.OSFXSR=0 an SSE instruction is #UD; with OSFXSR set,
 ; SSE2 arithmetic, shuffles, conversions and COMISD give exact answers;
 ; FXSAVE/FXRSTOR round-trip an XMM register and MXCSR; CR0.TS gives #NM,
 ; a misaligned MOVAPS #GP, an unmasked divide-by-zero #XM with
@@ -80,6 +80,21 @@ pm:
     CHK "mxcsr after 2/0", [SCRATCH], 0x1f84
     movq [SCRATCH], xmm7
     CHK "2/0 high", [SCRATCH + 4], 0x7ff00000
+
+    ; ---- MMX: MM1 is x87 R1; EMMS empties the tags ----
+    fninit
+    movq mm1, [ROM + two]               ; 0x4000000000000000
+    psrlq mm1, 32
+    paddd mm1, mm1
+    movd eax, mm1
+    CHK "mmx psrlq/paddd", eax, 0x80000000
+    fnstenv [SCRATCH]
+    ; every tag valid, classified by content: R1 special (exponent all
+    ; ones), the others still +0.0 from reset: zero
+    CHK "mmx tags", [SCRATCH + 8], 0xffff5559
+    emms
+    fnstenv [SCRATCH]
+    CHK "emms tags", [SCRATCH + 8], 0xffffffff
 
     ; ---- FXSAVE / FXRSTOR ----
     mov dword [SCRATCH], 0x12345678

@@ -4,10 +4,12 @@
  * -msse2 -mfpmath=sse; boot_test.sh runs the same binary on the host and
  * compares the line it prints.  Packed and scalar double and single
  * arithmetic (with denormals and a division by zero), conversions, and the
- * 128-bit integer operations all feed one FNV-1a checksum, and the final
- * MXCSR (its sticky exception flags) is printed beside it.
+ * 128-bit integer operations, and MMX (between x87 arithmetic that EMMS
+ * must leave intact) all feed one FNV-1a checksum, and the final MXCSR
+ * (its sticky exception flags) is printed beside it.
  */
 #include <emmintrin.h>
+#include <mmintrin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +70,19 @@ int main(void)
         h = mix128(h, a);
         h ^= (uint32_t)_mm_movemask_epi8(b) << (k & 15);
     }
+    /* MMX, aliased on the x87 registers: x87 work before and after. */
+    volatile double xa = 1.25;
+    double xs = 0;
+    __m64 ma = _mm_set_pi16(1, -2, 300, -4000), mb = _mm_set1_pi16(77);
+    for (int k = 0; k < 300; k++) {
+        xs += xa * k;
+        ma = _mm_adds_pi16(_mm_mullo_pi16(ma, mb), _mm_srli_pi32(mb, 3));
+        mb = _mm_xor_si64(_mm_unpacklo_pi8(mb, ma), _mm_cmpgt_pi16(ma, mb));
+        __m64 v = _mm_xor_si64(ma, mb);
+        h = fnv(h, &v, sizeof v);
+    }
+    _mm_empty();
+    h = fnv(h, &xs, sizeof xs);
     printf("sse2: checksum %08x mxcsr %04x\n", h, _mm_getcsr());
     return 0;
 }
