@@ -18,10 +18,13 @@
  * A lane with an unmasked overflow or underflow delivers no result, and
  * its PE says whether the result rounded with an unbounded exponent is
  * inexact (11.5.2.4-11.5.2.6), which the masked run does not show: that
- * case is worked out lane by lane on operands scaled into range.  With UE unmasked,
- * underflow is signalled for every tiny result, exact or not; the masked
- * host run only flags inexact ones, so a tiny exact result is found by
- * running again with FZ=1, which flags UE for every tiny result.
+ * case is worked out lane by lane on operands scaled into range.  With UE
+ * unmasked, underflow is signalled for every tiny result, exact or not;
+ * the masked host run only flags inexact ones, so a tiny exact result is
+ * found by running again with FZ=1, which flags UE for every tiny result.
+ *
+ * The MMX-register conversions (CVTPI2PS, CVTPS2PI, ...) are here too;
+ * the rest of MMX is in mmx.c.
  */
 #include <string.h>
 

@@ -1,28 +1,29 @@
 /*
- * SSE and SSE2 checked against the host's own SSE unit.
+ * MMX, SSE and SSE2 checked against the host's own SIMD units.
  *
- * Every row of opcodes_sse.def (and LDMXCSR/STMXCSR), MMX rows included,
- * runs from random states: XMM registers filled lane by lane from every class of single and
- * double value (zeros, denormals, normals of every size, near-overflow and
- * near-underflow exponents, infinities, quiet and signalling NaNs with
- * payloads, integers), random integer data, every rounding mode, FZ and
- * DAZ in all combinations, exception masks mostly set but often partly
- * clear, sticky flags already set.  The register form and the memory form
- * ([ESI], sometimes misaligned by 8) are both used.  The same instruction
- * bytes then run natively on the host, between a load and a store of the
- * same state (a memory operand is [esi] in Umbra, [rsi] on the host).
- * XMM0-7, MM0-7, MXCSR, EAX-EBX, the memory operand's bytes, the x87 tags
- * and TOP (the MMX transition), the arithmetic flags of (U)COMIS* and the
- * exception must agree: an unmasked SIMD exception is
- * SIGFPE on the host and #XM in Umbra (CR4.OSXMMEXCPT=1), a misaligned
- * 16-byte operand of an aligned form is SIGSEGV/SIGBUS on the host and
- * #GP(0) in Umbra; a faulting host instruction's state comes from the
- * signal frame.
+ * Every row of opcodes_sse.def (MMX rows included) and LDMXCSR/STMXCSR
+ * run from random states: XMM and MMX registers filled lane by lane from
+ * every class of single and double value (zeros, denormals, normals of
+ * every size, near-overflow and near-underflow exponents, infinities,
+ * quiet and signalling NaNs with payloads, integers), random integer data,
+ * every rounding mode, FZ and DAZ in all combinations, exception masks
+ * mostly set but often partly clear, sticky flags already set.  The
+ * register form and the memory form ([ESI], sometimes misaligned by 8)
+ * are both used.  The same instruction bytes then run natively on the
+ * host, between a load and a store of the same state (a memory operand is
+ * [esi] in Umbra, [rsi] on the host).  XMM0-7, MM0-7, MXCSR, EAX-EBX, the
+ * memory operand's bytes, the x87 tags and TOP (the MMX transition), the
+ * arithmetic flags of (U)COMIS* and the exception must agree: an unmasked
+ * SIMD exception is SIGFPE on the host and #XM in Umbra
+ * (CR4.OSXMMEXCPT=1), a misaligned 16-byte operand of an aligned form is
+ * SIGSEGV/SIGBUS on the host and #GP(0) in Umbra; a faulting host
+ * instruction's state comes from the signal frame.
  *
  * Then what the host cannot show: #UD with CR4.OSFXSR=0 and CR0.EM=1, #NM
- * with CR0.TS=1, MMX registers aliasing the x87 registers and #MF, #UD instead of #XM with CR4.OSXMMEXCPT=0, models without
- * SSE/SSE2, LDMXCSR/FXRSTOR with reserved MXCSR bits, and an FXSAVE/FXRSTOR
- * round trip.  The generator has a fixed seed (SSE_ORACLE_SEED in the
+ * with CR0.TS=1, MMX registers aliasing the x87 registers and #MF, #UD
+ * instead of #XM with CR4.OSXMMEXCPT=0, models without SSE/SSE2,
+ * LDMXCSR/FXRSTOR with reserved MXCSR bits, and an FXSAVE/FXRSTOR round
+ * trip.  The generator has a fixed seed (SSE_ORACLE_SEED in the
  * environment picks another).
  */
 #define _GNU_SOURCE
