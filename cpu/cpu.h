@@ -57,6 +57,34 @@ void cpu_set_callbacks(struct cpu *c, const struct cpu_callbacks *cb);
  * 9) only then.  Off after cpu_new(). */
 void cpu_set_apic_present(struct cpu *c, bool present);
 
+/*
+ * A processor model for -cpu NAME: the identification and feature bits the
+ * real part reports (SDM vol. 2, CPUID, tables 3-8 to 3-20).  CPUID
+ * reports the model's bits that Umbra implements (cpu_model_features), so
+ * a model never advertises hardware that is not there.
+ */
+struct cpu_model {
+    const char *name;      /* -cpu NAME, as QEMU spells it */
+    const char *desc;      /* one line for -cpu help */
+    u32 signature;         /* CPUID.1:EAX: stepping, model, family */
+    u32 ebx1;              /* CPUID.1:EBX: CLFLUSH line size (bits 15-8) */
+    u32 edx1, ecx1;        /* CPUID.1:EDX/ECX as the real processor reports */
+    u32 ext_edx;           /* CPUID.80000001H:EDX */
+    const char *brand;     /* CPUID.80000002H-80000004H, or NULL: no leaves */
+    u32 ebx7, ecx7;        /* CPUID.(7,0):EBX/ECX (SMEP, SMAP, UMIP) */
+};
+
+/* The models, default first; `*n` gets the count. */
+const struct cpu_model *cpu_models(size_t *n);
+/* The model called `name` (case-sensitive), or NULL. */
+const struct cpu_model *cpu_model_find(const char *name);
+/* Select the model; call before the machine runs (cpu_new() picks the
+ * default, the first of cpu_models()). */
+void cpu_set_model(struct cpu *c, const struct cpu_model *m);
+/* CPUID.1:EDX as this CPU reports it (the model's bits Umbra implements,
+ * APIC only with a local APIC). */
+u32 cpu_feature_edx(const struct cpu *c);
+
 /* Power-on/reset state: real mode, CS:IP = F000:FFF0, CS base FFFF0000. */
 void cpu_reset(struct cpu *c);
 /* Flat 32-bit protected mode at CPL 0 (as a Multiboot loader leaves it):

@@ -23,6 +23,7 @@
 #include "common/types.h"
 #include "cpu.h"
 #include "fpu.h"
+#include "sse.h"
 #include "mmu/mmu.h"
 
 /* General registers (index 8 is a constant zero used by EA calculation). */
@@ -69,6 +70,8 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NONE = 7 };
 #define CR4_PAE (1u << 5)
 #define CR4_PGE (1u << 7)
 #define CR4_PCE (1u << 8)
+#define CR4_OSFXSR (1u << 9)
+#define CR4_OSXMMEXCPT (1u << 10)
 #define CR4_UMIP (1u << 11)
 
 /* Exception vectors. */
@@ -147,6 +150,7 @@ struct insn {
     u8 base, index, scale;
     u8 nprefix;  /* prefix bytes */
     u16 desc;    /* index of the encoding-table row */
+    u8 feat;     /* SSE rows: SF_* of the row (sse.h), else 0 */
 };
 
 /* Block attributes and properties in the encoding table (opcodes.def). */
@@ -228,8 +232,12 @@ struct cpu {
     bool dbg_insn_armed;  /* some enabled execute breakpoint */
     bool dbg_data_armed;  /* some enabled data read/write breakpoint */
 
-    /* ---- FPU ---- */
+    /* ---- FPU and SSE ---- */
     struct fpu fpu;    /* x87 state (fpu.h) */
+    union xmm xmm[8];  /* XMM0-XMM7 (sse.h) */
+    u32 mxcsr;         /* SSE control and status (sse.h, MXCSR_*) */
+    const struct cpu_model *model; /* what CPUID reports (cpu_set_model) */
+    u32 feat_edx;      /* CPUID.1:EDX as reported, cached from the model */
 
     /* ---- run-loop state ---- */
     u64 icount;        /* instructions retired */

@@ -20,8 +20,12 @@
 
 static const struct op_row rows[] = {
 #define OP(opc_, reg_, mnem_, ops_, fn_, imm_, attr_) \
-    { (opc_), (reg_), (imm_), (attr_), (mnem_), (ops_), #fn_, fn_ },
+    { (opc_), (reg_), (imm_), (attr_), PFX_ANY, 0, (mnem_), (ops_), #fn_, fn_ },
+#define SSE(opc_, pfx_, reg_, mnem_, ops_, fn_, imm_, attr_, feat_) \
+    { (opc_), (reg_), (imm_), (attr_), (pfx_), (feat_), (mnem_), (ops_), #fn_, fn_ },
 #include "opcodes.def"
+#include "opcodes_sse.def"
+#undef SSE
 #undef OP
 };
 
@@ -33,6 +37,12 @@ static struct {
     u16 map[512];
     u16 grp[512][8];
     bool is_grp[512];
+    /* 0F opcodes selected by a mandatory prefix (opcodes_sse.def): row
+     * per prefix class PFX_NP..PFX_F2, and per ModRM.reg for groups. */
+    bool is_sse[256];
+    bool sse_no_modrm[256]; /* EMMS: the opcode takes no ModRM byte */
+    u16 sse[256][4];
+    u16 sse_grp[256][4][8];
 } tab;
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
@@ -43,9 +53,24 @@ static void build_tables(void)
         for (unsigned r = 0; r < 8; r++)
             tab.grp[o][r] = NO_ROW;
     }
+    for (unsigned o = 0; o < 256; o++)
+        for (unsigned p = 0; p < 4; p++) {
+            tab.sse[o][p] = NO_ROW;
+            for (unsigned r = 0; r < 8; r++)
+                tab.sse_grp[o][p][r] = NO_ROW;
+        }
     for (unsigned k = 0; k < ARRAY_SIZE(rows); k++) {
         unsigned o = rows[k].opc;
-        if (rows[k].reg < 0) {
+        if (rows[k].pfx != PFX_ANY) {
+            unsigned p = rows[k].pfx - PFX_NP;
+            tab.is_sse[o & 0xff] = true;
+            if (!(rows[k].attr & OPA_MODRM))
+                tab.sse_no_modrm[o & 0xff] = true;
+            if (rows[k].reg < 0)
+                tab.sse[o & 0xff][p] = (u16)k;
+            else
+                tab.sse_grp[o & 0xff][p][rows[k].reg] = (u16)k;
+        } else if (rows[k].reg < 0) {
             tab.map[o] = (u16)k;
         } else {
             tab.is_grp[o] = true;
@@ -190,6 +215,7 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
     i->rep = 0;
     i->lock = 0;
     i->imm = i->imm2 = 0;
+    bool has66 = false;
     for (;;) {
         b = fbyte(f);
         if (unlikely(f->status))
@@ -201,7 +227,7 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
         case 0x3e: i->segovr = S_DS; continue;
         case 0x64: i->segovr = S_FS; continue;
         case 0x65: i->segovr = S_GS; continue;
-        case 0x66: i->vsz = code32 ? 2 : 4; continue;
+        case 0x66: i->vsz = code32 ? 2 : 4; has66 = true; continue;
         case 0x67: i->asz = code32 ? 2 : 4; continue;
         case 0xf0: i->lock = 1; continue;
         case 0xf2: case 0xf3: i->rep = b; continue;
@@ -222,7 +248,20 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
 
     unsigned row = tab.map[opc];
     u8 modrm = 0;
-    if (tab.is_grp[opc]) {
+    if (opc >= 0x100 && tab.is_sse[opc & 0xff]) {
+        /* Mandatory prefix (SDM vol. 2, 2.1.2 and A.2.5): F2/F3 select
+         * the form over 66; the rest only modify it. */
+        unsigned p = i->rep == 0xf3 ? PFX_F3 : i->rep == 0xf2 ? PFX_F2 : has66 ? PFX_66 : PFX_NP;
+        p -= PFX_NP;
+        row = tab.sse[opc & 0xff][p];
+        /* A ModRM byte follows unless the opcode has none (EMMS, with any
+         * prefix: the length does not depend on the prefix). */
+        if (!tab.sse_no_modrm[opc & 0xff]) {
+            modrm = fbyte(f);
+            if (row == NO_ROW)
+                row = tab.sse_grp[opc & 0xff][p][(modrm >> 3) & 7];
+        }
+    } else if (tab.is_grp[opc]) {
         modrm = fbyte(f);
         row = tab.grp[opc][(modrm >> 3) & 7];
     } else if (row != NO_ROW && (rows[row].attr & OPA_MODRM)) {
@@ -234,6 +273,7 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
         return DEC_UD;
     const struct op_row *r = &rows[row];
     i->desc = (u16)row;
+    i->feat = r->feat;
     i->attr = r->attr;
     i->fn = r->fn;
     /* MOV to/from CRn/DRn (0F 20-23) ignore ModRM.mod and always name a
@@ -259,6 +299,8 @@ static int decode_core(struct fetch *f, bool code32, struct insn *i)
      * exist; its handler tells them apart. */
     if (unlikely((r->attr & OPA_MEMONLY) && i->mod == 3) &&
         !(opc == 0x101 && (modrm == 0xca || modrm == 0xcb)))
+        return DEC_UD;
+    if (unlikely((r->attr & OPA_REGONLY) && i->mod != 3))
         return DEC_UD;
     ops_specialize(i);
     return DEC_OK;

@@ -13,6 +13,8 @@ struct op_row {
     i8 reg;          /* -1, or the ModRM.reg value of a group member */
     u8 imm;          /* enum imm_kind */
     u16 attr;        /* OPA_* */
+    u8 pfx;          /* PFX_ANY, or the mandatory prefix of an SSE row */
+    u8 feat;         /* SF_* of an SSE row (sse.h), else 0 */
     const char *mnem;
     const char *operands;
     const char *handler;

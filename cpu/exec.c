@@ -36,6 +36,7 @@ struct cpu *cpu_new(struct mmu *m, struct counters *cnt, struct logger *log)
     for (unsigned k = 0; k < IC_LINES; k++)
         c->ic->line[k].key = ~0u;
     dec_init();
+    cpu_set_model(c, NULL);
     cpu_reset(c);
     return c;
 }
@@ -79,7 +80,7 @@ void cpu_update_mode(struct cpu *c)
 void cpu_reset(struct cpu *c)
 {
     memset(c->r, 0, sizeof c->r);
-    c->r[R_EDX] = 0x00000633; /* family 6, model 3, stepping 3 */
+    c->r[R_EDX] = c->model->signature; /* as CPUID.1:EAX */
     c->eip = 0xfff0;
     c->eflags = EFLAGS_FIXED;
     c->lf_live = false;
@@ -90,6 +91,7 @@ void cpu_reset(struct cpu *c)
     c->dr[7] = 0x400;
     dr_update(c);
     fpu_reset(&c->fpu);
+    sse_reset(c);
     for (unsigned s = 0; s < 6; s++)
         seg_set(&c->seg[s], 0, 0, 0xffff, DESC_P | DESC_S | (0x3u << 8));
     seg_set(&c->seg[S_CS], 0xf000, 0xffff0000u, 0xffff, DESC_P | DESC_S | (0xbu << 8));

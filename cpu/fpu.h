@@ -94,6 +94,11 @@ void fpu_update_es(struct fpu *f);
 void fpu_to_image(const struct fpu *f, struct fpu_image *img);
 void fpu_from_image(struct fpu *f, const struct fpu_image *img);
 
+struct cpu;
+/* A waiting x87 (or MMX) instruction with an unmasked x87 exception
+ * pending: #MF with CR0.NE, else FERR# to the board (fpu_ops.c). */
+void fpu_check_pending(struct cpu *c);
+
 /*
  * Run x87 instruction `esc` (0-7 for D8-DF) with ModRM `modrm` on the host
  * FPU, with `img` as the state before and after.  A memory form's operand

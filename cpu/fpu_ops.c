@@ -47,7 +47,7 @@ static void fpu_sync_ferr(struct cpu *c)
 
 /* A waiting x87 instruction with an unmasked exception pending (SDM
  * vol. 1, 8.7; vol. 3A, 2.5 CR0.NE). */
-static void fpu_check_pending(struct cpu *c)
+void fpu_check_pending(struct cpu *c)
 {
     if (likely(!(c->fpu.sw & FSW_ES)))
         return;
@@ -433,8 +433,9 @@ static u32 fxsave_ea(struct cpu *c, const struct insn *i)
     return ea;
 }
 
-/* Bytes 0-287 carry the x87 state and the (absent) SSE registers; the
- * rest of the 512-byte area is reserved and left alone. */
+/* Bytes 0-287 carry the x87 state, MXCSR and the XMM registers (sse.c
+ * fills those); the rest of the 512-byte area is reserved and left
+ * alone. */
 #define FXSAVE_USED 288u
 
 void op_fxsave(struct cpu *c, const struct insn *i)
@@ -454,13 +455,15 @@ void op_fxsave(struct cpu *c, const struct insn *i)
     unsigned top = fpu_top(f);
     for (unsigned k = 0; k < 8; k++)
         memcpy(b + 32 + 16 * k, f->reg[(top + k) & 7], 10);
-    mem_store(c, i, ea, b, FXSAVE_USED);
+    sse_fxsave(c, b);
+    /* The XMM area (bytes 160-287) is left alone with CR4.OSFXSR=0. */
+    mem_store(c, i, ea, b, (c->cr4 & CR4_OSFXSR) ? FXSAVE_USED : 160);
 }
 
 void op_fxrstor(struct cpu *c, const struct insn *i)
 {
     u32 ea = fxsave_ea(c, i);
-    u8 b[160];
+    u8 b[FXSAVE_USED];
     mem_load(c, i, ea, b, sizeof b);
     struct fpu nf = c->fpu;
     nf.cw = (u16)((get16(b + 0) & FCW_WRITABLE) | FCW_FIXED);
@@ -475,6 +478,10 @@ void op_fxrstor(struct cpu *c, const struct insn *i)
     for (unsigned k = 0; k < 8; k++)
         memcpy(nf.reg[(top + k) & 7], b + 32 + 16 * k, 10);
     fpu_update_es(&nf);
+    /* A reserved MXCSR bit is #GP(0) with nothing restored (SDM vol. 2,
+     * FXRSTOR). */
+    if (!sse_fxrstor(c, b))
+        cpu_gp(c, 0);
     c->fpu = nf;
     fpu_sync_ferr(c);
 }

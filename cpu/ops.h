@@ -5,7 +5,11 @@
 #include "cpu_state.h"
 
 #define OP(opc, reg, mnem, operands, fn, imm, attr) void fn(struct cpu *c, const struct insn *i);
+#define SSE(opc, pfx, reg, mnem, operands, fn, imm, attr, feat) \
+    void fn(struct cpu *c, const struct insn *i);
 #include "opcodes.def"
+#include "opcodes_sse.def"
+#undef SSE
 #undef OP
 
 #endif

@@ -4,17 +4,21 @@
  * (SDM vol. 2 pseudo-code; vol. 3A 9.11 for the MTRRs, 17.17 for the
  * time-stamp counter; vol. 4 for the MSR numbers).
  *
- * CPUID reports only what the emulator implements: no MMX, FXSR,
- * SSE or MCE, so software never enables them; PAT and the MTRRs are
+ * CPUID describes the selected model (-cpu NAME, the table below) but
+ * reports only what the emulator implements (IMPL_*): no MCE, MCA, VME
+ * or PSE-36, so software never enables them; PAT and the MTRRs are
  * registers that read back what was written (memory types change nothing
- * in an emulator); the APIC bit only when
- * the board has a local APIC (cpu_set_apic_present).  PAE paging and
- * execute-disable (EFER.NXE, extended leaf 0x80000001) are implemented,
- * and so are SMEP, SMAP (with STAC/CLAC) and UMIP (leaf 7).
+ * in an emulator); the APIC bit only when the board has a local APIC
+ * (cpu_set_apic_present).  PAE paging, execute-disable (EFER.NXE,
+ * extended leaf 0x80000001), MMX, FXSR, SSE, SSE2 and CLFLUSH are
+ * implemented, and so are SMEP, SMAP (with STAC/CLAC) and UMIP (leaf 7),
+ * which only -cpu max reports, as none of the modelled processors had them.
  *
  * MSR storage in struct cpu: c->mtrr[0..15] hold the variable-range pairs
  * (0x200-0x20F), c->mtrr[16..26] the eleven fixed-range MTRRs.
  */
+#include <string.h>
+
 #include "cpu_state.h"
 #include "mem.h"
 #include "ops.h"
@@ -22,51 +26,149 @@
 
 /* ---- CPUID ---- */
 
-#define CPUID_MAX_BASIC 7u /* leaf 7: SMEP, SMAP, UMIP; leaves 3-6 are zero */
-#define CPUID_SIGNATURE 0x00000633u /* family 6, model 3, stepping 3 */
+/* The highest basic leaf: 7 for a model with leaf-7 features, else 2. */
+static u32 max_basic_leaf(const struct cpu_model *m);
 
-/* Leaf 1 EDX feature bits. */
+/* Leaf 1 EDX feature bits (SDM vol. 2, CPUID, table 3-11). */
 #define FEAT_FPU (1u << 0)
+#define FEAT_VME (1u << 1)
 #define FEAT_DE (1u << 2)
 #define FEAT_PSE (1u << 3)
 #define FEAT_TSC (1u << 4)
 #define FEAT_MSR (1u << 5)
 #define FEAT_PAE (1u << 6)
+#define FEAT_MCE (1u << 7)
 #define FEAT_CX8 (1u << 8)
 #define FEAT_APIC (1u << 9)
 #define FEAT_SEP (1u << 11)
 #define FEAT_MTRR (1u << 12)
 #define FEAT_PGE (1u << 13)
+#define FEAT_MCA (1u << 14)
 #define FEAT_CMOV (1u << 15)
 #define FEAT_PAT (1u << 16)
-#define CPUID_FEATURES (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | \
-                        FEAT_CX8 | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_PAT)
+#define FEAT_PSE36 (1u << 17)
+#define FEAT_CLFSH (1u << 19)
+#define FEAT_MMX (1u << 23)
+#define FEAT_FXSR (1u << 24)
+#define FEAT_SSE (1u << 25)
+#define FEAT_SSE2 (1u << 26)
+/* Leaf 1 ECX: SSE3. */
+#define FEAT_ECX_SSE3 (1u << 0)
+
+/* What Umbra implements: CPUID reports a model's bits masked with these,
+ * so adding a feature to the CPU means adding its bit here. */
+#define IMPL_EDX (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_PAE | FEAT_CX8 | \
+                  FEAT_APIC | FEAT_SEP | FEAT_MTRR | FEAT_PGE | FEAT_CMOV | FEAT_CLFSH |      \
+                  FEAT_MMX | FEAT_FXSR | FEAT_SSE | FEAT_SSE2 | FEAT_PAT)
+#define IMPL_ECX 0u
+#define IMPL_EXT_EDX EXT_FEAT_NX
 
 /* ---- protection features (leaf 7, subleaf 0) ---- */
 #define FEAT7_EBX_SMEP (1u << 7)
 #define FEAT7_EBX_SMAP (1u << 20)
 #define FEAT7_ECX_UMIP (1u << 2)
-#define CPUID7_EBX (FEAT7_EBX_SMEP | FEAT7_EBX_SMAP)
-#define CPUID7_ECX FEAT7_ECX_UMIP
+#define IMPL7_EBX (FEAT7_EBX_SMEP | FEAT7_EBX_SMAP)
+#define IMPL7_ECX FEAT7_ECX_UMIP
 /* ---- end protection features ---- */
 
 /* Extended leaves: 0x80000001 EDX bit 20 is execute-disable. */
-#define CPUID_MAX_EXT 0x80000001u
 #define EXT_FEAT_NX (1u << 20)
+
+/* The P6 bus, as QEMU's models have it (target/i386/cpu.c feature sets);
+ * the sets below are the real parts' CPUID.1:EDX. */
+#define P2_EDX (FEAT_FPU | FEAT_VME | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_MCE | \
+                FEAT_CX8 | FEAT_MMX | FEAT_APIC | FEAT_PAE | FEAT_SEP | FEAT_MTRR |          \
+                FEAT_PGE | FEAT_MCA | FEAT_CMOV | FEAT_PAT | FEAT_PSE36 | FEAT_FXSR)
+#define QEMU32_EDX (FEAT_FPU | FEAT_DE | FEAT_PSE | FEAT_TSC | FEAT_MSR | FEAT_MCE | FEAT_CX8 | \
+                    FEAT_PGE | FEAT_CMOV | FEAT_PAT | FEAT_FXSR | FEAT_MMX | FEAT_SSE |        \
+                    FEAT_SSE2 | FEAT_PAE | FEAT_SEP | FEAT_APIC)
+#define P4_EDX (P2_EDX | FEAT_CLFSH | FEAT_SSE | FEAT_SSE2)
+
+/* Default first.  Each model's bits are the real processor's; CPUID masks
+ * them with IMPL_*.  PAT and the other bits the CPU lacks today appear as
+ * soon as IMPL_EDX grows. */
+static const struct cpu_model models[] = {
+    /* qemu32's identity and bits, with what Umbra's P6 model advertised
+     * before SSE (MTRR) and CLFLUSH. */
+    { "umbra", "P6-family processor with SSE2 (default)", 0x00000663u, 0x0800u,
+      QEMU32_EDX | FEAT_MTRR | FEAT_CLFSH, 0, EXT_FEAT_NX, "Umbra", 0, 0 },
+    { "pentium2", "Pentium II (no SSE)", 0x00000652u, 0, P2_EDX, 0, EXT_FEAT_NX, NULL, 0, 0 },
+    { "pentium3", "Pentium III (SSE)", 0x00000673u, 0, P2_EDX | FEAT_SSE, 0, EXT_FEAT_NX, NULL, 0,
+      0 },
+    { "pentium4", "Pentium 4 (SSE2)", 0x00000f29u, 0x0800u, P4_EDX, 0, EXT_FEAT_NX,
+      "Intel(R) Pentium(R) 4 CPU", 0, 0 },
+    { "qemu32", "QEMU's generic 32-bit CPU (SSE2)", 0x00000663u, 0, QEMU32_EDX,
+      FEAT_ECX_SSE3, EXT_FEAT_NX, "QEMU Virtual CPU version 2.5+", 0, 0 },
+    { "max", "everything Umbra implements", 0x00000663u, 0x0800u, ~0u, ~0u, ~0u, "Umbra", ~0u,
+      ~0u },
+};
+
+static u32 max_basic_leaf(const struct cpu_model *m)
+{
+    return (m->ebx7 & IMPL7_EBX) || (m->ecx7 & IMPL7_ECX) ? 7u : 2u;
+}
+
+const struct cpu_model *cpu_models(size_t *n)
+{
+    *n = ARRAY_SIZE(models);
+    return models;
+}
+
+const struct cpu_model *cpu_model_find(const char *name)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(models); k++)
+        if (!strcmp(models[k].name, name))
+            return &models[k];
+    return NULL;
+}
+
+u32 cpu_feature_edx(const struct cpu *c)
+{
+    u32 v = c->model->edx1 & IMPL_EDX;
+    return c->apic_present ? v : v & ~FEAT_APIC;
+}
+
+void cpu_set_model(struct cpu *c, const struct cpu_model *m)
+{
+    c->model = m ? m : &models[0];
+    c->feat_edx = cpu_feature_edx(c);
+}
+
+void cpu_set_apic_present(struct cpu *c, bool present)
+{
+    c->apic_present = present;
+    c->feat_edx = cpu_feature_edx(c);
+}
+
+static u32 max_ext_leaf(const struct cpu_model *m)
+{
+    return m->brand ? 0x80000004u : 0x80000001u;
+}
+
+/* Leaves 0x80000002-4: the brand string, NUL-padded to 48 bytes. */
+static void cpuid_brand(const struct cpu_model *m, u32 leaf, u32 out[4])
+{
+    char b[48] = { 0 };
+    size_t n = strlen(m->brand);
+    memcpy(b, m->brand, n < 47 ? n : 47);
+    memcpy(out, b + 16 * (leaf - 0x80000002u), 16);
+}
 
 static void cpuid_basic(const struct cpu *c, u32 leaf, u32 out[4])
 {
     switch (leaf) {
     case 0:
-        out[0] = CPUID_MAX_BASIC;
+        out[0] = max_basic_leaf(c->model);
         out[1] = 0x756e6547; /* "Genu" */
         out[3] = 0x49656e69; /* "ineI" */
         out[2] = 0x6c65746e; /* "ntel" */
         break;
     case 1:
-        out[0] = CPUID_SIGNATURE;
-        out[1] = out[2] = 0;
-        out[3] = CPUID_FEATURES | (c->apic_present ? FEAT_APIC : 0);
+        out[0] = c->model->signature;
+        /* CLFLUSH line size only with CLFSH (SDM table 3-8, EBX 15:8). */
+        out[1] = (c->feat_edx & FEAT_CLFSH) ? c->model->ebx1 : 0;
+        out[2] = c->model->ecx1 & IMPL_ECX;
+        out[3] = c->feat_edx;
         break;
     case 2:
         /* Leaf 2 as a Pentium II reports it: one iteration (AL = 1); 32/64
@@ -78,8 +180,8 @@ static void cpuid_basic(const struct cpu *c, u32 leaf, u32 out[4])
     case 7:
         /* Subleaf 0 (ECX) lists the features; it is the only one. */
         out[0] = out[3] = 0;
-        out[1] = c->r[R_ECX] == 0 ? CPUID7_EBX : 0;
-        out[2] = c->r[R_ECX] == 0 ? CPUID7_ECX : 0;
+        out[1] = c->r[R_ECX] == 0 ? c->model->ebx7 & IMPL7_EBX : 0;
+        out[2] = c->r[R_ECX] == 0 ? c->model->ecx7 & IMPL7_ECX : 0;
         break;
     default:
         out[0] = out[1] = out[2] = out[3] = 0;
@@ -90,16 +192,22 @@ static void cpuid_basic(const struct cpu *c, u32 leaf, u32 out[4])
 void op_cpuid(struct cpu *c, const struct insn *i)
 {
     (void)i;
-    u32 leaf = c->r[R_EAX], out[4];
+    u32 leaf = c->r[R_EAX], out[4] = { 0, 0, 0, 0 };
+    const struct cpu_model *m = c->model;
     if (leaf >= 0x80000000u) {
         /* Leaf 0x80000000 gives the maximum extended leaf; 0x80000001
-         * the NX bit.  There is no brand string: everything else is 0. */
-        out[0] = leaf == 0x80000000u ? CPUID_MAX_EXT : 0;
-        out[1] = out[2] = 0;
-        out[3] = leaf == 0x80000001u ? EXT_FEAT_NX : 0;
+         * the NX bit; 0x80000002-4 the brand string if the model has one.
+         * Everything else is 0. */
+        if (leaf == 0x80000000u)
+            out[0] = max_ext_leaf(m);
+        else if (leaf == 0x80000001u)
+            out[3] = m->ext_edx & IMPL_EXT_EDX;
+        else if (leaf <= max_ext_leaf(m))
+            cpuid_brand(m, leaf, out);
     } else {
         /* Leaves past the maximum return the highest basic leaf. */
-        cpuid_basic(c, leaf > CPUID_MAX_BASIC ? CPUID_MAX_BASIC : leaf, out);
+        u32 max = max_basic_leaf(m);
+        cpuid_basic(c, leaf > max ? max : leaf, out);
     }
     c->r[R_EAX] = out[0];
     c->r[R_EBX] = out[1];
@@ -272,11 +380,6 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
         LOG(c->log, UNIMP, "wrmsr %#x <- %#llx", msr, (unsigned long long)v);
         cpu_gp(c, 0);
     }
-}
-
-void cpu_set_apic_present(struct cpu *c, bool present)
-{
-    c->apic_present = present;
 }
 
 /* ---- counters ---- */

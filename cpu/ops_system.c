@@ -349,9 +349,21 @@ static void write_cr3(struct cpu *c, u32 v)
     cr_changed(c);
 }
 
+/* CR4 bits this CPU's model allows: OSFXSR with FXSR, OSXMMEXCPT with
+ * SSE (SDM vol. 3A, 2.5: setting a bit for an absent feature is #GP). */
+static u32 cr4_valid(const struct cpu *c)
+{
+    u32 v = CR4_VALID;
+    if (c->feat_edx & CPUID_EDX_FXSR)
+        v |= CR4_OSFXSR;
+    if (c->feat_edx & CPUID_EDX_SSE)
+        v |= CR4_OSXMMEXCPT;
+    return v;
+}
+
 static void write_cr4(struct cpu *c, u32 v)
 {
-    if (v & ~CR4_VALID)
+    if (v & ~cr4_valid(c))
         cpu_gp(c, 0);
     u32 changed = v ^ c->cr4;
     if (pae_paging(c->cr0, v) && (changed & CR4_PAGING))

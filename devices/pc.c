@@ -291,7 +291,12 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
     mmu_configure(pc->mmu, cfg->mmu_flush ? MMU_FLUSH : MMU_SHADOW,
                   cfg->mmu_contexts ? cfg->mmu_contexts : 64);
     pc->cpu = cpu_new(pc->mmu, &pc->cnt, &pc->log);
-    if (!pc->cpu || debugdev_init(pc) < 0 || pc_init_chips(pc) < 0)
+    if (!pc->cpu)
+        goto fail;
+    /* -cpu: the model, then the reset state that depends on it (EDX). */
+    cpu_set_model(pc->cpu, cfg->cpu_model);
+    cpu_reset(pc->cpu);
+    if (debugdev_init(pc) < 0 || pc_init_chips(pc) < 0)
         goto fail;
     if (!cfg->interp && !(pc->blocks = blocks_attach(pc->cpu, &pc->cnt)))
         goto fail;

@@ -1,6 +1,8 @@
 /*
  * The PC board: creates the bus (mmu/), the CPU and the chips, wires them
- * together and runs the machine.  frontend/ builds a struct pc_config from
+ * together and runs the machine.  frontend/ builds a struct cpu_model;
+
+struct pc_config from
  * the command line and calls pc_new()/pc_run().
  */
 #ifndef UMBRA_DEVICES_PC_H
@@ -43,6 +45,7 @@ struct pc_config {
     u32 ns_per_insn;      /* virtual_clock: ns per instruction, 0 = PC_NS_PER_INSN */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
     bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
+    const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
 };
 
 /* Outcome of a run. */

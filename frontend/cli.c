@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "cpu/cpu.h"
 
 typedef int (*cli_handler)(struct cli_options *o, const char *flag, const char *arg,
                            FILE *out, FILE *err);
@@ -298,6 +299,25 @@ static int h_mmu_contexts(struct cli_options *o, const char *flag, const char *a
     return 0;
 }
 
+/* -cpu NAME|help: the processor model CPUID describes (QEMU's names). */
+static int h_cpu(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    size_t n;
+    const struct cpu_model *m = cpu_models(&n);
+    if (!strcmp(arg, "help")) {
+        fprintf(out, "Available CPU models:\n");
+        for (size_t k = 0; k < n; k++)
+            fprintf(out, "  %-10s %s\n", m[k].name, m[k].desc);
+        return 1;
+    }
+    o->cpu_model = cpu_model_find(arg);
+    if (!o->cpu_model) {
+        fprintf(err, "umbra: %s %s: unknown CPU model (-cpu help lists them)\n", flag, arg);
+        return -1;
+    }
+    return 0;
+}
+
 static int h_help(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
     cli_usage(out);
@@ -319,6 +339,9 @@ static const struct cli_flag flags[] = {
     { "append", "STR", "kernel command line", h_append },
     { "bios", "FILE", "firmware image (64 KiB-2 MiB) mapped below 4 GiB and 1 MiB", h_bios },
     { "m", "MiB", "guest RAM in MiB (default 128, at most 3072)", h_mem },
+    { "cpu", "NAME|help",
+      "processor model: umbra (default, SSE2), pentium2, pentium3, pentium4, qemu32, max",
+      h_cpu },
     { "no-reboot", NULL, "exit (status 3) on triple fault instead of resetting", h_no_reboot },
     { "no-apic", NULL, "no local APIC, I/O APIC or MP table: an 8259A-only PC", h_no_apic },
     { "apic", NULL, "a local APIC, an I/O APIC and an MP table (the default)", h_apic },

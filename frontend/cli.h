@@ -54,6 +54,7 @@ struct cli_options {
                            * the board's default (10 ns, -clock virtual);
                            * 1 << N with -icount shift=N */
     i64 rtc_base;         /* -rtc base=DATE: epoch seconds; 0 = the host's time */
+    const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
 };
 
 /* -icount shift=N: the largest N accepted (as QEMU's). */

@@ -184,6 +184,7 @@ int main(int argc, char **argv)
         .virtual_clock = !o.host_clock,
         .ns_per_insn = o.icount_ns,
         .rtc_base = o.rtc_base,
+        .cpu_model = o.cpu_model,
     };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;

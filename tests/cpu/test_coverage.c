@@ -1,6 +1,7 @@
 /*
  * Coverage of the encoding table by the interpreter: every row of
- * opcodes.def (the 386-P6 integer and system set) must reach a real
+ * opcodes.def (the 386-P6 integer and system set) and opcodes_sse.def
+ * (SSE and SSE2, with their mandatory prefixes) must reach a real
  * handler.  Each row is executed once per operand form on a fresh machine
  * in flat 32-bit protected mode at CPL 0, where every privileged
  * instruction is legal (SDM vol. 3A, 5.9 "Privileged instructions"), with
@@ -16,6 +17,10 @@
  *  - x87 escapes (D8-DF): the machine has no FPU, so they run with CR0.EM
  *    set and must raise #NM (SDM vol. 3A, 2.5: "EM ... an x87 FPU
  *    instruction generates #NM").
+ *  - SSE/SSE2 rows run with CR4.OSFXSR=1 on the default model (SSE2).
+ *    Those that use SIMD state (SF_STATE) must also raise #UD with
+ *    CR4.OSFXSR=0 and #NM with CR0.TS=1 (SDM vol. 3A, 13.1 and table 2-2);
+ *    pure MMX rows must run with CR4.OSFXSR=0 and raise #NM with CR0.TS=1.
  * Forms: the register form (ModRM.mod = 3) unless the operand is memory
  * only, the memory form [EBX] unless the operand is register only (MOV
  * CRn/DRn ignore mod), and for lockable rows the LOCK-prefixed memory form.
@@ -165,8 +170,11 @@ static void tweak(struct cpu *c, const struct op_row *r)
 static unsigned build(const struct op_row *r, enum form f, u8 *b)
 {
     unsigned n = 0;
+    static const u8 mandatory[] = { [PFX_66] = 0x66, [PFX_F3] = 0xf3, [PFX_F2] = 0xf2 };
     if (f == FORM_LOCK_MEM)
         b[n++] = 0xf0;
+    if (r->pfx >= PFX_66)
+        b[n++] = mandatory[r->pfx];
     if (r->opc >= 0x100)
         b[n++] = 0x0f;
     b[n++] = (u8)r->opc;
@@ -205,8 +213,11 @@ static const char *vec_name(int v)
     return v < (int)ARRAY_SIZE(names) ? names[v] : "?";
 }
 
+/* How a row runs: as the table test wants it, or with SIMD state off. */
+enum setup { SET_NORMAL, SET_NO_OSFXSR, SET_TS };
+
 /* Run one form of one row; returns the first exception vector or -1. */
-static int run_form(const struct op_row *r, enum form f, bool em)
+static int run_form(const struct op_row *r, enum form f, bool em, enum setup set)
 {
     struct machine mc;
     u8 b[32];
@@ -215,6 +226,10 @@ static int run_form(const struct op_row *r, enum form f, bool em)
     mmu_phys_copy_in(mc.m, CODE_ADDR, b, n);
     if (em)
         mc.c->cr0 |= CR0_EM;
+    if (set != SET_NO_OSFXSR)
+        mc.c->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    if (set == SET_TS)
+        mc.c->cr0 |= CR0_TS;
     tweak(mc.c, r);
     mc.c->exc_first = -1;
     cpu_step(mc.c);
@@ -258,7 +273,7 @@ START_TEST(every_row_executes)
         }
         bool fpu = r->attr & OPA_FPU;
         for (unsigned j = 0; j < nf; j++) {
-            int v = run_form(r, fl[j], fpu);
+            int v = run_form(r, fl[j], fpu, SET_NORMAL);
             int want_exc = fpu ? EXC_NM : must_ud(r) ? EXC_UD : -1;
             bool ok = want_exc >= 0 ? v == want_exc : v != EXC_UD;
             char opc[16];
@@ -275,6 +290,18 @@ START_TEST(every_row_executes)
                                  r->mnem, r->operands, opc, grp, form_name[fl[j]], vec_name(v));
                 if (w > 0 && flen + (size_t)w < sizeof failures)
                     flen += (size_t)w;
+            }
+            if (r->feat & (SF_STATE | SF_MMX)) {
+                /* MMX instructions ignore CR4.OSFXSR; both obey CR0.TS. */
+                int u = run_form(r, fl[j], false, SET_NO_OSFXSR);
+                int t = run_form(r, fl[j], false, SET_TS);
+                int want_u = (r->feat & SF_STATE) ? EXC_UD : -1;
+                forms++;
+                if (u != want_u || t != EXC_NM) {
+                    bad++;
+                    printf("%-10s %-10s OSFXSR=0: %s, TS=1: %s   <-- FAIL\n", r->mnem, r->operands,
+                           vec_name(u), vec_name(t));
+                }
             }
         }
     }

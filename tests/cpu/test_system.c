@@ -216,6 +216,8 @@ END_TEST
 
 START_TEST(cpuid_leaves)
 {
+    /* The model with everything implemented: leaf 7 included. */
+    cpu_set_model(C, cpu_model_find("max"));
     C->r[R_EAX] = 0;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
     ck_assert_uint_eq(C->r[R_EAX], 7);
@@ -232,7 +234,10 @@ START_TEST(cpuid_leaves)
     ck_assert(edx & (1u << 11));  /* SEP */
     ck_assert(edx & (1u << 0));   /* FPU */
     ck_assert(edx & (1u << 6));   /* PAE */
-    ck_assert(!(edx & (1u << 23))); /* no MMX */
+    ck_assert(edx & (1u << 23));    /* MMX */
+    ck_assert(edx & (1u << 24));    /* FXSR */
+    ck_assert(edx & (1u << 25));    /* SSE */
+    ck_assert(edx & (1u << 26));    /* SSE2 */
     C->r[R_EAX] = 2;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
     u32 l2[4] = { C->r[R_EAX], C->r[R_EBX], C->r[R_ECX], C->r[R_EDX] };
@@ -259,11 +264,20 @@ START_TEST(cpuid_leaves)
     ck_assert_uint_eq(C->r[R_EAX] | C->r[R_EBX] | C->r[R_ECX] | C->r[R_EDX], 0);
     C->r[R_EAX] = 0x80000000u;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
-    ck_assert_uint_eq(C->r[R_EAX], 0x80000001u);
+    ck_assert_uint_eq(C->r[R_EAX], 0x80000004u);
     C->r[R_EAX] = 0x80000001u;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
     ck_assert(C->r[R_EDX] & (1u << 20)); /* NX */
-    C->r[R_EAX] = 0x80000002u;
+    /* The default model's brand string, leaves 0x80000002-4. */
+    char brand[49] = { 0 };
+    for (u32 k = 0; k < 3; k++) {
+        C->r[R_EAX] = 0x80000002u + k;
+        ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
+        u32 w[4] = { C->r[R_EAX], C->r[R_EBX], C->r[R_ECX], C->r[R_EDX] };
+        memcpy(brand + 16 * k, w, 16);
+    }
+    ck_assert_str_eq(brand, "Umbra");
+    C->r[R_EAX] = 0x80000005u;
     ck_assert_int_eq(RUN(1, 0x0f, 0xa2), -1);
     ck_assert_uint_eq(C->r[R_EAX] | C->r[R_EBX] | C->r[R_ECX] | C->r[R_EDX], 0);
 }

@@ -48,7 +48,7 @@ missing_initrd)
         -kernel "$elf" -initrd nope.img ;;
 help)
     expect 0 "-kernel FILE" -- --help
-    for f in -kernel -initrd -append -bios -m -no-reboot -d -D -nographic -display \
+    for f in -kernel -initrd -append -bios -m -cpu -no-reboot -d -D -nographic -display \
              -serial -debugcon -icount-limit -mmu -mmu-contexts -clock -icount -help -version; do
         grep -q -- "^  $f[ ,]" "$tmp/out" || fail "--help does not list $f"
     done
@@ -69,6 +69,17 @@ bad_options)
     expect 2 "umbra: -mmu nested:" -- -mmu nested -bios "$demo"
     expect 2 "umbra: -mmu-contexts 0:" -- -mmu-contexts 0 -bios "$demo"
     expect 2 "umbra: -mmu-contexts 4097:" -- -mmu-contexts 4097 -bios "$demo" ;;
+cpu)
+    # -cpu help lists every model; each one runs the demo; an unknown
+    # name is a usage error that names it.
+    expect 0 "Available CPU models:" -- -cpu help
+    for m in umbra pentium2 pentium3 pentium4 qemu32 max; do
+        grep -q "^  $m " "$tmp/out" || fail "-cpu help does not list $m"
+    done
+    for m in umbra pentium2 pentium3 pentium4 qemu32 max; do
+        expect 1 "primes below 10000: 1229" -- -cpu $m -bios "$demo" -no-reboot
+    done
+    expect 2 "umbra: -cpu pentium5: unknown CPU model" -- -cpu pentium5 -bios "$demo" ;;
 no_image)
     expect 2 "-bios $demo" -- ;;
 bad_bios)

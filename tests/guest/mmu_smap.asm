@@ -1,4 +1,4 @@
-; umbra-args: -bios {bin} -no-reboot
+; umbra-args: -bios {bin} -no-reboot -cpu max
 ; Protection features of CR4 (SDM vol. 3A, 2.5 and 4.6): UMIP makes SGDT,
 ; SIDT, SLDT, STR and SMSW raise #GP(0) at CPL 3; STAC/CLAC set and clear
 ; EFLAGS.AC and raise #UD at CPL 3.  With paging, SMEP makes a

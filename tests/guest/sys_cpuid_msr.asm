@@ -1,6 +1,7 @@
 ; CPUID identity and feature leaves, RDMSR/WRMSR round trips on the MSRs a
 ; P6 has, and a time-stamp counter that moves forward and can be written.
-; umbra-args: -bios {bin} -no-reboot
+; -cpu max: the model that has every feature Umbra implements, leaf 7 too.
+; umbra-args: -bios {bin} -no-reboot -cpu max
 %include "sys_lib.inc"
 [bits 16]
 org 0
@@ -20,12 +21,16 @@ pm:
     and ebx, 0xf
     CHK "family", ebx, 6
     ; FPU TSC MSR CX8 APIC SEP CMOV present (the default machine has a
-    ; local APIC; -no-apic clears bit 9); MMX FXSR SSE absent
+    ; local APIC; -no-apic clears bit 9), MMX FXSR SSE SSE2 present; MCE
+    ; and MCA absent (not implemented)
     mov ebx, edx
     and ebx, (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15)
     CHK "features in", ebx, (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15)
     mov ebx, edx
-    and ebx, (1 << 23) | (1 << 24) | (1 << 25)
+    and ebx, (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26)
+    CHK "sse in", ebx, (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26)
+    mov ebx, edx
+    and ebx, (1 << 7) | (1 << 14)
     CHK "features out", ebx, 0
     mov eax, 2
     cpuid

@@ -6,7 +6,11 @@
 #   boot_test.sh UMBRA SOURCE_DIR [UMBRA OPTIONS...]     e.g. -mmu flush
 #
 # Environment: UMBRA_GUEST_CACHE (default SOURCE_DIR/cache/guest),
-# LINUX_BOOT_TIMEOUT (seconds, default 840).
+# LINUX_BOOT_TIMEOUT (seconds, default 840), UMBRA_SSE2CHECK (the static
+# i386 build of tests/linux/sse2check.c; without it that check is skipped).
+# A second initrd part, an uncompressed cpio archive the kernel unpacks
+# over the first, brings this tree's scripts/initramfs/init and the SSE2
+# program, so the cached initrd need not be rebuilt for them.
 # The console log is kept in $TMPDIR as umbra-linux-boot.XXXXXX.log when
 # a check fails.  The boot runs on the deterministic clock (-clock
 # virtual), so it does not depend on how busy the host is.
@@ -28,12 +32,31 @@ for f in vmlinuz initrd.img; do
     fi
 done
 
-echo "umbra -clock virtual $* -kernel $guest/vmlinuz -initrd $guest/initrd.img (log: $log)"
+initrd=$guest/initrd.img
+sse2_want=
+sse2=${UMBRA_SSE2CHECK:-}
+if [ -n "$sse2" ] && [ -x "$sse2" ] && command -v cpio >/dev/null; then
+    stage=$(mktemp -d)
+    mkdir -p "$stage/bin"
+    install -m 755 "$srcdir/scripts/initramfs/init" "$stage/init"
+    install -m 755 "$sse2" "$stage/bin/sse2check"
+    (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) \
+        >"$log.cpio"
+    rm -rf "$stage"
+    initrd="$initrd,$log.cpio"
+    # The host runs the very same binary: its line is the expected one.
+    sse2_want=$("$sse2")
+else
+    echo "note: no UMBRA_SSE2CHECK program (or no cpio): the SSE2 check is skipped"
+fi
+
+echo "umbra -clock virtual $* -kernel $guest/vmlinuz -initrd $initrd (log: $log)"
 start=$(date +%s)
-timeout "$limit" "$umbra" -clock virtual "$@" -kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
+timeout "$limit" "$umbra" -clock virtual "$@" -kernel "$guest/vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 acpi=off panic=-1" -serial stdio -no-reboot -m 256 \
     </dev/null 2>&1 | tr -d '\r' >"$log"
 status=${PIPESTATUS[0]}
+rm -f "$log.cpio"
 echo "umbra exited with status $status after $(($(date +%s) - start)) s"
 
 # The lines of the console between "== NAME" and the next "== " heading.
@@ -69,6 +92,21 @@ grep -qE '^vendor_id[[:space:]]*: GenuineIntel$' <<<"$cpuinfo" ||
 grep -qE '^fpu[[:space:]]*: yes$' <<<"$cpuinfo" || fail "/proc/cpuinfo does not say 'fpu : yes'"
 grep -qE '^flags[[:space:]]*:.* fpu( |$)' <<<"$cpuinfo" || fail "/proc/cpuinfo flags lack fpu"
 grep -qE '^processor[[:space:]]*: 0$' <<<"$cpuinfo" || fail "/proc/cpuinfo lists no processor 0"
+for flag in fxsr sse sse2; do
+    grep -qE "^flags[[:space:]]*:.* $flag( |\$)" <<<"$cpuinfo" || fail "/proc/cpuinfo flags lack $flag"
+done
+grep -E '^flags' <<<"$cpuinfo" | head -n 1
+grep -qE '^model name[[:space:]]*: Umbra$' <<<"$cpuinfo" || fail "/proc/cpuinfo model name is not Umbra"
+
+# The SSE2 program printed what it prints on the host.
+if [ -n "$sse2_want" ]; then
+    got=$(section sse2)
+    if [ "$got" = "$sse2_want" ]; then
+        echo "$got (as on the host)"
+    else
+        fail "SSE2 program: guest printed '$got', the host '$sse2_want'"
+    fi
+fi
 
 # /proc/interrupts: the timer and the serial port took interrupts.
 irqs=$(section /proc/interrupts)
