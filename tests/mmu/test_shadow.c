@@ -4,7 +4,9 @@
  * here, plus directed tests of what the shadow promises: no walks when a
  * known address space comes back, exact invalidation on a page-table
  * write, sharing of kernel tables and global pages across contexts, write
- * flooding, LRU eviction, and no L1 write tag on a tracked page.
+ * flooding, LRU eviction, and no L1 write tag on a tracked page.  The
+ * random differential runs also toggle CR0.WP, CR4.PSE/PGE/SMEP/SMAP and
+ * EFER.NXE and mark accesses as made with EFLAGS.AC or not.
  *
  * Architecture: Intel SDM vol. 3A, 4.10 (what may be cached and what MOV
  * to CR3/CR4 and INVLPG drop) and 4.8 (A/D bits).
@@ -326,13 +328,22 @@ static void differential(u64 seed, bool pge_safe, bool pae, unsigned contexts, u
             u32 lin = pae ? rnd_lin_pae() : rnd_lin();
             if ((lin & 0xfff) > 0x1000 - size)
                 lin -= size;
+            /* An explicit access with EFLAGS.AC or not (matters under
+             * CR4.SMAP, toggled below). */
+            bool ac = pick(2);
+            mmu_set_smap_ac(p.s, ac);
+            mmu_set_smap_ac(p.f, ac);
             cmp_access(&p, lin, (int)pick(3), pick(2), size, step);
         } else if (r < 94) {
             p.cr3 = pae ? PDPT_BASE + 32 * pick(N_AS) : PD_BASE + pick(N_AS) * 0x1000u;
             both_paging(&p);
         } else if (r < 96) {
-            u32 what = pick(3);
-            if (what == 0)
+            u32 what = pick(5);
+            if (what == 3)
+                p.cr4 ^= CR4_SMEP;
+            else if (what == 4)
+                p.cr4 ^= CR4_SMAP;
+            else if (what == 0)
                 p.cr0 ^= CR0_WP;
             else if (what == 1 && pae) {
                 u32 efer = p.s->pg.efer ^ EFER_NXE;
