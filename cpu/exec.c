@@ -467,6 +467,15 @@ enum cpu_exit cpu_step(struct cpu *c)
     return cpu_run(c, 1);
 }
 
+bool cpu_must_look(const struct cpu *c)
+{
+    /* The decompressor runs with IF clear and the timer's line up for its
+     * whole run: that alone is no reason to stop. */
+    return (c->irq_line & !!(c->eflags & EFLAGS_IF)) | c->nmi_pending | c->halted |
+           c->exit_request | c->inhibit_irq | !!(c->eflags & EFLAGS_TF) | c->dbg_insn_armed |
+           c->dbg_data_armed;
+}
+
 void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque)
 {
     c->exec_fn = fn;

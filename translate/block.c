@@ -237,18 +237,6 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
     }
 }
 
-/* Something the run loop must see before the next instruction: an
- * interrupt or NMI, HLT, an exit request, the one-instruction interrupt
- * shadow, or a reason to step one instruction at a time. */
-static inline bool loop_must_look(const struct cpu *c)
-{
-    /* A request the CPU cannot take yet (interrupts disabled) is no
-     * reason to stop: the decompressor runs with IF clear and the timer's
-     * line up for its whole run. */
-    return (c->irq_line & !!(c->eflags & EFLAGS_IF)) | c->nmi_pending | c->halted |
-           c->exit_request | c->inhibit_irq | !!(c->eflags & EFLAGS_TF) | c->dbg_insn_armed |
-           c->dbg_data_armed;
-}
 
 /* Translate a hot block.  When the code buffer is full every
  * translation is forgotten and the buffer starts again. */
@@ -349,7 +337,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             b->runs = 0;
             record(t, c, b, end - c->icount);
         }
-    } while (c->icount < end && !loop_must_look(c));
+    } while (c->icount < end && !cpu_must_look(c));
 }
 
 struct blocks *blocks_attach(struct cpu *c, struct counters *cnt)

@@ -580,7 +580,9 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
     struct x64 *e = &t->e;
     unsigned opc = i->opc, sz = i->osz;
     bool reg = i->mod == 3;
-    if (i->lock)
+    /* SSE rows share opcode numbers with other 0F instructions under
+     * their mandatory prefixes: only the integer table's rows here. */
+    if (i->lock || i->feat)
         return false;
     if (is_alu_row(opc)) {
         enum x64_alu op = (enum x64_alu)((opc >> 3) & 7);
@@ -998,6 +1000,14 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     x64_alu_ri(e, XA_ADD, 8, X_RAX, n);
     x64_alu_rm(e, XA_CMP, 8, X_RAX, CPU(exec_limit));
     long bail = x64_jcc(e, 7 /* a */, NULL);
+    /* The CS limit may have shrunk since the link was made (a far jump
+     * to a descriptor with the same base): the dispatcher's check of the
+     * block's last byte, here for linked entries. */
+    u32 last = eip;
+    for (unsigned k = 0; k < n; k++)
+        last += ins[k].len;
+    x64_alu_mi(e, XA_CMP, 4, CPU(seg[S_CS].limit), (last - 1) & t->mask);
+    long past_limit = x64_jcc(e, 2 /* b */, NULL);
     unsigned native_n = 0;
     u32 next = eip;
     bool last_native = false;
@@ -1005,10 +1015,15 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
         const struct insn *i = &kept[k];
         next = (eip + i->len) & t->mask;
         last_native = native(t, i, k, eip, next);
-        if (last_native)
+        if (last_native) {
             native_n++;
-        else
+            /* ESP written as an ordinary register (ADD ESP, LEA, MOV):
+             * the next fault must store the new start ESP. */
+            if (i->osz != 1 && (i->rm == R_ESP || i->reg == R_ESP))
+                t->esp_dirty = true;
+        } else {
             helper(t, i, k, eip, next);
+        }
         eip = next;
     }
     /* Fell through the last instruction. */
@@ -1029,6 +1044,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
         emit_epilogue(e);
     }
     x64_patch_rel32(e->start, bail, epi_at);
+    x64_patch_rel32(e->start, past_limit, epi_at);
     t->epi = epi_at;
     emit_stubs(t, epi_at);
     void *code = NULL;
