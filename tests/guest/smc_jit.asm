@@ -14,6 +14,7 @@
 ; warm-up the store that later patches code writes to SINK, a data page.
 ;
 ;   a  a store patches the immediate of the next instruction
+;   a2 the same with a read-modify-write (ADD [mem], reg)
 ;   b  a byte store turns a later ADD of the same block into a SUB
 ;   c  paging on: the code page is read-only where it runs and written
 ;      through a writable alias
@@ -24,6 +25,10 @@
 ;      code that runs them
 ;   g1 a block rewrites the block its JMP is linked to, then goes on
 ;   g2 the same for the block it falls through into at the end of a page
+;   h  a dword store straddling a data page and the next page, whose
+;      first instruction it patches (the routine a linked CALL runs)
+;   i  paging on: the PTE of a code page is pointed at another frame
+;      (INVLPG); the linked CALL into the page must run the new frame
 %include "lib.inc"
 %include "pm_lib.inc"
 %include "mmu_lib.inc"
@@ -38,6 +43,9 @@ PT_AL   equ 0x301000        ; maps ALIAS
 ALIAS   equ 0x400000        ; writable alias of the page of case c
 D_LEN   equ 16              ; bytes of code case d replaces
 URW     equ PTE_P | PTE_RW | PTE_US
+HCODE   equ CODE + 0x20000  ; h's routine; the page before holds no code
+ICODE   equ CODE + 0x22000  ; i's routine, first frame
+IALT    equ CODE + 0x23000  ; i's routine, second frame
 
 %define RAM(x) ((x) - smc_tmpl + CODE)
 
@@ -59,8 +67,21 @@ main:
     mov edi, CODE
     mov ecx, smc_tmpl_end - smc_tmpl
     rep movsb
+    mov esi, h_code
+    mov edi, HCODE
+    mov ecx, i_code - h_code
+    rep movsb
+    mov esi, i_code
+    mov edi, ICODE
+    mov ecx, i_alt - i_code
+    rep movsb
+    mov esi, i_alt
+    mov edi, IALT
+    mov ecx, i_end - i_alt
+    rep movsb
 
     RUN_CASE "a next insn", a_main, exp_a
+    RUN_CASE "a2 next insn rmw", a2_main, exp_a
     RUN_CASE "b later insn", b_main, exp_b
 
     call mmu_init
@@ -84,6 +105,8 @@ main:
     CHECK_EXC "c code page read-only", 14, 3, .ro_f
     TRY 0
     RUN_CASE "c alias", c_main, exp_c
+    RUN_CASE "i remapped code page", i_main, exp_i
+    mov dword [ID_PT + (ICODE >> 12) * 4], ICODE | URW
     call paging_off
     mov eax, cr0
     and eax, ~CR0_WP
@@ -100,6 +123,7 @@ main:
     CHECK_EQ "f2 stack1", [RAM(f2_stack) + 4], N - 1
     RUN_CASE "g1 linked jmp", g1_main, exp_g1
     RUN_CASE "g2 linked fall-through", g2_main, exp_g2
+    RUN_CASE "h split store", h_main, exp_h
     jmp finish
 
 ; clear_res: fill the results with a value no case produces.
@@ -159,6 +183,20 @@ d_new:
     xor eax, 0x1234
     times D_LEN - ($ - d_new) nop
 
+; The routines of h and i, copied to HCODE, ICODE and IALT.
+h_code:
+    add al, 1
+    ret
+i_code:
+    db 0x05                                   ; ADD EAX, imm32
+    dd 0x100
+    ret
+i_alt:
+    db 0x05
+    dd 0x700
+    ret
+i_end:
+
 ; ---- expected results, iteration i ----
 %macro TABLE 0
 %assign i 0
@@ -193,6 +231,12 @@ exp_g1:
 exp_g2:
 %define EXPECT 2 * ((2 * i) ^ 0x77) + (NEW ? 0x6000 : 0x1000)
     TABLE
+exp_h:
+%define EXPECT i + (NEW ? 0xaa : 0x01)
+    TABLE
+exp_i:
+%define EXPECT i + (NEW ? 0x700 : 0x100)
+    TABLE
 
 ; ==== the template, copied to CODE; each case's pages are its own ====
 
@@ -226,6 +270,16 @@ a_run:
     mov eax, ebp
     mov [edi], edx
 a_next:
+    mov ecx, 0x11111111
+    add eax, ecx
+    ret
+
+a2_main:
+    CASE_LOOP a2_run, RAM(a2_next) + 1, 0x11111111
+a2_run:
+    mov eax, ebp
+    add [edi], edx
+a2_next:
     mov ecx, 0x11111111
     add eax, ecx
     ret
@@ -431,6 +485,32 @@ g1_b:
     db 0x05
     dd 0x1000
     add eax, ecx
+    ret
+
+; ---- page 9: the loops of h and i (their routines are at HCODE, ICODE) ----
+align 4096, db 0xcc
+h_main:
+    CASE_LOOP h_run, HCODE - 2, 0xaa04ccdd  ; ADD AL, 0xAA at HCODE
+h_run:
+    mov eax, ebp
+    mov [edi], edx
+    call smc_tmpl + (HCODE - CODE)
+    ret
+
+i_main:
+    xor ebp, ebp
+i_loop:
+    cmp ebp, MOD
+    jne i_go
+    mov dword [ID_PT + (ICODE >> 12) * 4], IALT | URW
+    invlpg [ICODE]
+i_go:
+    mov eax, ebp
+    call smc_tmpl + (ICODE - CODE)
+    mov [RES + ebp * 4], eax
+    inc ebp
+    cmp ebp, N
+    jb i_loop
     ret
 smc_tmpl_end:
 
