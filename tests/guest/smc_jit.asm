@@ -15,6 +15,7 @@
 ;
 ;   a  a store patches the immediate of the next instruction
 ;   a2 the same with a read-modify-write (ADD [mem], reg)
+;   a3 the same with a PUSH (ESP points right after the immediate)
 ;   b  a byte store turns a later ADD of the same block into a SUB
 ;   c  paging on: the code page is read-only where it runs and written
 ;      through a writable alias
@@ -82,6 +83,7 @@ main:
 
     RUN_CASE "a next insn", a_main, exp_a
     RUN_CASE "a2 next insn rmw", a2_main, exp_a
+    RUN_CASE "a3 next insn push", a3_main, exp_a
     RUN_CASE "b later insn", b_main, exp_b
 
     call mmu_init
@@ -282,6 +284,18 @@ a2_run:
 a2_next:
     mov ecx, 0x11111111
     add eax, ecx
+    ret
+
+a3_main:
+    CASE_LOOP a3_run, RAM(a3_next) + 5, 0x22222222
+a3_run:
+    mov [SINK + 0x100], esp
+    mov esp, edi                 ; at MOD the push writes a3_next + 1..4
+    push edx
+a3_next:
+    mov ecx, 0x11111111
+    mov esp, [SINK + 0x100]
+    lea eax, [ebp + ecx]
     ret
 
 b_main:
