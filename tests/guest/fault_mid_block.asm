@@ -10,7 +10,9 @@
 ; #DE from DIV).  The handler records the vector, error code, frame EIP
 ; and EFLAGS, ESP at the fault, every general register, CR2, two memory
 ; words the routine wrote (or must not have written) and the word at the
-; top of the stack, then returns past the faulting instruction so the
+; top of the stack, and the instructions retired since the loop's RDTSC
+; right before the call (the time stamp counter counts retired
+; instructions here), then returns past the faulting instruction so the
 ; rest of the routine runs.  Every record must equal the state the
 ; instructions before the faulting one leave.
 ;   pf load   #PF on a load after ALU ops, pushes, a pop, a load, stores
@@ -46,8 +48,10 @@ watch1    equ scratch + 0x08
 resume_at equ scratch + 0x0c
 iter      equ scratch + 0x10
 sum       equ scratch + 0x14   ; sum of the routine's EAX over the run
+tsc0      equ scratch + 0x18   ; time stamp right before the call
 SNAPS     equ 0x5000           ; FAULT_HI - FAULT_LO + 1 records
-SNAP      equ 64
+SNAP      equ 128
+NFIELD    equ 17
 
 ; record fields (dword index)
 F_EIP equ 0
@@ -66,6 +70,7 @@ F_M0  equ 12
 F_M1  equ 13
 F_TOP equ 14
 F_VEC equ 15
+F_TSC equ 16                   ; time stamp in the handler - tsc0
 
 ESP_IN equ STACK0_TOP - 4 - 4  ; ESP in a routine after its one push left
 
@@ -95,6 +100,8 @@ ESP_IN equ STACK0_TOP - 4 - 4  ; ESP in a routine after its one push left
     ja %%go
     mov ebx, %4
 %%go:
+    rdtsc
+    mov [tsc0], eax
     call %2
     add [sum], eax
     inc dword [iter]
@@ -269,31 +276,31 @@ rmw_inc_run:
 
 ; ---- expected records ----
 ;        eip, esp, eflags, err, eax, ecx, edx, ebx, esi, edi, ebp, cr2,
-;        mem0, mem1, top of stack, vector
+;        mem0, mem1, top of stack, vector, instructions retired
 exp_pf_load:
     dd pf_load_run.fault, ESP_IN, 0x847, 0, 0x21436587, 0x21436587, 0, NP
     dd 0x036147a5, 0x036147a5, 0x88888888, NP, 0x21436587, 0x036147a5
-    dd 0x21436587, 14
+    dd 0x21436587, 14, 0x16
 exp_pf_pop:
     dd pf_pop_run.fault, ESP_IN, 0x897, 2, 0xa5a5a5a5, 0x7fffffff, 0x5a5a5a5a, NP
     dd 0x80000000, 0x0badf00d, 0xcafebabe, NP + 8, JUNK0, JUNK1
-    dd 0xa5a5a5a5, 14
+    dd 0xa5a5a5a5, 14, 0x13
 exp_gp:
     dd gp_run.fault, ESP_IN, 0x82, 0, 0x0306090c, 0xcebea6d9, 0x13579bdf, 0xffe
     dd 0x2468ace0, 0x31415926, 0x27182818, 0, 0x13579bdf, 0x2468ace0
-    dd 0x27182818, 13
+    dd 0x27182818, 13, 0x12
 exp_de:
     dd de_run.fault, ESP_IN, 0x97, NOERR, 1000, 0xfffffff9, 0, 0
     dd 0x66666666, 0x66666666, 0x77777777, 0, 0x77777777, JUNK1
-    dd 0x55555555, 0
+    dd 0x55555555, 0, 0x13
 exp_rmw_add:
     dd rmw_add_run.fault, ESP_IN, 0x886, 3, 0x80000000, 0x40000000, 0x123, RO
     dd 0x11111111, 0x22222222, 0x33333333, RO, RO_VAL, 0x11111111
-    dd 0x123, 14
+    dd 0x123, 14, 0xf
 exp_rmw_inc:
     dd rmw_inc_run.fault, ESP_IN, 0x97, 3, 0xffffffff, 0x10, 0x20, RO
     dd 0x44444444, 0x55555555, 0x66666666, RO, RO_VAL, 0x55555555
-    dd 0x66666666, 14
+    dd 0x66666666, 14, 0xf
 
 ; ---- the handlers ----
 ; The frame is made uniform: vector, error code (NOERR for #DE), EIP,
@@ -309,7 +316,10 @@ h_pf:
     push dword 14
 h_common:
     pushad                       ; EDI ESI EBP ESP EBX EDX ECX EAX
+    rdtsc
+    sub eax, [tsc0]
     mov edi, [snap_next]
+    mov [edi + F_TSC * 4], eax
     mov eax, [esp + 32]
     mov [edi + F_VEC * 4], eax
     mov eax, [esp + 36]
@@ -415,6 +425,8 @@ check_snaps:
     PHEX [edi + F_TOP * 4], 8
     PRINT " sum="
     PHEX [sum], 8
+    PRINT " n="
+    PHEX [edi + F_TSC * 4], 4
     ; every record against the expected one
     mov eax, [snap_next]
     sub eax, SNAPS
@@ -427,7 +439,7 @@ check_snaps:
     cmp eax, [ebx + ecx * 4]
     jne .bad
     inc ecx
-    cmp ecx, 16
+    cmp ecx, NFIELD
     jb .f
     add edi, SNAP
     cmp edi, [snap_next]
@@ -438,7 +450,7 @@ check_snaps:
 .count:
     mov dword [fail], 1
     PRINT " BAD faults seen "
-    shr eax, 6
+    shr eax, 7
     PHEX eax, 2
     PRINT 10
     popad
@@ -448,7 +460,7 @@ check_snaps:
     PRINT " BAD record "
     mov eax, edi
     sub eax, SNAPS
-    shr eax, 6
+    shr eax, 7
     PHEX eax, 2
     PRINT " field "
     PHEX ecx, 2
