@@ -6,7 +6,9 @@
 ; (so it is recorded, replayed, translated and linked by then), iteration
 ; MOD changes it and every later iteration must run the new code.  Every
 ; iteration's result is checked against a table built by the assembler;
-; a line per case prints the results of iterations MOD-1, MOD and N-1.
+; a line per case prints the results of iterations MOD-1, MOD and N-1,
+; and the instructions the case retired (the time stamp counter counts
+; retired instructions here), which every executor must agree on.
 ;
 ; The code runs from a RAM copy of the template at CODE (the ROM is not
 ; writable).  Template code refers to its own RAM addresses with RAM();
@@ -44,6 +46,8 @@ PT_AL   equ 0x301000        ; maps ALIAS
 ALIAS   equ 0x400000        ; writable alias of the page of case c
 D_LEN   equ 16              ; bytes of code case d replaces
 URW     equ PTE_P | PTE_RW | PTE_US
+tsc0    equ scratch + 0     ; time stamp before a case
+ncase   equ scratch + 4     ; instructions the case retired
 HCODE   equ CODE + 0x20000  ; h's routine; the page before holds no code
 ICODE   equ CODE + 0x22000  ; i's routine, first frame
 IALT    equ CODE + 0x23000  ; i's routine, second frame
@@ -53,7 +57,12 @@ IALT    equ CODE + 0x23000  ; i's routine, second frame
 ; RUN_CASE name, entry, table: run a case's loop, check and print.
 %macro RUN_CASE 3
     call clear_res
+    rdtsc
+    mov [tsc0], eax
     call RAM(%2)
+    rdtsc
+    sub eax, [tsc0]
+    mov [ncase], eax
     jmp %%go
 %%n: db %1, 0
 %%go:
@@ -164,6 +173,8 @@ check_case:
     inc ecx
     cmp ecx, N
     jb .c
+    PRINT " n="
+    PHEX [ncase], 4
     PRINT " ok", 10
     popad
     ret
