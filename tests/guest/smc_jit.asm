@@ -32,6 +32,9 @@
 ;      first instruction it patches (the routine a linked CALL runs)
 ;   i  paging on: the PTE of a code page is pointed at another frame
 ;      (INVLPG); the linked CALL into the page must run the new frame
+;   k  a JMP rel32 whose opcode ends a page and whose displacement is all
+;      on the next page, which holds no other code: a store there
+;      retargets it
 %include "lib.inc"
 %include "pm_lib.inc"
 %include "mmu_lib.inc"
@@ -51,6 +54,8 @@ ncase   equ scratch + 4     ; instructions the case retired
 HCODE   equ CODE + 0x20000  ; h's routine; the page before holds no code
 ICODE   equ CODE + 0x22000  ; i's routine, first frame
 IALT    equ CODE + 0x23000  ; i's routine, second frame
+KPAGE   equ CODE + 0x26000  ; k's JMP displacement starts this page
+KDEST   equ KPAGE - (k_jmp + 1 - k_code)   ; where k_code is copied
 
 %define RAM(x) ((x) - smc_tmpl + CODE)
 
@@ -88,6 +93,10 @@ main:
     mov esi, i_alt
     mov edi, IALT
     mov ecx, i_end - i_alt
+    rep movsb
+    mov esi, k_code
+    mov edi, KDEST
+    mov ecx, k_end - k_code
     rep movsb
 
     RUN_CASE "a next insn", a_main, exp_a
@@ -135,6 +144,7 @@ main:
     RUN_CASE "g1 linked jmp", g1_main, exp_g1
     RUN_CASE "g2 linked fall-through", g2_main, exp_g2
     RUN_CASE "h split store", h_main, exp_h
+    RUN_CASE "k jmp across pages", k_main, exp_i
     jmp finish
 
 ; clear_res: fill the results with a value no case produces.
@@ -209,6 +219,18 @@ i_alt:
     dd 0x700
     ret
 i_end:
+; k's code, copied to KDEST so that the displacement of k_jmp is the
+; first dword of KPAGE.
+k_code:
+k_old:
+    mov eax, 0x100
+    ret
+k_new:
+    mov eax, 0x700
+    ret
+k_jmp:
+    jmp strict near k_old
+k_end:
 
 ; ---- expected results, iteration i ----
 %macro TABLE 0
@@ -536,6 +558,14 @@ i_go:
     inc ebp
     cmp ebp, N
     jb i_loop
+    ret
+
+k_main:
+    CASE_LOOP k_run, KPAGE, k_new - k_end
+k_run:
+    mov [edi], edx
+    call smc_tmpl + (KDEST + (k_jmp - k_code) - CODE)
+    add eax, ebp
     ret
 smc_tmpl_end:
 
