@@ -76,12 +76,19 @@ struct insn {
 #define OPA_MEMONLY (1u << 5)   /* ModRM must address memory (else #UD) */
 #define OPA_REGONLY (1u << 6)   /* ModRM must be a register (else #UD) */
 #define OPA_MODE (1u << 7)      /* may change the mode word */
+#define OPA_JCC (1u << 8)       /* conditional jump: ends a block only when taken */
 #define OPA_FPU (1u << 9)       /* x87 escape */
 /* Set by the decoder, not in the table (ops_special.c): the chosen handler
  * cannot fault, touches no memory and leaves EIP alone (NOMEM), or may
  * fault but only reads memory and leaves EIP alone (LOAD). */
 #define OPA_NOMEM (1u << 15)
 #define OPA_LOAD (1u << 14)
+
+/* After one of these the run loop may have to look before the next
+ * instruction (cpu_must_look): they end a block (but a Jcc only when
+ * taken), and translated code does not link past one run by its
+ * handler. */
+#define OPA_ENDS_BLOCK (OPA_END | OPA_MODE | OPA_PRIV)
 
 /* Immediate kinds. */
 enum imm_kind {

@@ -14,10 +14,6 @@
 #define TR_BLOCKS (1u << TR_BITS)
 #define TR_MAX_INSNS 32u
 
-/* Instructions after which the run loop must look again before going on:
- * control transfers, mode changes, privileged and IOPL-sensitive ones (I/O,
- * CLI/STI, POPF, HLT, control and debug registers, descriptor tables). */
-#define TR_ENDS (OPA_END | OPA_MODE | OPA_PRIV)
 
 /* A block: its header shares a cache line with its first instructions,
  * which a hit reads right after the header. */
@@ -188,12 +184,6 @@ static ALWAYS_INLINE bool replay(struct blocks *t, struct cpu *c, struct tr_bloc
     return whole;
 }
 
-/* A conditional jump (70-7F, 0F 80-8F): when not taken the block goes on,
- * and on replay a taken one leaves it by the EIP check. */
-static inline bool is_jcc(const struct insn *i)
-{
-    return (i->opc & 0x1f0) == 0x070 || (i->opc & 0x1f0) == 0x180;
-}
 
 /* Run instructions from CS:EIP one at a time, as the interpreter would,
  * and append them to `b`, whose last instruction ends right before EIP.
@@ -228,7 +218,7 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
         c->eip = next;
         ip->fn(c, ip);
         c->icount++;
-        if (!keep || ((ip->attr & TR_ENDS) && !is_jcc(ip)) || c->eip != next ||
+        if (!keep || ((ip->attr & OPA_ENDS_BLOCK) && !(ip->attr & OPA_JCC)) || c->eip != next ||
             c->mmu->epoch != epoch || b->n == TR_MAX_INSNS ||
             ((cs_base + next) ^ b->lin) & PAGE_MASK || next < eip) {
             b->open = false;

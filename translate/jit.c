@@ -955,10 +955,6 @@ static u64 now_ns(void)
     return (u64)ts.tv_sec * 1000000000u + (u64)ts.tv_nsec;
 }
 
-/* Instructions after which the run loop must look before going on
- * (cpu/opcodes.def): a block whose last instruction is one of them, run
- * by its handler, never falls through into a linked block. */
-#define ENDS_LOOKING (OPA_END | OPA_MODE | OPA_PRIV)
 
 void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, void **chain)
 {
@@ -1032,7 +1028,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     if (n != t->synced)
         x64_alu_mi(e, XA_ADD, 8, CPU(icount), n - t->synced);
     const u8 *epi_at;
-    bool chain_end = n && (last_native || !(kept[n - 1].attr & ENDS_LOOKING));
+    bool chain_end = n && (last_native || !(kept[n - 1].attr & OPA_ENDS_BLOCK));
     if (chain_end) {
         long over = x64_jmp(e, NULL);
         epi_at = e->p;
