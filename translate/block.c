@@ -41,12 +41,16 @@ struct tr_block {
  * Translations outlive the block slot they were made from: a slot is
  * direct-mapped and reused by whatever block hashes to it, while the code
  * it was translated from is usually still there.  This larger table finds
- * a translation by the block's address and key; it is good while its RAM
- * page is mapped at that address and has not been written since (as for a
- * block kept across an epoch change).
+ * a translation by the block's linear address, mode and CPL -- not its
+ * address space: it is good wherever its RAM page is mapped at that
+ * address and has not been written since (as for a block kept across an
+ * epoch change), so the kernel's code, mapped alike in every process, is
+ * translated once.  Translated code checks the address space itself
+ * where it links to other blocks (jit.c).
  */
-#define TH_BITS 16
-#define TH_SIZE (1u << TH_BITS)
+#define TH_BITS 16             /* sets */
+#define TH_WAYS 4u
+#define TH_SIZE ((1u << TH_BITS) * TH_WAYS)
 struct tr_host {
     u32 lin, key, eip;
     u32 pfn, gen;   /* the RAM page of the code and its write generation */
@@ -67,6 +71,8 @@ struct blocks {
     u64 jit_runs;         /* blocks run as translated code */
     u64 jit_insns;        /* instructions they retired */
     struct tr_host *th;   /* TH_SIZE translations, with the translator */
+    u8 *heat;             /* per set: recordings that hashed to it, so code that
+                           * keeps losing its block slot is still translated */
 };
 
 /* Replays of a whole block before it is translated: code that runs once
@@ -80,9 +86,32 @@ static inline struct tr_block *slot(struct blocks *t, u32 lin)
     return &t->blk[(lin * 0x9e3779b1u) >> (32 - TR_BITS)];
 }
 
-static inline struct tr_host *host_slot(struct blocks *t, u32 lin, u32 key)
+/* The part of cpu_code_key() a translation depends on: the mode word and
+ * the CPL, not the address-space tag. */
+#define KEY_SPACE_FREE 0xffffu
+
+/* The set of TH_WAYS entries a block's translation may be in. */
+static inline u32 host_set(u32 lin, u32 key)
 {
-    return &t->th[((lin ^ key * 0x85ebca6bu) * 0x9e3779b1u) >> (32 - TH_BITS)];
+    key &= KEY_SPACE_FREE;
+    return ((lin ^ key * 0x85ebca6bu) * 0x9e3779b1u) >> (32 - TH_BITS);
+}
+
+/* Where to keep a new translation: its old entry, an empty one, one
+ * whose page has been written since, or the next in turn. */
+static struct tr_host *host_victim(struct blocks *t, const struct tr_block *b, u32 eip)
+{
+    struct tr_host *set = &t->th[host_set(b->lin, b->key) * TH_WAYS];
+    struct tr_host *stale = NULL;
+    for (unsigned w = 0; w < TH_WAYS; w++) {
+        struct tr_host *h = &set[w];
+        if (!h->host || (h->lin == b->lin && h->key == (b->key & KEY_SPACE_FREE) &&
+                         h->eip == eip))
+            return h;
+        if (!stale && t->gen[h->pfn] != h->gen)
+            stale = h;
+    }
+    return stale ? stale : &set[(b->lin >> 2) % TH_WAYS];
 }
 
 /*
@@ -109,7 +138,17 @@ static void code_written(void *opaque, u32 gpa, unsigned size)
 static u32 fetch_pfn(const struct cpu *c, u32 lin)
 {
     const u8 *h = tlb_peek(c->tlb, lin, 1, ACC_FETCH);
-    const struct mmu *m = c->mmu;
+    struct mmu *m = c->mmu;
+    if (!h) {
+        /* Not in the fetch TLB yet (a new address space, say): translate
+         * it as the fetch about to happen would, which fills the entry.
+         * A fault here means only "not found"; the fetch raises it. */
+        u32 gpa;
+        struct mmu_fault f;
+        if (mmu_translate(m, lin, ACC_FETCH, c->cpl == 3, &gpa, &f) < 0)
+            return NO_PFN;
+        h = tlb_peek(c->tlb, lin, 1, ACC_FETCH);
+    }
     if (!h || h < m->ram || h >= m->ram + m->ram_size)
         return NO_PFN;
     return (u32)((h - m->ram) >> PAGE_SHIFT);
@@ -236,11 +275,11 @@ static void translate(struct blocks *t, struct tr_block *b, u32 eip)
     b->host = jit_translate(t->jit, b->ins, b->n, b->eip, &b->chain);
     if (b->host) {
         if (b->pfn != NO_PFN) {
-            struct tr_host *h = host_slot(t, b->lin, b->key);
+            struct tr_host *h = host_victim(t, b, eip);
             /* The generation the records were decoded in: if the page
              * has been written since, the entry is never used. */
-            *h = (struct tr_host){ b->lin, b->key, eip, b->pfn, b->gen, b->n, b->bytes,
-                                   b->host, b->chain };
+            *h = (struct tr_host){ b->lin, b->key & KEY_SPACE_FREE, eip, b->pfn, b->gen, b->n,
+                                   b->bytes, b->host, b->chain };
         }
         return;
     }
@@ -268,11 +307,15 @@ static void run_host(struct blocks *t, struct cpu *c, void *host, void *chain, u
 /* A translation of the block at `lin` that is still good, or NULL. */
 static struct tr_host *find_host(struct blocks *t, struct cpu *c, u32 lin, u32 key, u64 left)
 {
-    struct tr_host *h = host_slot(t, lin, key);
-    if (h->host && h->lin == lin && h->key == key && h->eip == c->eip && h->n <= left &&
-        c->eip + h->bytes - 1 <= c->seg[S_CS].limit && t->gen[h->pfn] == h->gen &&
-        fetch_pfn(c, lin) == h->pfn)
-        return h;
+    struct tr_host *set = &t->th[host_set(lin, key) * TH_WAYS];
+    for (unsigned w = 0; w < TH_WAYS; w++) {
+        struct tr_host *h = &set[w];
+        if (h->host && h->lin == lin && h->key == (key & KEY_SPACE_FREE) && h->eip == c->eip)
+            return h->n <= left && c->eip + h->bytes - 1 <= c->seg[S_CS].limit &&
+                           t->gen[h->pfn] == h->gen && fetch_pfn(c, lin) == h->pfn
+                       ? h
+                       : NULL;
+    }
     return NULL;
 }
 
@@ -325,7 +368,18 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             b->pfn = NO_PFN;
             b->host = NULL;
             b->runs = 0;
+            u32 eip = c->eip;
             record(t, c, b, end - c->icount);
+            /* Recorded again (its slot was reused since, or it came from
+             * another address space): translate it now rather than after
+             * two more replays it may never get. */
+            if (t->jit && !b->open && b->n) {
+                u8 *heat = &t->heat[host_set(lin, key)];
+                if (*heat < 255)
+                    (*heat)++;
+                if (*heat >= 2)
+                    translate(t, b, eip);
+            }
         }
     } while (c->icount < end && !cpu_must_look(c));
 }
@@ -362,6 +416,7 @@ void blocks_free(struct blocks *t)
     cpu_set_executor(t->c, NULL, NULL);
     jit_free(t->jit);
     free(t->th);
+    free(t->heat);
     mmu_unsubscribe_code_writes(t->c->mmu, code_written, t);
     free(t->gen);
     free(t->blk);
@@ -389,9 +444,12 @@ int blocks_enable_jit(struct blocks *t)
     if (t->jit)
         return 0;
     t->th = calloc(TH_SIZE, sizeof *t->th);
-    if (!t->th || !(t->jit = jit_new(t->c, JIT_BUFFER))) {
+    t->heat = calloc(1u << TH_BITS, 1);
+    if (!t->th || !t->heat || !(t->jit = jit_new(t->c, JIT_BUFFER))) {
         free(t->th);
+        free(t->heat);
         t->th = NULL;
+        t->heat = NULL;
         return -1;
     }
     return 0;

@@ -87,7 +87,7 @@ _Static_assert(sizeof(struct jit_ind) == 32, "indirect entries are indexed by a 
 struct jit_cell {
     u64 target; /* host address to jump to */
     u32 epoch;  /* MMU epoch of the link */
-    u32 pad;
+    u32 ctx;    /* L1 address-space tag of the link */
 };
 
 /* ---- helpers the translated code calls ---- */
@@ -302,8 +302,15 @@ static void emit_chain(struct tx *t, const u8 *epi)
     x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)cell);
     x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RAX, (i32)offsetof(struct jit_cell, epoch)));
     long unlinked = x64_jcc(e, 5 /* ne */, NULL);
+    /* A translation serves every address space that maps its page, so a
+     * link holds for the address space it was made in only. */
+    x64_load(e, 8, X_RCX, CPU(tlb));
+    x64_load(e, 4, X_RCX, x64_m(X_RCX, (i32)offsetof(struct tlb, ctx)));
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RAX, (i32)offsetof(struct jit_cell, ctx)));
+    long other_space = x64_jcc(e, 5 /* ne */, NULL);
     x64_jmp_m(e, x64_m(X_RAX, 0));
     x64_patch_rel32(e->start, unlinked, e->p);
+    x64_patch_rel32(e->start, other_space, e->p);
     x64_mov_ri64(e, X_RCX, (u64)(uintptr_t)&j->pending);
     x64_store(e, 8, x64_m(X_RCX, 0), X_RAX);
     x64_jmp(e, epi);
@@ -329,8 +336,13 @@ static void emit_indirect(struct tx *t, const u8 *epi)
     miss[0] = x64_jcc(e, 5, NULL);
     x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RDX, (i32)offsetof(struct jit_ind, epoch)));
     miss[1] = x64_jcc(e, 5, NULL);
-    x64_alu_mi(e, XA_CMP, 4, x64_m(X_RDX, (i32)offsetof(struct jit_ind, key)),
-               cpu_code_key(t->c));
+    /* The code key of now (cpu_code_key): the mode and CPL are this
+     * block's, the address space is whichever runs it. */
+    x64_load(e, 8, X_RCX, CPU(tlb));
+    x64_load(e, 4, X_RCX, x64_m(X_RCX, (i32)offsetof(struct tlb, ctx)));
+    x64_shift_ri(e, XS_SHL, 4, X_RCX, 16);
+    x64_alu_ri(e, XA_OR, 4, X_RCX, cpu_code_key(t->c) & 0xffffu);
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, key)));
     miss[2] = x64_jcc(e, 5, NULL);
     x64_load(e, 4, X_RCX, CPU(seg[S_CS].base));
     x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, cs_base)));
@@ -1073,6 +1085,7 @@ void jit_link_pending(struct jit *j, void *chain, u32 epoch)
         return;
     cell->target = (u64)(uintptr_t)chain;
     cell->epoch = epoch;
+    cell->ctx = j->c->tlb->ctx;
     j->pending = NULL;
 }
 
