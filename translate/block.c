@@ -71,6 +71,8 @@ struct blocks {
     u64 jit_runs;         /* blocks run as translated code */
     u64 jit_insns;        /* instructions they retired */
     struct tr_host *th;   /* TH_SIZE translations, with the translator */
+    struct tr_jump *jc;   /* JC_SIZE: the dispatcher's first look, with the
+                           * translator */
     u8 *heat;             /* per set: recordings that hashed to it, so code that
                            * keeps losing its block slot is still translated */
 };
@@ -84,6 +86,48 @@ struct blocks {
 static inline struct tr_block *slot(struct blocks *t, u32 lin)
 {
     return &t->blk[(lin * 0x9e3779b1u) >> (32 - TR_BITS)];
+}
+
+/*
+ * The jump cache: where the dispatcher looks first, a small direct-mapped
+ * array of translations found by the slower paths (block slot, table of
+ * translations), each good for the MMU epoch it was found in -- nothing
+ * about the code or its mapping can have changed while the epoch stays.
+ */
+#define JC_BITS 12
+#define JC_SIZE (1u << JC_BITS)
+struct tr_jump {
+    u32 lin, key, eip, epoch; /* key: the full cpu_code_key() */
+    u32 last;                 /* EIP of the block's last byte (CS limit) */
+    u32 n;                    /* instructions */
+    void *host, *chain;
+    u32 pfn, gen;             /* the code's RAM page and its write generation */
+    const u8 *fetch;          /* where the fetch TLB put `lin` */
+};
+
+static inline struct tr_jump *jump_slot(struct blocks *t, u32 lin)
+{
+    return &t->jc[(lin ^ (lin >> JC_BITS)) & (JC_SIZE - 1)];
+}
+
+static inline void jump_fill(struct blocks *t, const struct cpu *c, u32 lin, u32 key, u32 bytes,
+                             u32 n, void *host, void *chain, u32 pfn, u32 gen)
+{
+    *jump_slot(t, lin) = (struct tr_jump){ lin, key, c->eip, c->mmu->epoch, c->eip + bytes - 1,
+                                           n, host, chain, pfn, gen,
+                                           tlb_peek(c->tlb, lin, 1, ACC_FETCH) };
+}
+
+/* An entry found in an older epoch is still good if the fetch TLB maps
+ * its address to the same place and its page was not written since
+ * (page-table edits move the epoch often; they rarely touch code). */
+static inline bool jump_still_good(struct blocks *t, const struct cpu *c, struct tr_jump *j)
+{
+    if (j->pfn == NO_PFN || !j->fetch || t->gen[j->pfn] != j->gen ||
+        tlb_peek(c->tlb, j->lin, 1, ACC_FETCH) != j->fetch)
+        return false;
+    j->epoch = c->mmu->epoch;
+    return true;
 }
 
 /* The part of cpu_code_key() a translation depends on: the mode word and
@@ -288,6 +332,7 @@ static void translate(struct blocks *t, struct tr_block *b, u32 eip)
         t->blk[k].runs = 0;
     }
     memset(t->th, 0, TH_SIZE * sizeof *t->th);
+    memset(t->jc, 0xff, JC_SIZE * sizeof *t->jc); /* key ~0: never a code key */
     jit_reset(t->jit);
     COUNT(t->cnt, blk_jit_flushes);
 }
@@ -331,11 +376,21 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
         const struct seg *cs = &c->seg[S_CS];
         u32 lin = cs->base + c->eip;
         u32 key = cpu_code_key(c);
+        if (t->jc) {
+            struct tr_jump *j = jump_slot(t, lin);
+            if (likely(j->lin == lin && j->key == key && j->eip == c->eip &&
+                       j->last <= cs->limit && j->n <= end - c->icount) &&
+                (likely(j->epoch == c->mmu->epoch) || jump_still_good(t, c, j))) {
+                run_host(t, c, j->host, j->chain, end);
+                continue;
+            }
+        }
         struct tr_block *b = slot(t, lin);
         if (likely(b->lin == lin && b->key == key && b->n &&
                    c->eip + b->bytes - 1 <= cs->limit) &&
             (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
             if (b->host && end - c->icount >= b->n && c->eip == b->eip) {
+                jump_fill(t, c, lin, key, b->bytes, b->n, b->host, b->chain, b->pfn, b->gen);
                 run_host(t, c, b->host, b->chain, end);
                 continue;
             }
@@ -354,6 +409,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             struct tr_host *h;
             if (t->jit && (h = find_host(t, c, lin, key, end - c->icount))) {
                 COUNT(t->cnt, blk_jit_found);
+                jump_fill(t, c, lin, key, h->bytes, h->n, h->host, h->chain, h->pfn, h->gen);
                 run_host(t, c, h->host, h->chain, end);
                 continue;
             }
@@ -417,6 +473,7 @@ void blocks_free(struct blocks *t)
     jit_free(t->jit);
     free(t->th);
     free(t->heat);
+    free(t->jc);
     mmu_unsubscribe_code_writes(t->c->mmu, code_written, t);
     free(t->gen);
     free(t->blk);
@@ -435,6 +492,7 @@ void blocks_flush(struct blocks *t)
     }
     if (t->jit) {
         memset(t->th, 0, TH_SIZE * sizeof *t->th);
+    memset(t->jc, 0xff, JC_SIZE * sizeof *t->jc); /* key ~0: never a code key */
         jit_reset(t->jit);
     }
 }
@@ -445,13 +503,17 @@ int blocks_enable_jit(struct blocks *t)
         return 0;
     t->th = calloc(TH_SIZE, sizeof *t->th);
     t->heat = calloc(1u << TH_BITS, 1);
-    if (!t->th || !t->heat || !(t->jit = jit_new(t->c, JIT_BUFFER))) {
+    t->jc = malloc(JC_SIZE * sizeof *t->jc);
+    if (!t->th || !t->heat || !t->jc || !(t->jit = jit_new(t->c, JIT_BUFFER))) {
         free(t->th);
         free(t->heat);
+        free(t->jc);
         t->th = NULL;
         t->heat = NULL;
+        t->jc = NULL;
         return -1;
     }
+    memset(t->jc, 0xff, JC_SIZE * sizeof *t->jc);
     return 0;
 }
 
