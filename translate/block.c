@@ -80,8 +80,10 @@ struct blocks {
 /* Replays of a whole block before it is translated: code that runs once
  * (start-up, the decompressor's set-up) is not worth translating. */
 #define JIT_HOT 2u
-/* The code buffer: enough for the Linux boot's working set. */
-#define JIT_BUFFER (64u << 20)
+/* The code buffer: the Debian boot with its workloads writes about 55 MB
+ * of translations and empties it twice; the two views of a larger buffer
+ * would both count in the resident size. */
+#define JIT_BUFFER (32u << 20)
 
 static inline struct tr_block *slot(struct blocks *t, u32 lin)
 {
