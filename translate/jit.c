@@ -1040,12 +1040,27 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     if (n != t->synced)
         x64_alu_mi(e, XA_ADD, 8, CPU(icount), n - t->synced);
     const u8 *epi_at;
-    bool chain_end = n && (last_native || !(kept[n - 1].attr & OPA_ENDS_BLOCK));
+    /* Fall through into the next block: after a native instruction or a
+     * handler that changes nothing the run loop watches, directly; after
+     * a privileged or control one that cannot change the mode word, CPL
+     * or segments (I/O, CLI, POPF, MOV CRn, INVLPG, ...), only if the run
+     * loop has nothing to look at now (an interrupt it can take, the STI
+     * shadow, TF, HLT): links hold per address space and epoch, so a CR3
+     * load or a flush is caught by the link itself. */
+    u16 last_attr = n ? kept[n - 1].attr : 0;
+    bool ends = !last_native && (last_attr & OPA_ENDS_BLOCK);
+    bool chain_end = n && (!ends || !(last_attr & OPA_MODE));
     if (chain_end) {
         long over = x64_jmp(e, NULL);
         epi_at = e->p;
         emit_epilogue(e);
         x64_patch_rel32(e->start, over, e->p);
+        if (ends) {
+            x64_mov_rr(e, 8, X_RDI, X_RBX);
+            x64_call_abs(e, cpu_must_look);
+            x64_test_rr(e, 1, X_RAX, X_RAX);
+            x64_jcc(e, 5 /* ne */, epi_at);
+        }
         emit_chain(t, epi_at);
     } else {
         epi_at = e->p;
