@@ -59,7 +59,8 @@
     X(mmu_mmio_reads, "MMIO reads")                                       \
     X(mmu_mmio_writes, "MMIO writes")                                     \
     X(mmu_unbacked, "accesses to unbacked physical addresses")            \
-    X(mmu_code_writes, "writes to pages holding decoded code")            \
+    X(mmu_code_writes, "writes to code lines of pages holding decoded code") \
+    X(mmu_code_near_writes, "writes to other lines of pages holding code") \
     X(io_reads, "port reads")                                             \
     X(io_writes, "port writes")
 
