@@ -32,6 +32,8 @@
     X(blk_jit_runs, "translated blocks entered from the dispatcher")     \
     X(blk_jit_found, "translations found again after their slot was reused") \
     X(blk_jit_insns, "instructions retired by translated blocks")        \
+    X(blk_smc_hot_pages, "pages whose code lines became hot-written")     \
+    X(blk_smc_replayed, "translations refused: their page's code keeps changing") \
     /* tlb_hit_read/write/fetch stay consecutive: the TLB indexes them. */ \
     X(tlb_hit_read, "L1 TLB hits, reads")                                 \
     X(tlb_hit_write, "L1 TLB hits, writes")                               \

@@ -54,11 +54,18 @@ struct tr_host {
     void *host, *chain;
 };
 
+/* Code-line writes to one RAM page, to spot code that keeps changing. */
+struct smc_page {
+    u64 last;  /* instruction count at the last one */
+    u32 count; /* how many came no more than SMC_WINDOW apart */
+};
+
 struct blocks {
     struct cpu *c;
     struct counters *cnt;
     struct tr_block *blk; /* TR_BLOCKS, direct-mapped on the start address */
-    u32 *gen;             /* per RAM page: writes to it while it held code */
+    u32 *gen;             /* per RAM page: writes to its code lines */
+    struct smc_page *smc; /* per RAM page */
     u32 npages;
     u64 hits;             /* blocks replayed from the cache */
     u64 hit_insns;        /* instructions retired by replays */
@@ -72,6 +79,14 @@ struct blocks {
 /* Replays of a whole block before it is translated: code that runs once
  * (start-up, the decompressor's set-up) is not worth translating. */
 #define JIT_HOT 2u
+/* Hot-written code.  A page whose code lines were written SMC_HOT times,
+ * each within SMC_WINDOW instructions of the one before, loses its
+ * translations at once every time it is written again: its blocks are
+ * replayed instead of translated until SMC_WINDOW instructions pass
+ * without such a write.  Retranslating after every write would cost far
+ * more than the replays it saves. */
+#define SMC_HOT 8u
+#define SMC_WINDOW (1ull << 20)
 /* The code buffer: enough for the Linux boot's working set. */
 #define JIT_BUFFER (64u << 20)
 
@@ -101,8 +116,24 @@ static void code_written(void *opaque, u32 gpa, unsigned size)
 {
     struct blocks *t = opaque;
     u32 pfn = gpa >> PAGE_SHIFT;
-    if (pfn < t->npages)
-        t->gen[pfn]++;
+    (void)size;
+    if (pfn >= t->npages)
+        return;
+    t->gen[pfn]++;
+    struct smc_page *s = &t->smc[pfn];
+    u64 now = t->c->icount;
+    if (now - s->last > SMC_WINDOW)
+        s->count = 0;
+    s->last = now;
+    if (++s->count == SMC_HOT)
+        COUNT(t->cnt, blk_smc_hot_pages);
+}
+
+/* Whether the code of page `pfn` keeps being rewritten (see SMC_HOT). */
+static bool smc_hot(const struct blocks *t, const struct cpu *c, u32 pfn)
+{
+    const struct smc_page *s = &t->smc[pfn];
+    return s->count >= SMC_HOT && c->icount - s->last <= SMC_WINDOW;
 }
 
 /* The RAM page the fetch TLB maps `lin` to, or NO_PFN. */
@@ -305,7 +336,13 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
                 if (whole && c->icount < end)
                     record(t, c, b, end - c->icount);
             } else if (t->jit && ++b->runs >= JIT_HOT) {
-                translate(t, b, eip);
+                if (b->pfn != NO_PFN && smc_hot(t, c, b->pfn)) {
+                    /* Ask again after as many replays. */
+                    b->runs = 0;
+                    COUNT(t->cnt, blk_smc_replayed);
+                } else {
+                    translate(t, b, eip);
+                }
             }
         } else {
             struct tr_host *h;
@@ -344,8 +381,10 @@ struct blocks *blocks_attach(struct cpu *c, struct counters *cnt)
     t->cnt = cnt;
     t->npages = c->mmu->ram_size >> PAGE_SHIFT;
     t->gen = calloc(t->npages ? t->npages : 1, sizeof *t->gen);
-    if (!t->gen || mmu_subscribe_code_writes(c->mmu, code_written, t) < 0) {
+    t->smc = calloc(t->npages ? t->npages : 1, sizeof *t->smc);
+    if (!t->gen || !t->smc || mmu_subscribe_code_writes(c->mmu, code_written, t) < 0) {
         free(t->gen);
+        free(t->smc);
         free(t->blk);
         free(t);
         return NULL;
@@ -364,6 +403,7 @@ void blocks_free(struct blocks *t)
     free(t->th);
     mmu_unsubscribe_code_writes(t->c->mmu, code_written, t);
     free(t->gen);
+    free(t->smc);
     free(t->blk);
     free(t);
 }
