@@ -8,6 +8,10 @@
  *  - A TLB write tag is set only for RAM pages without PG_CODE or PG_PT,
  *    so every store to ROM, MMIO, unbacked space or a tracked page reaches
  *    mmu_phys_write().
+ *  - A code_wtag (tlb.h) is set only for RAM pages whose only tracking
+ *    is PG_CODE, for a write the translation allows; it is withdrawn with
+ *    the write tag when the page becomes PG_PT or PG_CODE again, and a
+ *    store through it still checks the code lines.
  *  - code_lines[pfn] is zero unless page pfn has PG_CODE; every byte some
  *    cached decode came from lies in a line whose bit is set, so a store
  *    that misses all set lines leaves every cached decode true.
@@ -377,6 +381,9 @@ void mmu_l1_withdraw_write(struct mmu *m, u32 pfn)
             u32 tag = e->tag[ACC_WRITE];
             if (!(tag & 1) && (u8 *)((uintptr_t)(tag & PAGE_MASK) + e->addend) == host)
                 e->tag[ACC_WRITE] = TLB_INVALID;
+            tag = e->code_wtag;
+            if (!(tag & 1) && (u8 *)((uintptr_t)(tag & PAGE_MASK) + e->addend) == host)
+                e->code_wtag = TLB_INVALID;
         }
     }
 }
@@ -612,9 +619,11 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
     /* Callers only fill for an access the translation allows, so no NX
      * page gets a fetch tag and no read-only page a write tag. */
     if (acc == ACC_WRITE) {
-        if ((m->page_flags[pfn] & (PG_RAM | PG_CODE | PG_PT)) == PG_RAM &&
-            (perm & PG_PERM_DIRTY))
+        u8 f = m->page_flags[pfn] & (PG_RAM | PG_CODE | PG_PT);
+        if (f == PG_RAM && (perm & PG_PERM_DIRTY))
             e->tag[ACC_WRITE] = page;
+        else if (f == (PG_RAM | PG_CODE) && (perm & PG_PERM_DIRTY))
+            e->code_wtag = page;
         e->tag[ACC_READ] = page;
     } else {
         e->tag[acc] = page;
@@ -683,6 +692,19 @@ int mmu_lin_write(struct mmu *m, u32 lin, unsigned size, u64 val, bool user,
     u32 gpa0, gpa1 = 0;
     unsigned first = PAGE_SIZE - (lin & (PAGE_SIZE - 1));
     COUNT(m->cnt, tlb_miss_write);
+    u8 *host = tlb_code_write_host(&m->tlb[user], lin, size);
+    if (host) {
+        /* A store beside code: allowed and dirty already (the entry says
+         * so), and if it misses the code lines nothing else is owed. */
+        u32 gpa = (u32)(host - m->ram);
+        if (!lines_hit(m, gpa >> PAGE_SHIFT, gpa & (PAGE_SIZE - 1), size)) {
+            /* (The page may have been untracked since the fill.) */
+            if (m->page_flags[gpa >> PAGE_SHIFT] & PG_CODE)
+                COUNT(m->cnt, mmu_code_near_writes);
+            memcpy(host, &val, size);
+            return 0;
+        }
+    }
     if (mmu_translate(m, lin, ACC_WRITE, user, &gpa0, f) < 0)
         return -1;
     if (first < size && mmu_translate(m, lin + first, ACC_WRITE, user, &gpa1, f) < 0)

@@ -173,6 +173,34 @@ START_TEST(test_dma_and_linear_writes)
 }
 END_TEST
 
+/* After the first slow-path store to a code page, its TLB entry lets the
+ * next ones skip the translation; they must still see every code line,
+ * including lines tracked after the entry was filled. */
+START_TEST(test_repeated_linear_writes)
+{
+    struct mmu_fault f;
+    mmu_track_code(m, PAGE + 0x100, 7);
+    for (unsigned k = 0; k < 4; k++) {
+        u32 epoch = m->epoch;
+        ck_assert_int_eq(mmu_lin_write(m, PAGE + 0x300 + 4 * k, 4, k, false, &f), 0);
+        ck_assert_uint_eq(m->epoch, epoch);
+        ck_assert_uint_eq(mmu_phys_read(m, PAGE + 0x300 + 4 * k, 4), k);
+    }
+    ck_assert_uint_eq(heard.n, 0);
+    mmu_track_code(m, PAGE + 0x308, 2);
+    ck_assert_int_eq(mmu_lin_write(m, PAGE + 0x308, 4, 9, false, &f), 0);
+    ck_assert_uint_eq(heard.n, 1);
+    ck_assert_uint_eq(mmu_phys_read(m, PAGE + 0x308, 4), 9);
+    /* Untracked now: plain writes, with or without the TLB's help. */
+    ck_assert_int_eq(mmu_lin_write(m, PAGE + 0x100, 4, 5, false, &f), 0);
+    ck_assert_uint_eq(heard.n, 1);
+    mmu_track_code(m, PAGE + 0x100, 7);
+    ck_assert_int_eq(mmu_lin_write(m, PAGE + 0x104, 1, 6, false, &f), 0);
+    ck_assert_uint_eq(heard.n, 2);
+    ck_assert_uint_eq(cnt.v[CNT_mmu_code_near_writes], 4);
+}
+END_TEST
+
 START_TEST(test_is_code_write)
 {
     ck_assert(!mmu_is_code_write(m, PAGE + 0x100, 1));
@@ -198,6 +226,7 @@ static Suite *codelines_suite(void)
     tcase_add_test(tc, test_insn_spanning_two_lines);
     tcase_add_test(tc, test_write_across_pages);
     tcase_add_test(tc, test_dma_and_linear_writes);
+    tcase_add_test(tc, test_repeated_linear_writes);
     tcase_add_test(tc, test_is_code_write);
     suite_add_tcase(s, tc);
     return s;
