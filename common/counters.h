@@ -32,6 +32,8 @@
     X(blk_jit_runs, "translated blocks entered from the dispatcher")     \
     X(blk_jit_found, "translations found again after their slot was reused") \
     X(blk_jit_insns, "instructions retired by translated blocks")        \
+    X(blk_smc_hot_pages, "pages whose code lines became hot-written")     \
+    X(blk_smc_replayed, "translations refused: their page's code keeps changing") \
     /* tlb_hit_read/write/fetch stay consecutive: the TLB indexes them. */ \
     X(tlb_hit_read, "L1 TLB hits, reads")                                 \
     X(tlb_hit_write, "L1 TLB hits, writes")                               \
@@ -59,7 +61,8 @@
     X(mmu_mmio_reads, "MMIO reads")                                       \
     X(mmu_mmio_writes, "MMIO writes")                                     \
     X(mmu_unbacked, "accesses to unbacked physical addresses")            \
-    X(mmu_code_writes, "writes to pages holding decoded code")            \
+    X(mmu_code_writes, "writes to code lines of pages holding decoded code") \
+    X(mmu_code_near_writes, "writes to other lines of pages holding code") \
     X(io_reads, "port reads")                                             \
     X(io_writes, "port writes")
 

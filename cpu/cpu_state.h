@@ -122,7 +122,7 @@ struct dtr {
  * Decoded-instruction cache: direct-mapped on the linear address of the
  * instruction.  A line is valid while its key (mode word and CPL) matches
  * and the MMU epoch has not moved, i.e. no TLB flush and no write to a
- * page code was decoded from.
+ * line code was decoded from.
  */
 #define IC_LINES 8192u
 struct icache_line {

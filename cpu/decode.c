@@ -388,9 +388,9 @@ bool dec_decode_cpu(struct cpu *c, struct insn *i)
     }
     if (f.n > f.avail || !host)
         return false; /* straddles a page or came from MMIO */
-    /* Decoded bytes may be cached: have writes to their page reported. */
+    /* Decoded bytes may be cached: have writes to their lines reported. */
     struct mmu *m = c->mmu;
     if (host >= m->ram && host < m->ram + m->ram_size)
-        mmu_track_code(m, (u32)(host - m->ram));
+        mmu_track_code(m, (u32)(host - m->ram), f.n);
     return true;
 }

@@ -8,6 +8,13 @@
  *  - A TLB write tag is set only for RAM pages without PG_CODE or PG_PT,
  *    so every store to ROM, MMIO, unbacked space or a tracked page reaches
  *    mmu_phys_write().
+ *  - A code_wtag (tlb.h) is set only for RAM pages whose only tracking
+ *    is PG_CODE, for a write the translation allows; it is withdrawn with
+ *    the write tag when the page becomes PG_PT or PG_CODE again, and a
+ *    store through it still checks the code lines.
+ *  - code_lines[pfn] is zero unless page pfn has PG_CODE; every byte some
+ *    cached decode came from lies in a line whose bit is set, so a store
+ *    that misses all set lines leaves every cached decode true.
  *  - tlb[0] holds only tags a supervisor access may use, tlb[1] only tags
  *    a CPL 3 access may use; each fill goes to the TLB of its privilege.
  *  - With MMU_SHADOW, L1 entries are filled from the current shadow
@@ -51,8 +58,11 @@ struct mmu *mmu_new(u32 ram_size, struct counters *cnt, struct logger *log)
 #endif
     m->page_flags = calloc(NPAGES, 1);
     m->page_host = calloc(NPAGES, sizeof *m->page_host);
+    m->code_lines = calloc((size_t)(ram_size ? ram_size >> PAGE_SHIFT : 1) * MMU_CODE_LINE_WORDS,
+                           sizeof *m->code_lines);
     m->io_index = calloc(65536, 1);
-    if (m->ram == MAP_FAILED || !m->page_flags || !m->page_host || !m->io_index) {
+    if (m->ram == MAP_FAILED || !m->page_flags || !m->page_host || !m->code_lines ||
+        !m->io_index) {
         if (m->ram == MAP_FAILED)
             m->ram = NULL;
         mmu_free(m);
@@ -91,6 +101,7 @@ void mmu_free(struct mmu *m)
     shadow_free(m->sh);
     free(m->page_flags);
     free(m->page_host);
+    free(m->code_lines);
     free(m->io_index);
     free(m);
 }
@@ -223,6 +234,48 @@ static u64 phys_read_page(struct mmu *m, u32 gpa, unsigned size)
     return size == 8 ? ~0ull : size_mask(size);
 }
 
+/* Bit `k` of a page's line map: line k holds bytes some decode came from. */
+static inline u64 *line_word(const struct mmu *m, u32 pfn, unsigned k)
+{
+    return &m->code_lines[(size_t)pfn * MMU_CODE_LINE_WORDS + (k >> 6)];
+}
+
+/* Whether [off, off + size) of page pfn (size 1..16, inside the page)
+ * touches a code line.  Such a range spans at most two lines. */
+static inline bool lines_hit(const struct mmu *m, u32 pfn, u32 off, unsigned size)
+{
+    unsigned first = off >> MMU_CODE_LINE_SHIFT;
+    unsigned last = (off + size - 1) >> MMU_CODE_LINE_SHIFT;
+    return ((*line_word(m, pfn, first) >> (first & 63)) & 1) ||
+           ((*line_word(m, pfn, last) >> (last & 63)) & 1);
+}
+
+bool mmu_is_code_write(const struct mmu *m, u32 gpa, unsigned size)
+{
+    u32 pfn = gpa >> PAGE_SHIFT;
+    return (m->page_flags[pfn] & PG_CODE) && lines_hit(m, pfn, gpa & (PAGE_SIZE - 1), size);
+}
+
+/* A store (already made) to a page code was decoded from.  Only one that
+ * touches a code line can have changed a cached decode: the others cost
+ * nothing more than the slow path that brought them here. */
+static void code_page_written(struct mmu *m, u32 gpa, unsigned size)
+{
+    u32 pfn = gpa >> PAGE_SHIFT;
+    if (!lines_hit(m, pfn, gpa & (PAGE_SIZE - 1), size)) {
+        COUNT(m->cnt, mmu_code_near_writes);
+        return;
+    }
+    COUNT(m->cnt, mmu_code_writes);
+    for (unsigned i = 0; i < m->n_code_sub; i++)
+        m->code_sub[i].fn(m->code_sub[i].opaque, gpa, size);
+    /* Subscribers drop what they derived from the page; its lines are
+     * tracked again as code is next decoded from it. */
+    m->page_flags[pfn] &= (u8)~PG_CODE;
+    memset(line_word(m, pfn, 0), 0, MMU_CODE_LINE_WORDS * sizeof(u64));
+    m->epoch++;
+}
+
 static void phys_write_page(struct mmu *m, u32 gpa, u64 val, unsigned size)
 {
     u32 pfn = gpa >> PAGE_SHIFT;
@@ -244,15 +297,8 @@ static void phys_write_page(struct mmu *m, u32 gpa, u64 val, unsigned size)
         } else {
             memcpy(host + (gpa & (PAGE_SIZE - 1)), &val, size);
         }
-        if (f & PG_CODE) {
-            COUNT(m->cnt, mmu_code_writes);
-            for (unsigned i = 0; i < m->n_code_sub; i++)
-                m->code_sub[i].fn(m->code_sub[i].opaque, gpa, size);
-            /* Subscribers drop what they derived from the page; it is
-             * tracked again when code is next decoded from it. */
-            m->page_flags[pfn] &= (u8)~PG_CODE;
-            m->epoch++;
-        }
+        if (unlikely(f & PG_CODE))
+            code_page_written(m, gpa, size);
         return;
     }
     if (f & PG_MMIO) {
@@ -335,6 +381,9 @@ void mmu_l1_withdraw_write(struct mmu *m, u32 pfn)
             u32 tag = e->tag[ACC_WRITE];
             if (!(tag & 1) && (u8 *)((uintptr_t)(tag & PAGE_MASK) + e->addend) == host)
                 e->tag[ACC_WRITE] = TLB_INVALID;
+            tag = e->code_wtag;
+            if (!(tag & 1) && (u8 *)((uintptr_t)(tag & PAGE_MASK) + e->addend) == host)
+                e->code_wtag = TLB_INVALID;
         }
     }
 }
@@ -570,9 +619,11 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
     /* Callers only fill for an access the translation allows, so no NX
      * page gets a fetch tag and no read-only page a write tag. */
     if (acc == ACC_WRITE) {
-        if ((m->page_flags[pfn] & (PG_RAM | PG_CODE | PG_PT)) == PG_RAM &&
-            (perm & PG_PERM_DIRTY))
+        u8 f = m->page_flags[pfn] & (PG_RAM | PG_CODE | PG_PT);
+        if (f == PG_RAM && (perm & PG_PERM_DIRTY))
             e->tag[ACC_WRITE] = page;
+        else if (f == (PG_RAM | PG_CODE) && (perm & PG_PERM_DIRTY))
+            e->code_wtag = page;
         e->tag[ACC_READ] = page;
     } else {
         e->tag[acc] = page;
@@ -641,6 +692,19 @@ int mmu_lin_write(struct mmu *m, u32 lin, unsigned size, u64 val, bool user,
     u32 gpa0, gpa1 = 0;
     unsigned first = PAGE_SIZE - (lin & (PAGE_SIZE - 1));
     COUNT(m->cnt, tlb_miss_write);
+    u8 *host = tlb_code_write_host(&m->tlb[user], lin, size);
+    if (host) {
+        /* A store beside code: allowed and dirty already (the entry says
+         * so), and if it misses the code lines nothing else is owed. */
+        u32 gpa = (u32)(host - m->ram);
+        if (!lines_hit(m, gpa >> PAGE_SHIFT, gpa & (PAGE_SIZE - 1), size)) {
+            /* (The page may have been untracked since the fill.) */
+            if (m->page_flags[gpa >> PAGE_SHIFT] & PG_CODE)
+                COUNT(m->cnt, mmu_code_near_writes);
+            memcpy(host, &val, size);
+            return 0;
+        }
+    }
     if (mmu_translate(m, lin, ACC_WRITE, user, &gpa0, f) < 0)
         return -1;
     if (first < size && mmu_translate(m, lin + first, ACC_WRITE, user, &gpa1, f) < 0)
@@ -654,13 +718,20 @@ int mmu_lin_write(struct mmu *m, u32 lin, unsigned size, u64 val, bool user,
     return 0;
 }
 
-void mmu_track_code(struct mmu *m, u32 gpa)
+void mmu_track_code(struct mmu *m, u32 gpa, unsigned len)
 {
-    u32 pfn = (gpa & m->a20_mask) >> PAGE_SHIFT;
-    if (!(m->page_flags[pfn] & PG_RAM) || (m->page_flags[pfn] & PG_CODE))
+    u32 pfn = gpa >> PAGE_SHIFT;
+    if (gpa >= m->ram_size || !(m->page_flags[pfn] & PG_RAM))
         return;
-    m->page_flags[pfn] |= PG_CODE;
-    mmu_l1_withdraw_write(m, pfn);
+    if (!(m->page_flags[pfn] & PG_CODE)) {
+        /* Start from no lines, whoever cleared the flag. */
+        memset(line_word(m, pfn, 0), 0, MMU_CODE_LINE_WORDS * sizeof(u64));
+        m->page_flags[pfn] |= PG_CODE;
+        mmu_l1_withdraw_write(m, pfn);
+    }
+    u32 off = gpa & (PAGE_SIZE - 1);
+    for (unsigned k = off >> MMU_CODE_LINE_SHIFT; k <= (off + len - 1) >> MMU_CODE_LINE_SHIFT; k++)
+        *line_word(m, pfn, k) |= 1ull << (k & 63);
 }
 
 void mmu_unsubscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque)

@@ -23,13 +23,18 @@
 #define MMU_MAX_REGIONS 32
 #define MMU_MAX_IO 128
 #define MMU_MAX_WRITE_SUBSCRIBERS 4
+/* Granularity of code-write tracking: 16-byte lines, 256 per 4 KiB page,
+ * so data a few bytes past a routine's end is not code. */
+#define MMU_CODE_LINE_SHIFT 4
+#define MMU_CODE_LINE_WORDS ((PAGE_SIZE >> MMU_CODE_LINE_SHIFT) / 64)
 
 /* Per-physical-page flags. */
 enum {
     PG_RAM = 1u << 0,   /* backed by host RAM, readable directly */
     PG_ROM = 1u << 1,   /* backed, writes ignored */
     PG_MMIO = 1u << 2,  /* dispatched to a device */
-    PG_CODE = 1u << 3,  /* decoded code was derived from this page */
+    PG_CODE = 1u << 3,  /* decoded code was derived from this page
+                         * (from the lines in mmu.code_lines) */
     PG_PT = 1u << 4,    /* shadow entries were derived from this page
                          * (a guest page directory or page table) */
 };
@@ -79,6 +84,10 @@ struct mmu {
     u32 ram_size;
     u8 *page_flags;            /* one byte per 4 KiB physical page (1M) */
     u8 **page_host;            /* host base of each backed page, or NULL */
+    u64 *code_lines;           /* per RAM page, MMU_CODE_LINE_WORDS words:
+                                * bit k set if code was decoded from line k
+                                * (bytes [16k, 16k+16)) since the page was
+                                * last tracked (PG_CODE) */
     u32 a20_mask;              /* 0xffffffff, or ~(1 << 20) with A20 off */
     bool paging;               /* CR0.PG and CR0.PE */
     struct pg_state pg;        /* what the walker needs of CR0/CR3/CR4 */
@@ -187,9 +196,17 @@ int mmu_lin_read(struct mmu *m, u32 lin, unsigned size, enum mmu_acc acc, bool u
 int mmu_lin_write(struct mmu *m, u32 lin, unsigned size, u64 val, bool user,
                   struct mmu_fault *f) MUST_CHECK;
 
-/* Mark a physical page as a source of decoded code: its write tag is
- * withheld from the TLB and subscribers hear of every write to it. */
-void mmu_track_code(struct mmu *m, u32 gpa);
+/* Code is cached from the `len` bytes at RAM address `gpa` (len >= 1, all
+ * in one page: an instruction that straddles pages is never cached).
+ * The page's write tag is withheld from the TLB so every store to it
+ * reaches mmu_phys_write(); a store that touches one of the 16-byte lines
+ * holding such bytes (MMU_CODE_LINE_SHIFT) tells the subscribers, moves the
+ * epoch and untracks the page; a store to its other lines is only a
+ * slow-path write. */
+void mmu_track_code(struct mmu *m, u32 gpa, unsigned len);
+/* Whether a store to [gpa, gpa + size) (size <= 16, one page) would touch
+ * a code line of a tracked page. */
+bool mmu_is_code_write(const struct mmu *m, u32 gpa, unsigned size);
 int mmu_subscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque) MUST_CHECK;
 /* Stop telling (fn, opaque) of code-page writes. */
 void mmu_unsubscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque);

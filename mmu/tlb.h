@@ -44,7 +44,10 @@ struct tlb_entry {
     u32 tag[3];       /* per enum mmu_acc */
     u32 flags;        /* TLB_GLOBAL */
     uintptr_t addend; /* host pointer = (uintptr_t)lin + addend */
-    uintptr_t pad2;
+    u32 code_wtag;    /* like tag[ACC_WRITE], for a RAM page whose only
+                       * tracking is PG_CODE: a write is allowed, but the
+                       * slow path must check it against the code lines */
+    u32 pad;
 };
 _Static_assert(sizeof(struct tlb_entry) == 32, "TLB entry must stay 32 bytes");
 
@@ -67,6 +70,7 @@ struct tlb {
 static inline void tlb_entry_clear(struct tlb_entry *e)
 {
     e->tag[0] = e->tag[1] = e->tag[2] = TLB_INVALID;
+    e->code_wtag = TLB_INVALID;
     e->flags = 0;
 }
 
@@ -153,13 +157,23 @@ static inline u8 *tlb_peek(struct tlb *t, u32 lin, unsigned size, enum mmu_acc a
     return tlb_entry_hits(t, e, lin, size, acc) ? (u8 *)((uintptr_t)lin + e->addend) : NULL;
 }
 
+/* Host pointer for a write of `size` bytes at `lin` to a page written
+ * only through the code-line check (code_wtag), or NULL. */
+static inline u8 *tlb_code_write_host(struct tlb *t, u32 lin, unsigned size)
+{
+    struct tlb_entry *e = tlb_entry_for(t, lin);
+    if (e->code_wtag == (((lin + size - 1) & PAGE_MASK) | t->ctx))
+        return (u8 *)((uintptr_t)lin + e->addend);
+    return NULL;
+}
+
 /* Drop the entry caching the linear page of `lin` in address space `ctx`
  * (placed with `salt`). */
 static inline void tlb_drop_page_in(struct tlb *t, u32 lin, u32 ctx, u32 salt)
 {
     struct tlb_entry *e = tlb_entry_at(t, lin, salt);
     u32 tag = (lin & PAGE_MASK) | ctx;
-    if (e->tag[0] == tag || e->tag[1] == tag || e->tag[2] == tag)
+    if (e->tag[0] == tag || e->tag[1] == tag || e->tag[2] == tag || e->code_wtag == tag)
         tlb_entry_clear(e);
 }
 

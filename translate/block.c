@@ -58,11 +58,18 @@ struct tr_host {
     void *host, *chain;
 };
 
+/* Code-line writes to one RAM page, to spot code that keeps changing. */
+struct smc_page {
+    u64 last;  /* instruction count at the last one */
+    u32 count; /* how many came no more than SMC_WINDOW apart */
+};
+
 struct blocks {
     struct cpu *c;
     struct counters *cnt;
     struct tr_block *blk; /* TR_BLOCKS, direct-mapped on the start address */
-    u32 *gen;             /* per RAM page: writes to it while it held code */
+    u32 *gen;             /* per RAM page: writes to its code lines */
+    struct smc_page *smc; /* per RAM page */
     u32 npages;
     u64 hits;             /* blocks replayed from the cache */
     u64 hit_insns;        /* instructions retired by replays */
@@ -80,6 +87,14 @@ struct blocks {
 /* Replays of a whole block before it is translated: code that runs once
  * (start-up, the decompressor's set-up) is not worth translating. */
 #define JIT_HOT 2u
+/* Hot-written code.  A page whose code lines were written SMC_HOT times,
+ * each within SMC_WINDOW instructions of the one before, loses its
+ * translations at once every time it is written again: its blocks are
+ * replayed instead of translated until SMC_WINDOW instructions pass
+ * without such a write.  Retranslating after every write would cost far
+ * more than the replays it saves. */
+#define SMC_HOT 8u
+#define SMC_WINDOW (1ull << 20)
 /* The code buffer: the Debian boot with its workloads writes about 55 MB
  * of translations and empties it twice; the two views of a larger buffer
  * would both count in the resident size. */
@@ -176,8 +191,24 @@ static void code_written(void *opaque, u32 gpa, unsigned size)
 {
     struct blocks *t = opaque;
     u32 pfn = gpa >> PAGE_SHIFT;
-    if (pfn < t->npages)
-        t->gen[pfn]++;
+    (void)size;
+    if (pfn >= t->npages)
+        return;
+    t->gen[pfn]++;
+    struct smc_page *s = &t->smc[pfn];
+    u64 now = t->c->icount;
+    if (now - s->last > SMC_WINDOW)
+        s->count = 0;
+    s->last = now;
+    if (++s->count == SMC_HOT)
+        COUNT(t->cnt, blk_smc_hot_pages);
+}
+
+/* Whether the code of page `pfn` keeps being rewritten (see SMC_HOT). */
+static bool smc_hot(const struct blocks *t, const struct cpu *c, u32 pfn)
+{
+    const struct smc_page *s = &t->smc[pfn];
+    return s->count >= SMC_HOT && c->icount - s->last <= SMC_WINDOW;
 }
 
 /* The RAM page the fetch TLB maps `lin` to, or NO_PFN. */
@@ -339,6 +370,19 @@ static void translate(struct blocks *t, struct tr_block *b, u32 eip)
     COUNT(t->cnt, blk_jit_flushes);
 }
 
+/* Translate a block unless its page's code keeps being rewritten: such
+ * blocks are replayed, and asked about again after as many replays. */
+static void translate_unless_hot(struct blocks *t, const struct cpu *c, struct tr_block *b,
+                                 u32 eip)
+{
+    if (b->pfn != NO_PFN && smc_hot(t, c, b->pfn)) {
+        b->runs = 0;
+        COUNT(t->cnt, blk_smc_replayed);
+        return;
+    }
+    translate(t, b, eip);
+}
+
 /* Run translated code at CS:EIP.  The exit that led here may link to it;
  * a linked run ends at the budget or when an event zeroes exec_limit. */
 static void run_host(struct blocks *t, struct cpu *c, void *host, void *chain, u64 end)
@@ -405,7 +449,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
                 if (whole && c->icount < end)
                     record(t, c, b, end - c->icount);
             } else if (t->jit && ++b->runs >= JIT_HOT) {
-                translate(t, b, eip);
+                translate_unless_hot(t, c, b, eip);
             }
         } else {
             struct tr_host *h;
@@ -436,7 +480,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
                 if (*heat < 255)
                     (*heat)++;
                 if (*heat >= 2)
-                    translate(t, b, eip);
+                    translate_unless_hot(t, c, b, eip);
             }
         }
     } while (c->icount < end && !cpu_must_look(c));
@@ -456,8 +500,10 @@ struct blocks *blocks_attach(struct cpu *c, struct counters *cnt)
     t->cnt = cnt;
     t->npages = c->mmu->ram_size >> PAGE_SHIFT;
     t->gen = calloc(t->npages ? t->npages : 1, sizeof *t->gen);
-    if (!t->gen || mmu_subscribe_code_writes(c->mmu, code_written, t) < 0) {
+    t->smc = calloc(t->npages ? t->npages : 1, sizeof *t->smc);
+    if (!t->gen || !t->smc || mmu_subscribe_code_writes(c->mmu, code_written, t) < 0) {
         free(t->gen);
+        free(t->smc);
         free(t->blk);
         free(t);
         return NULL;
@@ -478,6 +524,7 @@ void blocks_free(struct blocks *t)
     free(t->jc);
     mmu_unsubscribe_code_writes(t->c->mmu, code_written, t);
     free(t->gen);
+    free(t->smc);
     free(t->blk);
     free(t);
 }

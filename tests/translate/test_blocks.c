@@ -1478,6 +1478,137 @@ START_TEST(budget_inside_block)
 }
 END_TEST
 
+/*
+ * Stores next to running code: to another 16-byte line of the loop's own
+ * 64-byte line and to another line of its page.  Neither touches a byte
+ * code was decoded from, so nothing cached is dropped: no code-write
+ * notice, no block recorded again.
+ *
+ *   L:  add edx, ecx
+ *       mov [PROG_BASE + 0x30], ecx
+ *       mov [PROG_BASE + 0x800], edx
+ *       loop L
+ */
+START_TEST(store_near_code)
+{
+    const u8 code[] = {
+        0xb9, 100, 0, 0, 0,                         /* mov ecx, 100 */
+        0x31, 0xd2,                                 /* xor edx, edx */
+        0x01, 0xca,                                 /* L: add edx, ecx */
+        0x89, 0x0d, 0x30, 0x00, 0x01, 0x00,         /* mov [0x10030], ecx */
+        0x89, 0x15, 0x00, 0x08, 0x01, 0x00,         /* mov [0x10800], edx */
+        0xe2, 0xf0,                                 /* loop L */
+        0xf4,
+    };
+    _Static_assert(PROG_BASE == 0x10000u, "addresses in the code");
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    run_to_halt(&p, "stores next to code");
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        u32 near, far;
+        memcpy(&near, ms[k]->m->ram + PROG_BASE + 0x30, 4);
+        memcpy(&far, ms[k]->m->ram + PROG_BASE + 0x800, 4);
+        ck_assert_uint_eq(near, 1);
+        ck_assert_uint_eq(far, 5050);
+        ck_assert_uint_eq(ms[k]->cnt.v[CNT_mmu_code_writes], 0);
+        ck_assert_uint_ge(ms[k]->cnt.v[CNT_mmu_code_near_writes], 200);
+        ck_assert(ms[k]->m->page_flags[PROG_BASE >> PAGE_SHIFT] & PG_CODE);
+    }
+    ck_assert_uint_le(p.b.cnt.v[CNT_cpu_decode_cache_misses] + p.b.cnt.v[CNT_blk_blocks_built], 20);
+    ck_assert_uint_le(p.a.cnt.v[CNT_cpu_decode_cache_misses], 20);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * An instruction that straddles a page boundary is never cached: a JMP
+ * rel32 at the last two bytes of the page, whose displacement's upper
+ * bytes are on the next page, retargeted each pass by a store to that
+ * next page only.
+ *
+ *   +0x000  mov ecx, 10 ; xor edx, edx ; jmp J
+ *   +0x020  T1: add edx, 1    ; jmp C
+ *   +0x120  T2: add edx, 0x10 ; jmp C
+ *   +0x040  C:  xor byte [+0x1000], 1 ; dec ecx ; jnz J ; hlt
+ *   +0xffe  J:  jmp T1 (or T2: displacement byte 1 is 0xf0 or 0xf1)
+ */
+START_TEST(insn_across_pages)
+{
+    static u8 code[0x1010];
+    memset(code, 0x90, sizeof code);
+    const u8 head[] = { 0xb9, 10, 0, 0, 0, 0x31, 0xd2, 0xe9, 0xf2, 0x0f, 0, 0 };
+    const u8 t1[] = { 0x83, 0xc2, 0x01, 0xe9, 0x18, 0, 0, 0 };
+    const u8 t2[] = { 0x83, 0xc2, 0x10, 0xe9, 0x18, 0xff, 0xff, 0xff };
+    const u8 c[] = { 0x80, 0x35, 0x00, 0x10, 0x01, 0x00, 0x01, /* xor byte [0x11000], 1 */
+                     0x49,                                     /* dec ecx */
+                     0x0f, 0x85, 0xb0, 0x0f, 0, 0,             /* jnz J */
+                     0xf4 };
+    const u8 j[] = { 0xe9, 0x1d, 0xf0, 0xff, 0xff };
+    memcpy(code, head, sizeof head);
+    memcpy(code + 0x20, t1, sizeof t1);
+    memcpy(code + 0x120, t2, sizeof t2);
+    memcpy(code + 0x40, c, sizeof c);
+    memcpy(code + 0xffe, j, sizeof j);
+    code[sizeof code - 1] = 0xf4;
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    run_to_halt(&p, "instruction across a page boundary");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 5 * 1 + 5 * 0x10);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * Code that keeps changing: a loop whose body's immediate is bumped from
+ * another page every fourth pass.  Each bump drops the page's blocks; once
+ * the page is hot-written they are replayed rather than translated again.
+ *
+ *   L:  test cl, 3 ; jnz X ; call patcher
+ *   X:  add edx, imm8 ; loop L ; hlt
+ *   patcher: inc byte [imm8] ; ret
+ */
+START_TEST(hot_written_code)
+{
+    const u32 patcher = PROG_BASE + 0x2000, imm = PROG_BASE + 19;
+    u8 code[] = {
+        0xb9, 64, 0, 0, 0,                /* mov ecx, 64 */
+        0x31, 0xd2,                       /* xor edx, edx */
+        0xf6, 0xc1, 0x03,                 /* L: test cl, 3 */
+        0x75, 0x05,                       /* jnz X */
+        0xe8, 0, 0, 0, 0,                 /* call patcher */
+        0x83, 0xc2, 0x01,                 /* X: add edx, 1 */
+        0xe2, 0xf1,                       /* loop L */
+        0xf4,
+    };
+    u32 rel = patcher - (PROG_BASE + 17);
+    memcpy(&code[13], &rel, 4);
+    const u8 sub[] = { 0xfe, 0x05, (u8)imm, (u8)(imm >> 8), (u8)(imm >> 16), 0, 0xc3 };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    memcpy(p.a.m->ram + patcher, sub, sizeof sub);
+    memcpy(p.b.m->ram + patcher, sub, sizeof sub);
+    run_to_halt(&p, "hot-written code");
+    u32 want = 0, k = 1;
+    for (u32 ecx = 64; ecx; ecx--) {
+        if (!(ecx & 3))
+            k++;
+        want += k;
+    }
+    ck_assert_uint_eq(p.b.c->r[R_EDX], want);
+    blocks_sync_counters(p.b.blk);
+    ck_assert_uint_eq(p.b.cnt.v[CNT_blk_smc_hot_pages], 1);
+    if (BLOCKS_JIT)
+        ck_assert_uint_gt(p.b.cnt.v[CNT_blk_smc_replayed], 0);
+    else
+        ck_assert_uint_eq(p.b.cnt.v[CNT_blk_smc_replayed], 0);
+    pair_close(&p);
+}
+END_TEST
+
 /* A hot loop is replayed from the cache: many hits, few blocks built. */
 START_TEST(counters_show_replays)
 {
@@ -1536,6 +1667,9 @@ static Suite *suite(void)
     tcase_add_test(t, mode_and_cpl_keys);
     tcase_add_test(t, budget_inside_block);
     tcase_add_test(t, counters_show_replays);
+    tcase_add_test(t, store_near_code);
+    tcase_add_test(t, insn_across_pages);
+    tcase_add_test(t, hot_written_code);
     suite_add_tcase(s, t);
     return s;
 }
