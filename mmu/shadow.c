@@ -23,7 +23,9 @@
  *              in the context it came from, whose tables write tracking has
  *              kept it equal to (a walk there would find it unchanged, with
  *              A, and D if it grants writes, already set); elsewhere it is
- *              walked again, as after a flush.
+ *              walked again, as after a flush.  With CR4.PGE clear the
+ *              same rule lets the context that made a global entry use it
+ *              as an ordinary one, and no other context sees it.
  *   entry    = linear page -> guest physical page + PG_PERM_* bits, found
  *              in a two-level table (1024 leaves of 1024 entries, leaves
  *              allocated on first use).  An entry exists only for a walk
@@ -318,16 +320,18 @@ static struct spte *spte_find(struct sctx *c, u32 lin)
 }
 
 /* Whether global entry `e` may be used in the current context: made in
- * this global epoch, or made by a walk of this very context, whose tables
- * it still matches (write tracking) -- it is then confirmed for the epoch
- * and survives CR3 loads again. */
-static bool global_usable(struct shadow *s, struct spte *e)
+ * this global epoch (while CR4.PGE is set: it then survives CR3 loads),
+ * or made by a walk of this very context, whose tables it still matches
+ * (write tracking), so that a walk now would find the same translation
+ * and set no A/D bit.  With CR4.PGE it is then confirmed for the epoch. */
+static bool global_usable(struct shadow *s, struct spte *e, bool pge)
 {
-    if ((e->pa & GEPOCH_MASK) == (s->gepoch & GEPOCH_MASK))
+    if (pge && (e->pa & GEPOCH_MASK) == (s->gepoch & GEPOCH_MASK))
         return true;
     if ((e->perm >> SPTE_SERIAL_SHIFT & (SPTE_SERIAL_MAX - 1)) != s->ctx[s->cur].serial)
         return false;
-    e->pa = (e->pa & PAGE_MASK) | (s->gepoch & GEPOCH_MASK);
+    if (pge)
+        e->pa = (e->pa & PAGE_MASK) | (s->gepoch & GEPOCH_MASK);
     return true;
 }
 
@@ -336,18 +340,21 @@ bool shadow_lookup(struct mmu *m, u32 lin, u32 *pa_page, u32 *perm)
     struct shadow *s = m->sh;
     if (s->cur < 0)
         return false;
+    u32 drop = 0;
     struct spte *e = spte_find(&s->ctx[s->cur], lin);
-    /* Without CR4.PGE nothing is global (SDM 4.10.2.4): entries kept in
-     * slot 0 from before wait there for PGE to come back. */
-    if (!e && m->pg.pge) {
+    if (!e) {
         e = spte_find(&s->ctx[0], lin);
-        if (e && !global_usable(s, e))
+        if (e && !global_usable(s, e, m->pg.pge))
             e = NULL;
+        /* Without CR4.PGE the G bit means nothing (SDM 4.10.2.4): the
+         * translation is an ordinary one of this context. */
+        if (!m->pg.pge)
+            drop = PG_PERM_GLOBAL;
     }
     if (!e)
         return false;
     *pa_page = e->pa & PAGE_MASK;
-    *perm = e->perm & SPTE_PERM;
+    *perm = e->perm & SPTE_PERM & ~drop;
     return true;
 }
 
