@@ -4,9 +4,11 @@
  * here, plus directed tests of what the shadow promises: no walks when a
  * known address space comes back, exact invalidation on a page-table
  * write, sharing of kernel tables and global pages across contexts, write
- * flooding, LRU eviction, and no L1 write tag on a tracked page.  The
- * random differential runs also toggle CR0.WP, CR4.PSE/PGE/SMEP/SMAP and
- * EFER.NXE and mark accesses as made with EFLAGS.AC or not.
+ * flooding, LRU eviction, no L1 write tag on a tracked page, and CR4.PGE
+ * and CR0.WP toggles that keep the shadow (walk counts).  The random
+ * differential runs also toggle CR0.WP, CR4.PSE/PGE/SMEP/SMAP and EFER.NXE
+ * (PGE and WP also off and on again around accesses) and mark accesses as
+ * made with EFLAGS.AC or not.
  *
  * Architecture: Intel SDM vol. 3A, 4.10 (what may be cached and what MOV
  * to CR3/CR4 and INVLPG drop) and 4.8 (A/D bits).
@@ -845,7 +847,8 @@ START_TEST(pge_toggle_keeps_shadow)
     mmu_set_paging(m, CR0_ON, PD1, CR4_PGE);
     ck_assert_ptr_null(tlb_peek(&m->tlb[0], KLIN + 0x1000, 4, ACC_READ));
     for (unsigned i = 0; i < 4; i++)
-        ck_assert_uint_eq(xlate(m, KLIN + i * 0x1000u, ACC_READ, false), FR + 0x80000 + i * 0x1000u);
+        ck_assert_uint_eq(xlate(m, KLIN + i * 0x1000u, ACC_READ, false),
+                          FR + 0x80000 + i * 0x1000u);
     for (unsigned i = 0; i < 8; i++)
         ck_assert_uint_eq(xlate(m, ULIN + i * 0x1000u, ACC_READ, true), FR + i * 0x1000u);
     ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks);
@@ -869,7 +872,8 @@ START_TEST(pge_toggle_keeps_shadow)
     mmu_set_paging(m, CR0_ON, PD1, 0);
     mmu_set_paging(m, CR0_ON, PD1, CR4_PGE);
     for (unsigned i = 0; i < 4; i++)
-        ck_assert_uint_eq(xlate(m, KLIN + i * 0x1000u, ACC_READ, false), FR + 0x80000 + i * 0x1000u);
+        ck_assert_uint_eq(xlate(m, KLIN + i * 0x1000u, ACC_READ, false),
+                          FR + 0x80000 + i * 0x1000u);
     ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks + 3);
     /* A PTE changed without INVLPG is seen after the toggle. */
     w32(m, PTK + 4, (FR + 0x90000) | PTE_P | PTE_RW | PTE_G);
