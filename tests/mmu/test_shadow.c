@@ -269,6 +269,25 @@ static void cmp_access(struct pair *p, u32 lin, int op, bool user, unsigned size
                       (unsigned long long)vs, (unsigned long long)vf);
 }
 
+/* If the shadow side's L1 would let `acc` at `lin` through without asking
+ * the MMU, the flush side must allow it too and reach the same bytes.
+ * (Tables are only edited with both TLBs flushed after, so no L1 entry is
+ * legitimately stale here.)  An L1 hit means A, and D for a write, are
+ * already set, so the flush side's walk changes no memory. */
+static void cmp_l1(struct pair *p, u32 lin, int acc, bool user, unsigned step)
+{
+    u8 *h = tlb_peek(&p->s->tlb[user], lin, 1, (enum mmu_acc)acc);
+    if (!h)
+        return;
+    u32 gpa;
+    struct mmu_fault f;
+    ck_assert_msg(mmu_translate(p->f, lin, (enum mmu_acc)acc, user, &gpa, &f) == 0,
+                  "step %u: L1 lets acc %d at %08x user %d through, the walk faults %x", step,
+                  acc, lin, user, f.err);
+    ck_assert_msg(h == p->s->page_host[gpa >> PAGE_SHIFT] + (gpa & (PAGE_SIZE - 1)),
+                  "step %u: L1 maps %08x elsewhere", step, lin);
+}
+
 /* Turn CR4.PGE (only where global pages are identical in every space) or
  * CR0.WP off or on, or off and on again with accesses in between, as
  * Linux's global TLB flush does. */
@@ -286,6 +305,8 @@ static void toggle_pge_wp(struct pair *p, unsigned step)
         *reg ^= bit;
         both_paging(p);
     }
+    for (unsigned i = 0; i < 4; i++)
+        cmp_l1(p, p->pae ? rnd_lin_pae() : rnd_lin(), (int)pick(3), pick(2), step);
 }
 
 static void differential(u64 seed, bool pge_safe, bool pae, unsigned contexts, unsigned steps)
@@ -354,7 +375,10 @@ static void differential(u64 seed, bool pge_safe, bool pae, unsigned contexts, u
             bool ac = pick(2);
             mmu_set_smap_ac(p.s, ac);
             mmu_set_smap_ac(p.f, ac);
-            cmp_access(&p, lin, (int)pick(3), pick(2), size, step);
+            int op = (int)pick(3);
+            bool user = pick(2);
+            cmp_l1(&p, lin, op, user, step);
+            cmp_access(&p, lin, op, user, size, step);
         } else if (r < 91) {
             p.cr3 = pae ? PDPT_BASE + 32 * pick(N_AS) : PD_BASE + pick(N_AS) * 0x1000u;
             both_paging(&p);
