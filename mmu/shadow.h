@@ -34,7 +34,9 @@ void shadow_clear_global(struct mmu *m);
 void shadow_flush_global(struct mmu *m);
 
 /* The shadow entry for `lin` in the current context, or in the global
- * table: page address and PG_PERM_* bits.  False if none. */
+ * table if it may serve there (its global epoch or its origin, shadow.c):
+ * page address and PG_PERM_* bits (no PG_PERM_GLOBAL without CR4.PGE).
+ * False if none. */
 bool shadow_lookup(struct mmu *m, u32 lin, u32 *pa_page, u32 *perm);
 /* Record the result of a successful walk (`t` names the entries it read). */
 /* Returns false if the translation could not be kept. */
