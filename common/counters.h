@@ -54,6 +54,8 @@
     X(flush_cr3, "L1 flushes by a MOV to CR3 (global entries kept)")      \
     X(flush_cr0, "L1 full flushes by CR0 paging changes")                 \
     X(flush_cr4, "L1 full flushes by CR4 paging changes")                 \
+    X(pge_toggle_kept, "CR4.PGE changes that kept the shadow entries")    \
+    X(wp_toggle_kept, "CR0.WP changes that kept the shadow entries")      \
     X(flush_invlpg, "single-page invalidations (INVLPG)")                 \
     X(flush_a20, "full flushes by the A20 gate")                          \
     X(flush_efer, "full flushes by EFER changes")                         \

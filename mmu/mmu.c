@@ -496,7 +496,25 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
     bool cr0_change = old.enabled != pg->enabled || old.wp != pg->wp;
     bool cr4_change = old.pae != pg->pae || old.pse != pg->pse || old.pge != pg->pge ||
                       old.smep != pg->smep || old.smap != pg->smap;
-    if (!pg->enabled || cr0_change || cr4_change) {
+    /* Paging stays on and only CR0.WP and/or CR4.PGE changed. */
+    bool pge_wp_only = m->sh && old.enabled && pg->enabled && (cr0_change || cr4_change) &&
+                       old.pae == pg->pae && old.pse == pg->pse && old.smep == pg->smep &&
+                       old.smap == pg->smap;
+    if (pge_wp_only) {
+        /* SDM 4.10.4.1: such a change invalidates every TLB entry, global
+         * ones too -- so all of L1 goes, and global shadow entries are
+         * used again only where they are known to match (shadow.c).  The
+         * shadow entries of the current context stay: they are not TLB
+         * entries but a copy of the guest's tables that write tracking
+         * keeps exact, and they hold the guest's rights, which WP is
+         * applied to at each use (SDM 4.6), so the context is the same. */
+        if (old.wp != pg->wp)
+            COUNT(m->cnt, wp_toggle_kept);
+        if (old.pge != pg->pge)
+            COUNT(m->cnt, pge_toggle_kept);
+        shadow_flush_global(m);
+        mmu_l1_flush(m, false);
+    } else if (!pg->enabled || cr0_change || cr4_change) {
         /* SDM 4.10.4.1: a change of CR0.PG/WP or CR4.PAE/PSE/PGE drops
          * every translation, global ones too (and so does one of
          * CR4.SMEP/SMAP here: the TLB holds what they allowed).  With paging off there is

@@ -143,7 +143,8 @@ void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len);
 void mmu_set_a20(struct mmu *m, bool on);
 /* The CPU reports a change of paging state (SDM 4.10.4.1): a change of
  * CR0.PG/WP or CR4.PAE/PSE/PGE flushes all of L1; otherwise (a MOV to CR3)
- * L1 keeps its global entries when CR4.PGE is set.  With MMU_SHADOW the
+ * L1 keeps its global entries when CR4.PGE is set.  With MMU_SHADOW a
+ * change of only CR0.WP and/or CR4.PGE keeps the shadow entries.  With MMU_SHADOW the
  * shadow context for the new (CR3, mode) becomes current.  With PAE
  * paging on, the PDPTE registers are reloaded from CR3: returns -1 if one
  * is invalid (the CPU should have refused the write with #GP(0) after

@@ -6,10 +6,26 @@
  * drop) and 4.8 (accessed and dirty flags).
  *
  *   context  = one guest address space: CR3 plus the mode bits that change
- *              how its tables read (PAE, PSE, WP, NXE).  Up to max_ctx live
+ *              how its tables read (PAE, PSE, NXE).  Up to max_ctx live
  *              in slots 1..max_ctx, replaced least recently used first.
  *              Slot 0 holds the global entries (CR4.PGE and G), shared by
- *              all contexts.
+ *              all contexts.  CR0.WP is not part of the key: an entry
+ *              holds the guest's rights (R/W and U/S of every level), and
+ *              WP only decides how a supervisor write reads them (SDM
+ *              4.6), which pg_perm_allows() applies at each use.  So a
+ *              toggle of WP keeps the context and all its entries.
+ *   serial   = a number given to a context each time it starts afresh
+ *              (created, or emptied).  A global entry remembers the serial
+ *              of the context whose walk made it and the global epoch it
+ *              was made or last confirmed in.  A change of CR4.PGE or
+ *              CR0.WP flushes global translations (SDM 4.10.4.1) by moving
+ *              the epoch on: an entry of an older epoch is used again only
+ *              in the context it came from, whose tables write tracking has
+ *              kept it equal to (a walk there would find it unchanged, with
+ *              A, and D if it grants writes, already set); elsewhere it is
+ *              walked again, as after a flush.  With CR4.PGE clear the
+ *              same rule lets the context that made a global entry use it
+ *              as an ordinary one, and no other context sees it.
  *   entry    = linear page -> guest physical page + PG_PERM_* bits, found
  *              in a two-level table (1024 leaves of 1024 entries, leaves
  *              allocated on first use).  An entry exists only for a walk
@@ -44,11 +60,21 @@
 #define MAX_RECS (1u << 18)
 #define FLOOD_LIMIT 4           /* writes without a walk before unshadowing */
 #define SPTE_VALID (1u << 31)   /* in spte.perm, above the PG_PERM_* bits */
+#define SPTE_PERM 0x1fu         /* the PG_PERM_* bits of spte.perm */
 
-/* Mode bits of a context key. */
+/*
+ * A global entry (slot 0) also carries where and when it was made:
+ *
+ *   spte.pa:    31..12 guest physical page | 11..0 global epoch (low bits)
+ *   spte.perm:  31 SPTE_VALID | 30..8 origin serial | 4..0 PG_PERM_*
+ */
+#define SPTE_SERIAL_SHIFT 8
+#define SPTE_SERIAL_MAX (1u << 23) /* serials run 1 .. SPTE_SERIAL_MAX - 1 */
+#define GEPOCH_MASK 0xfffu
+
+/* Mode bits of a context key (CR0.WP is deliberately absent, above). */
 #define KEY_PAE 1u
 #define KEY_PSE 2u
-#define KEY_WP 4u
 #define KEY_NXE 8u
 
 struct spte {
@@ -66,6 +92,7 @@ struct sctx {
     u32 cr3;       /* key: table base */
     u32 mode;      /* key: KEY_* */
     u32 gen;       /* bumped when emptied: its records die */
+    u32 serial;    /* renewed when emptied: global entries' origin */
     u64 stamp;     /* LRU clock */
     u64 pdpte[4];  /* PAE: the PDPTE registers the entries were built with */
     unsigned nleaves;
@@ -94,6 +121,8 @@ struct shadow {
     u32 *head;           /* per guest page: index + 1 of its first record */
     u8 *flood;           /* per guest page: trapped writes since a walk */
     u16 hint[256];       /* slot last found for a hash of (CR3, mode) */
+    u32 serial;          /* last serial given to a context */
+    u32 gepoch;          /* global epoch: moved on by PGE/WP changes */
 };
 
 static unsigned ctx_hash(u32 cr3, u32 mode)
@@ -121,6 +150,8 @@ struct shadow *shadow_new(unsigned max_contexts)
     return s;
 }
 
+static void ctx_reserial(struct shadow *s);
+
 static void ctx_empty(struct shadow *s, struct sctx *c)
 {
     for (unsigned i = 0; i < 1024; i++) {
@@ -132,6 +163,30 @@ static void ctx_empty(struct shadow *s, struct sctx *c)
     }
     c->nleaves = 0;
     c->gen++;
+    /* Its tables may differ from now on (PDPTEs reloaded, a new CR3, or
+     * simply nothing tracked any more): global entries it made are not
+     * confirmed by it any longer. */
+    if (c != &s->ctx[0]) {
+        if (s->serial + 1 >= SPTE_SERIAL_MAX)
+            ctx_reserial(s);
+        c->serial = ++s->serial;
+    }
+}
+
+/* Serials ran out: start them again at 1.  Global entries keep their
+ * translation but forget their origin (serial 0 is nobody's), so no new
+ * context can pass for the one that made them. */
+static void ctx_reserial(struct shadow *s)
+{
+    struct sctx *g = &s->ctx[0];
+    for (unsigned i = 0; i < 1024; i++) {
+        struct spt_leaf *l = g->dir[i];
+        for (unsigned j = 0; l && j < LEAF_ENTRIES; j++)
+            l->e[j].perm &= SPTE_VALID | SPTE_PERM;
+    }
+    s->serial = 0;
+    for (unsigned k = 1; k <= s->max_ctx; k++)
+        s->ctx[k].serial = ++s->serial;
 }
 
 void shadow_free(struct shadow *s)
@@ -189,8 +244,7 @@ void shadow_clear_all(struct mmu *m)
 
 static u32 mode_key(const struct pg_state *pg)
 {
-    return (pg->pae ? KEY_PAE : 0) | (pg->pse ? KEY_PSE : 0) | (pg->wp ? KEY_WP : 0) |
-           (pg->pae && pg->nxe ? KEY_NXE : 0);
+    return (pg->pae ? KEY_PAE : 0) | (pg->pse ? KEY_PSE : 0) | (pg->pae && pg->nxe ? KEY_NXE : 0);
 }
 
 void shadow_select(struct mmu *m)
@@ -265,19 +319,53 @@ static struct spte *spte_find(struct sctx *c, u32 lin)
     return (e->perm & SPTE_VALID) ? e : NULL;
 }
 
+/* Whether global entry `e` may be used in the current context: made in
+ * this global epoch (while CR4.PGE is set: it then survives CR3 loads),
+ * or made by a walk of this very context, whose tables it still matches
+ * (write tracking), so that a walk now would find the same translation
+ * and set no A/D bit.  With CR4.PGE it is then confirmed for the epoch. */
+static bool global_usable(struct shadow *s, struct spte *e, bool pge)
+{
+    if (pge && (e->pa & GEPOCH_MASK) == (s->gepoch & GEPOCH_MASK))
+        return true;
+    if ((e->perm >> SPTE_SERIAL_SHIFT & (SPTE_SERIAL_MAX - 1)) != s->ctx[s->cur].serial)
+        return false;
+    if (pge)
+        e->pa = (e->pa & PAGE_MASK) | (s->gepoch & GEPOCH_MASK);
+    return true;
+}
+
 bool shadow_lookup(struct mmu *m, u32 lin, u32 *pa_page, u32 *perm)
 {
     struct shadow *s = m->sh;
     if (s->cur < 0)
         return false;
+    u32 drop = 0;
     struct spte *e = spte_find(&s->ctx[s->cur], lin);
-    if (!e)
+    if (!e) {
         e = spte_find(&s->ctx[0], lin);
+        if (e && !global_usable(s, e, m->pg.pge))
+            e = NULL;
+        /* Without CR4.PGE the G bit means nothing (SDM 4.10.2.4): the
+         * translation is an ordinary one of this context. */
+        if (!m->pg.pge)
+            drop = PG_PERM_GLOBAL;
+    }
     if (!e)
         return false;
-    *pa_page = e->pa;
-    *perm = e->perm & ~SPTE_VALID;
+    *pa_page = e->pa & PAGE_MASK;
+    *perm = e->perm & SPTE_PERM & ~drop;
     return true;
+}
+
+void shadow_flush_global(struct mmu *m)
+{
+    struct shadow *s = m->sh;
+    s->gepoch++;
+    /* The epoch stored in an entry has 12 bits: before it comes round
+     * again, drop every global entry that might pass for a new one. */
+    if (!(s->gepoch & GEPOCH_MASK))
+        slot_empty(m, 0);
 }
 
 /* Zap the entries of slot `k` for the linear pages [lo, lo + n pages);
@@ -443,8 +531,21 @@ bool shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct p
     struct spte *e = &l->e[(lin >> PAGE_SHIFT) & (LEAF_ENTRIES - 1)];
     if (!(e->perm & SPTE_VALID))
         l->nvalid++;
+    if (k == 0) {
+        /* An entry the context made while CR4.PGE was clear would be
+         * found first and hide this one. */
+        struct spte *own = spte_find(&s->ctx[s->cur], lin);
+        if (own) {
+            own->perm = 0;
+            s->ctx[s->cur].dir[lin >> 22]->nvalid--;
+        }
+    }
     e->pa = pa_page;
     e->perm = perm | SPTE_VALID;
+    if (k == 0) {
+        e->pa |= s->gepoch & GEPOCH_MASK;
+        e->perm |= s->ctx[s->cur].serial << SPTE_SERIAL_SHIFT;
+    }
     return true;
 }
 

@@ -27,9 +27,16 @@ void shadow_deselect(struct mmu *m);
 void shadow_clear_all(struct mmu *m);
 /* Forget the shared global entries (a flush of global translations). */
 void shadow_clear_global(struct mmu *m);
+/* A change of CR4.PGE or CR0.WP flushed global translations (SDM
+ * 4.10.4.1): a global entry is used again only in the context whose walk
+ * made it (it still matches those tables) until a walk elsewhere confirms
+ * or replaces it.  The caller flushes L1. */
+void shadow_flush_global(struct mmu *m);
 
 /* The shadow entry for `lin` in the current context, or in the global
- * table: page address and PG_PERM_* bits.  False if none. */
+ * table if it may serve there (its global epoch or its origin, shadow.c):
+ * page address and PG_PERM_* bits (no PG_PERM_GLOBAL without CR4.PGE).
+ * False if none. */
 bool shadow_lookup(struct mmu *m, u32 lin, u32 *pa_page, u32 *perm);
 /* Record the result of a successful walk (`t` names the entries it read). */
 /* Returns false if the translation could not be kept. */

@@ -4,9 +4,11 @@
  * here, plus directed tests of what the shadow promises: no walks when a
  * known address space comes back, exact invalidation on a page-table
  * write, sharing of kernel tables and global pages across contexts, write
- * flooding, LRU eviction, and no L1 write tag on a tracked page.  The
- * random differential runs also toggle CR0.WP, CR4.PSE/PGE/SMEP/SMAP and
- * EFER.NXE and mark accesses as made with EFLAGS.AC or not.
+ * flooding, LRU eviction, no L1 write tag on a tracked page, and CR4.PGE
+ * and CR0.WP toggles that keep the shadow (walk counts).  The random
+ * differential runs also toggle CR0.WP, CR4.PSE/PGE/SMEP/SMAP and EFER.NXE
+ * (PGE and WP also off and on again around accesses) and mark accesses as
+ * made with EFLAGS.AC or not.
  *
  * Architecture: Intel SDM vol. 3A, 4.10 (what may be cached and what MOV
  * to CR3/CR4 and INVLPG drop) and 4.8 (A/D bits).
@@ -267,6 +269,46 @@ static void cmp_access(struct pair *p, u32 lin, int op, bool user, unsigned size
                       (unsigned long long)vs, (unsigned long long)vf);
 }
 
+/* If the shadow side's L1 would let `acc` at `lin` through without asking
+ * the MMU, the flush side must allow it too and reach the same bytes.
+ * (Tables are only edited with both TLBs flushed after, so no L1 entry is
+ * legitimately stale here.)  An L1 hit means A, and D for a write, are
+ * already set, so the flush side's walk changes no memory. */
+static void cmp_l1(struct pair *p, u32 lin, int acc, bool user, unsigned step)
+{
+    u8 *h = tlb_peek(&p->s->tlb[user], lin, 1, (enum mmu_acc)acc);
+    if (!h)
+        return;
+    u32 gpa;
+    struct mmu_fault f;
+    ck_assert_msg(mmu_translate(p->f, lin, (enum mmu_acc)acc, user, &gpa, &f) == 0,
+                  "step %u: L1 lets acc %d at %08x user %d through, the walk faults %x", step,
+                  acc, lin, user, f.err);
+    ck_assert_msg(h == p->s->page_host[gpa >> PAGE_SHIFT] + (gpa & (PAGE_SIZE - 1)),
+                  "step %u: L1 maps %08x elsewhere", step, lin);
+}
+
+/* Turn CR4.PGE (only where global pages are identical in every space) or
+ * CR0.WP off or on, or off and on again with accesses in between, as
+ * Linux's global TLB flush does. */
+static void toggle_pge_wp(struct pair *p, unsigned step)
+{
+    u32 bit = p->pge_safe && pick(2) ? CR4_PGE : CR0_WP;
+    u32 *reg = bit == CR4_PGE ? &p->cr4 : &p->cr0;
+    *reg ^= bit;
+    both_paging(p);
+    if (pick(2)) {
+        unsigned n = pick(4);
+        for (unsigned i = 0; i < n; i++)
+            cmp_access(p, p->pae ? rnd_lin_pae() & ~0xfffu : rnd_lin() & ~0xfffu, (int)pick(3),
+                       pick(2), 4, step);
+        *reg ^= bit;
+        both_paging(p);
+    }
+    for (unsigned i = 0; i < 4; i++)
+        cmp_l1(p, p->pae ? rnd_lin_pae() : rnd_lin(), (int)pick(3), pick(2), step);
+}
+
 static void differential(u64 seed, bool pge_safe, bool pae, unsigned contexts, unsigned steps)
 {
     struct pair p = { 0 };
@@ -333,10 +375,15 @@ static void differential(u64 seed, bool pge_safe, bool pae, unsigned contexts, u
             bool ac = pick(2);
             mmu_set_smap_ac(p.s, ac);
             mmu_set_smap_ac(p.f, ac);
-            cmp_access(&p, lin, (int)pick(3), pick(2), size, step);
-        } else if (r < 94) {
+            int op = (int)pick(3);
+            bool user = pick(2);
+            cmp_l1(&p, lin, op, user, step);
+            cmp_access(&p, lin, op, user, size, step);
+        } else if (r < 91) {
             p.cr3 = pae ? PDPT_BASE + 32 * pick(N_AS) : PD_BASE + pick(N_AS) * 0x1000u;
             both_paging(&p);
+        } else if (r < 94) {
+            toggle_pge_wp(&p, step);
         } else if (r < 96) {
             u32 what = pick(5);
             if (what == 3)
@@ -367,6 +414,9 @@ static void differential(u64 seed, bool pge_safe, bool pae, unsigned contexts, u
     ck_assert_uint_gt(p.cs.v[CNT_spt_hits], 200);
     ck_assert_uint_lt(p.cs.v[CNT_guest_walks], p.cf.v[CNT_guest_walks]);
     ck_assert_uint_gt(p.cs.v[CNT_wt_traps], 0);
+    ck_assert_uint_gt(p.cs.v[CNT_wp_toggle_kept], 0);
+    if (pge_safe)
+        ck_assert_uint_gt(p.cs.v[CNT_pge_toggle_kept], 0);
     mmu_free(p.s);
     mmu_free(p.f);
 }
@@ -395,6 +445,13 @@ START_TEST(diff_random_pae)
     /* PAE: 8-byte entries written whole or by halves, XD with EFER.NXE
      * toggling, PDPTE edits picked up at the next CR3 load. */
     differential((u64)_i + 301, false, true, _i & 1 ? 3 : 64, 20000);
+}
+END_TEST
+
+START_TEST(diff_random_toggles)
+{
+    /* Global pages, CR4.PGE and CR0.WP toggled often, few contexts. */
+    differential((u64)_i + 401, true, false, _i & 1 ? 2 : 64, 20000);
 }
 END_TEST
 
@@ -791,6 +848,119 @@ START_TEST(a20_and_efer_drop_everything)
 }
 END_TEST
 
+#define PTK2 0x23000u /* another kernel table, for PD2 */
+
+START_TEST(pge_toggle_keeps_shadow)
+{
+    struct mmu *m = three_spaces(MMU_SHADOW, 64);
+    make_pt(m, PTK, FR + 0x80000, PTE_P | PTE_RW | PTE_G, 16);
+    make_pt(m, PTK2, FR + 0xc0000, PTE_P | PTE_RW | PTE_G, 16);
+    w32(m, PD2 + 4 * 0x300, PTK2 | PTE_P | PTE_RW);
+    ck_assert_int_eq(mmu_set_paging(m, CR0_ON, PD1, CR4_PGE), 0);
+    touch(m, KLIN, 4, false);
+    touch(m, ULIN, 8, true);
+    u64 walks = cnt.v[CNT_guest_walks], created = cnt.v[CNT_ctx_created];
+    u64 kept = cnt.v[CNT_pge_toggle_kept];
+    /* Linux's global flush: PGE off, then on.  Every L1 entry goes
+     * (SDM 4.10.4.1), the shadow stays. */
+    mmu_set_paging(m, CR0_ON, PD1, 0);
+    ck_assert_ptr_null(tlb_peek(&m->tlb[0], KLIN, 4, ACC_READ));
+    ck_assert_ptr_null(tlb_peek(&m->tlb[1], ULIN, 4, ACC_READ));
+    /* With PGE off the global page is an ordinary one of this space. */
+    ck_assert_uint_eq(xlate(m, KLIN + 0x1000, ACC_READ, false), FR + 0x81000);
+    mmu_set_paging(m, CR0_ON, PD1, CR4_PGE);
+    ck_assert_ptr_null(tlb_peek(&m->tlb[0], KLIN + 0x1000, 4, ACC_READ));
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_uint_eq(xlate(m, KLIN + i * 0x1000u, ACC_READ, false),
+                          FR + 0x80000 + i * 0x1000u);
+    for (unsigned i = 0; i < 8; i++)
+        ck_assert_uint_eq(xlate(m, ULIN + i * 0x1000u, ACC_READ, true), FR + i * 0x1000u);
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks);
+    ck_assert_uint_eq(cnt.v[CNT_ctx_created], created);
+    ck_assert_uint_eq(cnt.v[CNT_pge_toggle_kept], kept + 2);
+    ck_assert_uint_eq(cnt.v[CNT_flush_cr4], 0);
+    /* Confirmed in the new epoch, the global page survives a CR3 load. */
+    mmu_set_paging(m, CR0_ON, PD2, CR4_PGE);
+    ck_assert_uint_eq(xlate(m, KLIN, ACC_READ, false), FR + 0x80000);
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks);
+    /* A toggle in PD2 drops it: PD2's own tables say otherwise. */
+    mmu_set_paging(m, CR0_ON, PD2, 0);
+    ck_assert_uint_eq(xlate(m, KLIN, ACC_READ, false), FR + 0xc0000);
+    mmu_set_paging(m, CR0_ON, PD2, CR4_PGE);
+    ck_assert_uint_eq(xlate(m, KLIN + 0x2000, ACC_READ, false), FR + 0xc2000);
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks + 2);
+    /* Back in PD1, a toggle brings PD1's own global pages back without
+     * walks, except the one PD2 replaced (PD2 walked the other with PGE
+     * off, as an ordinary page of its own). */
+    mmu_set_paging(m, CR0_ON, PD1, CR4_PGE);
+    mmu_set_paging(m, CR0_ON, PD1, 0);
+    mmu_set_paging(m, CR0_ON, PD1, CR4_PGE);
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_uint_eq(xlate(m, KLIN + i * 0x1000u, ACC_READ, false),
+                          FR + 0x80000 + i * 0x1000u);
+    ck_assert_uint_eq(cnt.v[CNT_guest_walks], walks + 3);
+    /* A PTE changed without INVLPG is seen after the toggle. */
+    w32(m, PTK + 4, (FR + 0x90000) | PTE_P | PTE_RW | PTE_G);
+    mmu_set_paging(m, CR0_ON, PD1, 0);
+    mmu_set_paging(m, CR0_ON, PD1, CR4_PGE);
+    ck_assert_uint_eq(xlate(m, KLIN + 0x1000, ACC_READ, false), FR + 0x90000);
+    mmu_free(m);
+}
+END_TEST
+
+/* The rights of a supervisor write to a read-only page, and the walks
+ * paid, across WP toggles under policy `pol`. */
+static u64 wp_toggles(enum mmu_policy pol)
+{
+    const u32 wp_on = CR0_ON | CR0_WP;
+    struct mmu *m = three_spaces(pol, 64);
+    /* Read-only kernel and user pages, A and D already set. */
+    make_pt(m, PTK, FR + 0x80000, PTE_P | PTE_A | PTE_D, 16);
+    make_pt(m, PTU, FR, PTE_P | PTE_US | PTE_A | PTE_D, 16);
+    ck_assert_int_eq(mmu_set_paging(m, wp_on, PD1, 0), 0);
+    touch(m, KLIN, 4, false);
+    touch(m, ULIN, 4, true);
+    u64 walks = cnt.v[CNT_guest_walks], created = cnt.v[CNT_ctx_created];
+    u64 kept = cnt.v[CNT_wp_toggle_kept], full = cnt.v[CNT_flush_cr0];
+    u32 gpa;
+    struct mmu_fault f;
+    for (unsigned round = 0; round < 3; round++) {
+        /* WP=1: supervisor writes to read-only pages fault (SDM 4.6). */
+        ck_assert_int_eq(mmu_translate(m, KLIN + 0x1000, ACC_WRITE, false, &gpa, &f), -1);
+        ck_assert_uint_eq(f.err, PF_P | PF_W);
+        ck_assert_int_eq(mmu_translate(m, ULIN + 0x1000, ACC_WRITE, false, &gpa, &f), -1);
+        ck_assert_uint_eq(f.err, PF_P | PF_W);
+        mmu_set_paging(m, CR0_ON, PD1, 0);
+        /* WP=0: they succeed; user writes still fault. */
+        ck_assert_uint_eq(xlate(m, KLIN + 0x1000, ACC_WRITE, false), FR + 0x81000);
+        ck_assert_uint_eq(xlate(m, ULIN + 0x2000, ACC_WRITE, false), FR + 0x2000);
+        ck_assert_int_eq(mmu_translate(m, ULIN + 0x2000, ACC_WRITE, true, &gpa, &f), -1);
+        ck_assert_uint_eq(f.err, PF_P | PF_W | PF_U);
+        mmu_set_paging(m, wp_on, PD1, 0);
+        /* The write tag granted under WP=0 is gone. */
+        ck_assert_ptr_null(tlb_peek(&m->tlb[0], KLIN + 0x1000, 4, ACC_WRITE));
+        touch(m, KLIN, 4, false);
+        touch(m, ULIN, 4, true);
+    }
+    if (pol == MMU_SHADOW) {
+        ck_assert_uint_eq(cnt.v[CNT_ctx_created], created);
+        ck_assert_uint_eq(cnt.v[CNT_wp_toggle_kept], kept + 6);
+        ck_assert_uint_eq(cnt.v[CNT_flush_cr0], full);
+    }
+    u64 paid = cnt.v[CNT_guest_walks] - walks;
+    mmu_free(m);
+    return paid;
+}
+
+START_TEST(wp_toggle_keeps_shadow)
+{
+    /* The shadow walks only for the refused writes (a fault is always
+     * walked, to report it exactly): three per round. */
+    ck_assert_uint_eq(wp_toggles(MMU_SHADOW), 9);
+    ck_assert_uint_gt(wp_toggles(MMU_FLUSH), 9 + 3 * 8);
+}
+END_TEST
+
 static Suite *shadow_suite(void)
 {
     Suite *s = suite_create("shadow");
@@ -799,6 +969,7 @@ static Suite *shadow_suite(void)
     tcase_add_loop_test(tc, diff_random_global, 0, 6);
     tcase_add_loop_test(tc, diff_random_few_contexts, 0, 4);
     tcase_add_loop_test(tc, diff_random_pae, 0, 6);
+    tcase_add_loop_test(tc, diff_random_toggles, 0, 6);
     suite_add_tcase(s, tc);
     tc = tcase_create("directed");
     tcase_add_test(tc, switch_back_no_walks);
@@ -814,6 +985,8 @@ static Suite *shadow_suite(void)
     tcase_add_test(tc, recursive_directory);
     tcase_add_test(tc, tables_outside_ram);
     tcase_add_test(tc, a20_and_efer_drop_everything);
+    tcase_add_test(tc, pge_toggle_keeps_shadow);
+    tcase_add_test(tc, wp_toggle_keeps_shadow);
     suite_add_tcase(s, tc);
     return s;
 }
