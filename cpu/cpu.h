@@ -94,6 +94,12 @@ void cpu_set_flat32(struct cpu *c, u32 eip);
  * (the Linux 32-bit boot protocol wants 0x10 and 0x18).  The selectors
  * must name flat descriptors in the GDT set with cpu_set_gdtr(). */
 void cpu_set_flat32_sel(struct cpu *c, u32 eip, u16 cs, u16 ds);
+/* What PC firmware leaves in the MTRRs for the operating system: all of
+ * memory write-back by default, MTRRs enabled (IA32_MTRR_DEF_TYPE = E |
+ * WB, as SeaBIOS sets it).  A direct kernel boot calls it in the
+ * firmware's place; without it Linux finds the MTRRs off and leaves PAT
+ * unused. */
+void cpu_set_mtrr_default_wb(struct cpu *c);
 /* Load GDTR, as a boot loader's LGDT does before handing over. */
 void cpu_set_gdtr(struct cpu *c, u32 base, u16 limit);
 

@@ -88,9 +88,10 @@ static u32 max_basic_leaf(const struct cpu_model *m);
  * them with IMPL_*.  PAT and the other bits the CPU lacks today appear as
  * soon as IMPL_EDX grows. */
 static const struct cpu_model models[] = {
-    /* qemu32's identity and bits, with what Umbra's P6 model advertised
-     * before SSE (MTRR) and CLFLUSH. */
-    { "umbra", "P6-family processor with SSE2 (default)", 0x00000663u, 0x0800u,
+    /* qemu32's bits with MTRR and CLFLUSH, as family 6 model 15 (the
+     * Core 2's): Linux leaves PAT off on P6 models below 15 for their
+     * errata (arch/x86/kernel/cpu/intel.c). */
+    { "umbra", "P6-family processor with SSE2 (default)", 0x000006fbu, 0x0800u,
       QEMU32_EDX | FEAT_MTRR | FEAT_CLFSH, 0, EXT_FEAT_NX, "Umbra", 0, 0 },
     { "pentium2", "Pentium II (no SSE)", 0x00000652u, 0, P2_EDX, 0, EXT_FEAT_NX, NULL, 0, 0 },
     { "pentium3", "Pentium III (SSE)", 0x00000673u, 0, P2_EDX | FEAT_SSE, 0, EXT_FEAT_NX, NULL, 0,
@@ -99,7 +100,7 @@ static const struct cpu_model models[] = {
       "Intel(R) Pentium(R) 4 CPU", 0, 0 },
     { "qemu32", "QEMU's generic 32-bit CPU (SSE2)", 0x00000663u, 0, QEMU32_EDX,
       FEAT_ECX_SSE3, EXT_FEAT_NX, "QEMU Virtual CPU version 2.5+", 0, 0 },
-    { "max", "everything Umbra implements", 0x00000663u, 0x0800u, ~0u, ~0u, ~0u, "Umbra", ~0u,
+    { "max", "everything Umbra implements", 0x000006fbu, 0x0800u, ~0u, ~0u, ~0u, "Umbra", ~0u,
       ~0u },
 };
 
@@ -441,4 +442,11 @@ void op_sysexit(struct cpu *c, const struct insn *i)
     flat_cs_ss(c, cs, (u16)(cs + 8), 3);
     c->r[R_ESP] = c->r[R_ECX];
     c->eip = c->r[R_EDX];
+}
+
+void cpu_set_mtrr_default_wb(struct cpu *c)
+{
+    /* SDM vol. 3A, 11.11.2.1: bit 11 E enables the MTRRs, bits 7:0 the
+     * default memory type (6 = write-back). */
+    c->mtrr_def_type = (1u << 11) | 6u;
 }

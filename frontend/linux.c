@@ -381,6 +381,7 @@ void linux_enter(struct cpu *c, const struct linux_boot *b)
 {
     cpu_set_flat32_sel(c, b->entry, LINUX_BOOT_CS, LINUX_BOOT_DS);
     cpu_set_gdtr(c, LINUX_GDT_GPA, GDT_LIMIT);
+    cpu_set_mtrr_default_wb(c);
     for (enum cpu_reg r = CPU_EAX; r <= CPU_EDI; r++)
         cpu_set_reg(c, r, 0);
     cpu_set_reg(c, CPU_ESI, b->boot_params);

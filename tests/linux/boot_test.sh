@@ -92,7 +92,7 @@ grep -qE '^vendor_id[[:space:]]*: GenuineIntel$' <<<"$cpuinfo" ||
 grep -qE '^fpu[[:space:]]*: yes$' <<<"$cpuinfo" || fail "/proc/cpuinfo does not say 'fpu : yes'"
 grep -qE '^flags[[:space:]]*:.* fpu( |$)' <<<"$cpuinfo" || fail "/proc/cpuinfo flags lack fpu"
 grep -qE '^processor[[:space:]]*: 0$' <<<"$cpuinfo" || fail "/proc/cpuinfo lists no processor 0"
-for flag in fxsr sse sse2; do
+for flag in fxsr sse sse2 pat; do
     grep -qE "^flags[[:space:]]*:.* $flag( |\$)" <<<"$cpuinfo" || fail "/proc/cpuinfo flags lack $flag"
 done
 grep -E '^flags' <<<"$cpuinfo" | head -n 1
