@@ -474,8 +474,9 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             record(t, c, b, end - c->icount);
             /* Recorded again (its slot was reused since, or it came from
              * another address space): translate it now rather than after
-             * two more replays it may never get. */
-            if (t->jit && !b->open && b->n) {
+             * two more replays it may never get.  Not code outside RAM
+             * (ROM): its translation could not be found again. */
+            if (t->jit && !b->open && b->n && b->pfn != NO_PFN) {
                 u8 *heat = &t->heat[host_set(lin, key)];
                 if (*heat < 255)
                     (*heat)++;
