@@ -344,6 +344,22 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
 }
 
 
+/* Forget every translation: the slots' host code, the table of
+ * translations, the jump cache (key ~0 is never a code key), and the code
+ * buffer with the links and indirect entries in it. */
+static void forget_translations(struct blocks *t)
+{
+    for (unsigned k = 0; k < TR_BLOCKS; k++) {
+        t->blk[k].host = NULL;
+        t->blk[k].runs = 0;
+    }
+    if (!t->jit)
+        return;
+    memset(t->th, 0, TH_SIZE * sizeof *t->th);
+    memset(t->jc, 0xff, JC_SIZE * sizeof *t->jc);
+    jit_reset(t->jit);
+}
+
 /* Translate a hot block.  When the code buffer is full every
  * translation is forgotten and the buffer starts again. */
 static void translate(struct blocks *t, struct tr_block *b, u32 eip)
@@ -360,13 +376,7 @@ static void translate(struct blocks *t, struct tr_block *b, u32 eip)
         }
         return;
     }
-    for (unsigned k = 0; k < TR_BLOCKS; k++) {
-        t->blk[k].host = NULL;
-        t->blk[k].runs = 0;
-    }
-    memset(t->th, 0, TH_SIZE * sizeof *t->th);
-    memset(t->jc, 0xff, JC_SIZE * sizeof *t->jc); /* key ~0: never a code key */
-    jit_reset(t->jit);
+    forget_translations(t);
     COUNT(t->cnt, blk_jit_flushes);
 }
 
@@ -537,21 +547,15 @@ void blocks_flush(struct blocks *t)
         t->blk[k].n = 0;
         t->blk[k].open = false;
         t->blk[k].pfn = NO_PFN;
-        t->blk[k].host = NULL;
-        t->blk[k].runs = 0;
     }
-    if (t->jit) {
-        memset(t->th, 0, TH_SIZE * sizeof *t->th);
-    memset(t->jc, 0xff, JC_SIZE * sizeof *t->jc); /* key ~0: never a code key */
-        jit_reset(t->jit);
-    }
+    forget_translations(t);
 }
 
 int blocks_enable_jit(struct blocks *t)
 {
     if (t->jit)
         return 0;
-    t->th = calloc(TH_SIZE, sizeof *t->th);
+    t->th = malloc(TH_SIZE * sizeof *t->th);
     t->heat = calloc(1u << TH_BITS, 1);
     t->jc = malloc(JC_SIZE * sizeof *t->jc);
     if (!t->th || !t->heat || !t->jc || !(t->jit = jit_new(t->c, JIT_BUFFER))) {
@@ -563,7 +567,7 @@ int blocks_enable_jit(struct blocks *t)
         t->jc = NULL;
         return -1;
     }
-    memset(t->jc, 0xff, JC_SIZE * sizeof *t->jc);
+    forget_translations(t);
     return 0;
 }
 

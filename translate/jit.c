@@ -163,6 +163,13 @@ static struct x64_mem greg(unsigned r, unsigned size)
     return x64_m(X_RBX, OFF(r) + 4 * (i32)r);
 }
 
+/* Call fn(struct cpu *) (clobbers the caller-saved registers). */
+static void call_cpu(struct x64 *e, const void *fn)
+{
+    x64_mov_rr(e, 8, X_RDI, X_RBX);
+    x64_call_abs(e, fn);
+}
+
 /* ---- flags ---- */
 
 /* Put host flags that only the host holds into struct cpu. */
@@ -190,8 +197,7 @@ static void flags_to_host(struct tx *t)
     x64_load(e, 4, X_RAX, CPU(lf_aux));
     x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_HOST);
     long image = x64_jcc(e, 4 /* e */, NULL);
-    x64_mov_rr(e, 8, X_RDI, X_RBX);
-    x64_call_abs(e, jit_flags_get);
+    call_cpu(e, jit_flags_get);
     x64_patch_rel32(e->start, image, e->p);
     /* Only OSZAPC: the rest of the host's EFLAGS (DF, TF, AC) stays. */
     x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_OSZAPC | EFLAGS_FIXED);
@@ -239,8 +245,7 @@ static void commit_r14_flags(struct tx *t, bool keep_cf)
 {
     struct x64 *e = &t->e;
     if (keep_cf) {
-        x64_mov_rr(e, 8, X_RDI, X_RBX);
-        x64_call_abs(e, jit_flags_get);
+        call_cpu(e, jit_flags_get);
         x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_CF);
         x64_alu_ri(e, XA_AND, 4, X_R14, ~EFLAGS_CF);
         x64_alu_rr(e, XA_OR, 4, X_R14, X_RAX);
@@ -585,6 +590,16 @@ static bool emit_imul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
     return true;
 }
 
+/* A native CALL or RET found its target past the CS limit: run the
+ * handler, which raises #GP(0) with the state already made precise (the
+ * exit after it is for form's sake). */
+static void fault_by_handler(struct tx *t, const struct insn *i, unsigned k, u32 next)
+{
+    x64_store_imm(&t->e, 4, CPU(eip), next);
+    call_handler(t, i);
+    exit_if(t, -1, k + 1, false, 0);
+}
+
 /* Translate instruction `k` natively.  False if it has no native form
  * here (the caller then emits a handler call). */
 static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next)
@@ -850,9 +865,7 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         x64_call_rel(e, t->j->ld_thunk[2][S_SS]);
         x64_alu_rm(e, XA_CMP, 4, X_RAX, CPU(seg[S_CS].limit));
         long ok = x64_jcc(e, 6 /* be */, NULL);
-        x64_store_imm(e, 4, CPU(eip), next);
-        call_handler(t, i); /* raises #GP(0) */
-        exit_if(t, -1, k + 1, false, 0);
+        fault_by_handler(t, i, k, next);
         x64_patch_rel32(e->start, ok, e->p);
         x64_alu_mi(e, XA_ADD, 4, CPU(r[R_ESP]), 4 + (opc == 0xc2 ? i->imm & 0xffff : 0));
         x64_store(e, 4, CPU(eip), X_RAX);
@@ -869,9 +882,7 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         sync_fault(t, k, eip);
         x64_alu_mi(e, XA_CMP, 4, CPU(seg[S_CS].limit), target);
         long ok = x64_jcc(e, 3 /* ae */, NULL);
-        x64_store_imm(e, 4, CPU(eip), next);
-        call_handler(t, i); /* raises #GP(0) */
-        exit_if(t, -1, k + 1, false, 0);
+        fault_by_handler(t, i, k, next);
         x64_patch_rel32(e->start, ok, e->p);
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
         x64_lea32(e, X_RSI, x64_m(X_RSI, -4));
@@ -1056,8 +1067,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
         emit_epilogue(e);
         x64_patch_rel32(e->start, over, e->p);
         if (ends) {
-            x64_mov_rr(e, 8, X_RDI, X_RBX);
-            x64_call_abs(e, cpu_must_look);
+            call_cpu(e, cpu_must_look);
             x64_test_rr(e, 1, X_RAX, X_RAX);
             x64_jcc(e, 5 /* ne */, epi_at);
         }

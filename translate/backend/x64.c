@@ -206,32 +206,30 @@ static bool imm8_fits(unsigned size, u32 imm)
     return size != 1 && v >= -128 && v <= 127;
 }
 
+/* The group-1 immediate forms (80 /op ib, 83 /op ib sign-extended, 81 /op
+ * iz) on a register (`m` NULL) or a memory operand. */
+static void alu_imm(struct x64 *e, enum x64_alu op, unsigned size, enum x64_reg r,
+                    const struct x64_mem *m, u32 imm)
+{
+    unsigned opc = size == 1 ? 0x80 : imm8_fits(size, imm) ? 0x83 : 0x81;
+    if (m)
+        op_rm(e, size, opc, op, *m);
+    else
+        op_rr(e, size, opc, op, r);
+    if (opc == 0x81)
+        imm_sized(e, size == 8 ? 4 : size, imm);
+    else
+        x64_byte(e, (u8)imm);
+}
+
 void x64_alu_ri(struct x64 *e, enum x64_alu op, unsigned size, enum x64_reg dst, u32 imm)
 {
-    if (size == 1) {
-        op_rr(e, 1, 0x80, op, dst);
-        x64_byte(e, (u8)imm);
-    } else if (imm8_fits(size, imm)) {
-        op_rr(e, size, 0x83, op, dst);
-        x64_byte(e, (u8)imm);
-    } else {
-        op_rr(e, size, 0x81, op, dst);
-        imm_sized(e, size == 8 ? 4 : size, imm);
-    }
+    alu_imm(e, op, size, dst, NULL, imm);
 }
 
 void x64_alu_mi(struct x64 *e, enum x64_alu op, unsigned size, struct x64_mem m, u32 imm)
 {
-    if (size == 1) {
-        op_rm(e, 1, 0x80, op, m);
-        x64_byte(e, (u8)imm);
-    } else if (imm8_fits(size, imm)) {
-        op_rm(e, size, 0x83, op, m);
-        x64_byte(e, (u8)imm);
-    } else {
-        op_rm(e, size, 0x81, op, m);
-        imm_sized(e, size == 8 ? 4 : size, imm);
-    }
+    alu_imm(e, op, size, X_NONE, &m, imm);
 }
 
 void x64_test_rr(struct x64 *e, unsigned size, enum x64_reg a, enum x64_reg b)
