@@ -139,118 +139,6 @@ main:
 
 ; ---- the routines: EBX is the input, everything else is set here ----
 
-pf_load_run:
-    mov eax, 0x12345678
-    mov ecx, 0x0f0f0f0f
-    mov edx, 0x80000000
-    mov esi, 0x22222222
-    mov edi, 0x33333333
-    mov ebp, 0x44444444
-    add eax, ecx
-    xor esi, eax
-    push eax
-    push esi
-    pop edi
-    mov [DATA], eax
-    mov [DATA + 4], edi
-    mov ecx, [DATA]
-    shl ebp, 1
-    add edx, edx                 ; 0: CF ZF OF PF
-.fault:
-    mov eax, [ebx]
-.after:
-    add eax, 1
-    pop edx
-    ret
-
-pf_pop_run:
-    mov eax, 0xa5a5a5a5
-    mov ecx, 0x11
-    mov edx, 0x5a5a5a5a
-    mov esi, 0x7fffffff
-    mov edi, 0x0badf00d
-    mov ebp, 0xcafebabe
-    push eax
-    push edx
-    push esi
-    sub ecx, 0x12                ; CF
-    inc esi                      ; OF SF AF PF, CF kept
-    pop ecx
-    pop edx
-.fault:
-    mov [ebx + 8], edi
-.after:
-    pop eax
-    ret
-
-gp_run:
-    mov eax, 0x01020304
-    mov ecx, 0xffffffff
-    mov edx, 0x13579bdf
-    mov esi, 0x2468ace0
-    mov edi, 0x31415926
-    mov ebp, 0x27182818
-    push ebp
-    mov [DATA], edx
-    imul eax, eax, 3
-    mov [DATA + 4], esi
-    sub ecx, edi                 ; SF only
-.fault:
-    mov edx, [fs:ebx]
-.after:
-    pop ebp
-    ret
-
-de_run:
-    mov eax, 1000
-    mov edx, 0
-    mov ecx, 7
-    mov esi, 0x55555555
-    mov edi, 0x66666666
-    mov ebp, 0x77777777
-    push esi
-    push edi
-    pop esi
-    mov [DATA], ebp
-    neg ecx                      ; CF SF AF PF
-.fault:
-    div ebx
-.after:
-    pop edi
-    ret
-
-rmw_add_run:
-    mov eax, 0x40000000
-    mov ecx, 0x40000000
-    mov edx, 0x00000123
-    mov esi, 0x11111111
-    mov edi, 0x22222222
-    mov ebp, 0x33333333
-    push edx
-    mov [DATA], esi
-    add eax, ecx                 ; OF SF PF
-.fault:
-    add [ebx], edx
-.after:
-    pop edx
-    ret
-
-rmw_inc_run:
-    mov eax, 5
-    mov ecx, 0x10
-    mov edx, 0x20
-    mov esi, 0x44444444
-    mov edi, 0x55555555
-    mov ebp, 0x66666666
-    push ebp
-    mov [DATA], edi
-    sub eax, 6                   ; CF SF AF PF
-.fault:
-    inc dword [ebx]
-.after:
-    pop ebp
-    ret
-
 %macro SETREGS 0
     mov eax, 0x01010101
     mov ecx, 0x02020202
@@ -288,12 +176,7 @@ esp_mov_run:
     ret
 
 esp_alu_run:
-    mov eax, 0x01010101
-    mov ecx, 0x02020202
-    mov edx, 0x03030303
-    mov esi, 0x04040404
-    mov edi, 0x05050505
-    mov ebp, 0x06060606
+    SETREGS
     push dword 0x600d
     push ecx
     mov [DATA], ecx
@@ -307,31 +190,6 @@ esp_alu_run:
 ; ---- expected records ----
 ;        eip, esp, eflags, err, eax, ecx, edx, ebx, esi, edi, ebp, cr2,
 ;        mem0, mem1, top of stack, vector
-exp_pf_load:
-    dd pf_load_run.fault, ESP_IN, 0x847, 0, 0x21436587, 0x21436587, 0, NP
-    dd 0x036147a5, 0x036147a5, 0x88888888, NP, 0x21436587, 0x036147a5
-    dd 0x21436587, 14
-exp_pf_pop:
-    dd pf_pop_run.fault, ESP_IN, 0x897, 2, 0xa5a5a5a5, 0x7fffffff, 0x5a5a5a5a, NP
-    dd 0x80000000, 0x0badf00d, 0xcafebabe, NP + 8, JUNK0, JUNK1
-    dd 0xa5a5a5a5, 14
-exp_gp:
-    dd gp_run.fault, ESP_IN, 0x82, 0, 0x0306090c, 0xcebea6d9, 0x13579bdf, 0xffe
-    dd 0x2468ace0, 0x31415926, 0x27182818, 0, 0x13579bdf, 0x2468ace0
-    dd 0x27182818, 13
-exp_de:
-    dd de_run.fault, ESP_IN, 0x97, NOERR, 1000, 0xfffffff9, 0, 0
-    dd 0x66666666, 0x66666666, 0x77777777, 0, 0x77777777, JUNK1
-    dd 0x55555555, 0
-exp_rmw_add:
-    dd rmw_add_run.fault, ESP_IN, 0x886, 3, 0x80000000, 0x40000000, 0x123, RO
-    dd 0x11111111, 0x22222222, 0x33333333, RO, RO_VAL, 0x11111111
-    dd 0x123, 14
-exp_rmw_inc:
-    dd rmw_inc_run.fault, ESP_IN, 0x97, 3, 0xffffffff, 0x10, 0x20, RO
-    dd 0x44444444, 0x55555555, 0x66666666, RO, RO_VAL, 0x55555555
-    dd 0x66666666, 14
-
 exp_esp_alu:
     dd esp_alu_run.fault, ESP_IN, 0x2, 0, 0x01010101, 0x02020202, 0x03030303, NP
     dd 0x04040404, 0x05050505, 0x06060606, NP, 0x02020202, JUNK1
