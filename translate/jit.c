@@ -129,6 +129,8 @@ struct stub {
     bool limit_check;
     bool chain;         /* a direct exit to `eip`: may link to its block */
     bool indirect;      /* an exit to wherever a handler jumped: look it up */
+    u8 undo_ecx;        /* LOOP: ECX (this size) was stepped before the
+                         * limit check; undone before the handler runs */
     unsigned k;
     u32 insn_eip, next;
     u32 synced;         /* block instructions counted when it was taken */
@@ -590,6 +592,102 @@ static bool emit_imul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
     return true;
 }
 
+/* MUL and IMUL r/m32 (EDX:EAX = EAX * operand) as one 64-bit host
+ * multiply of the zero- or sign-extended operands: CF = OF = the high
+ * half is significant; SF, ZF, PF from the low half, AF clear
+ * (ops_alu.c mul_ev, op_imul_Ev). */
+static bool emit_mul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
+{
+    struct x64 *e = &t->e;
+    bool sx = i->reg == 5;
+    if (i->osz != 4)
+        return false;
+    if (i->mod == 3)
+        x64_load(e, 4, X_RAX, greg(i->rm, 4));
+    else
+        emit_load(t, i, k, eip, 4);
+    x64_load(e, 4, X_RCX, greg(R_EAX, 4));
+    if (sx) {
+        x64_shift_ri(e, XS_SHL, 8, X_RAX, 32);
+        x64_shift_ri(e, XS_SAR, 8, X_RAX, 32);
+        x64_shift_ri(e, XS_SHL, 8, X_RCX, 32);
+        x64_shift_ri(e, XS_SAR, 8, X_RCX, 32);
+    }
+    x64_imul_rr(e, 8, X_RAX, X_RCX);
+    x64_store(e, 4, greg(R_EAX, 4), X_RAX);
+    x64_mov_rr(e, 8, X_RDX, X_RAX);
+    x64_shift_ri(e, XS_SHR, 8, X_RDX, 32);
+    x64_store(e, 4, greg(R_EDX, 4), X_RDX);
+    if (sx) {
+        /* significant: the product differs from its low half sign-extended */
+        x64_mov_rr(e, 8, X_RCX, X_RAX);
+        x64_shift_ri(e, XS_SHL, 8, X_RCX, 32);
+        x64_shift_ri(e, XS_SAR, 8, X_RCX, 32);
+        x64_alu_rr(e, XA_CMP, 8, X_RCX, X_RAX);
+    } else {
+        x64_test_rr(e, 4, X_RDX, X_RDX);
+    }
+    x64_setcc(e, 5 /* ne */, X_RDX);
+    x64_movzx_rr(e, 1, X_RDX, X_RDX);
+    x64_shift_ri(e, XS_SHL, 4, X_RDX, 31);
+    flags_lazy(t);
+    return true;
+}
+
+/* ROL and ROR of a 32-bit register by an immediate or CL: only CF and
+ * OF change, as the handler defines them for every count (ops_alu.c
+ * shift_compute: ROL OF = msb ^ CF, ROR OF = the two top bits' xor),
+ * so the host rotates with the guest's flags loaded, and OF is then
+ * set from the result.  A count of 0 changes nothing. */
+static bool emit_rotate(struct tx *t, const struct insn *i)
+{
+    struct x64 *e = &t->e;
+    bool ror = i->reg == 1;
+    bool by_cl = i->opc == 0xd3;
+    unsigned n = i->opc == 0xd1 ? 1 : i->imm & 31;
+    long skip = -1;
+    if (i->osz != 4 || i->mod != 3)
+        return false;
+    if (!by_cl && n == 0)
+        return true;
+    if (by_cl) {
+        flags_save(t);
+        x64_movzx_rm(e, 1, X_RCX, greg(R_ECX, 1));
+        x64_alu_ri(e, XA_AND, 4, X_RCX, 31);
+        skip = x64_jcc(e, 4 /* e */, NULL);
+    }
+    flags_to_host(t);
+    if (by_cl) /* flags_to_host may have called out */
+        x64_movzx_rm(e, 1, X_RCX, greg(R_ECX, 1));
+    x64_load(e, 4, X_RAX, greg(i->rm, 4));
+    if (by_cl)
+        x64_shift_rcl(e, ror ? XS_ROR : XS_ROL, 4, X_RAX);
+    else
+        x64_shift_ri(e, ror ? XS_ROR : XS_ROL, 4, X_RAX, (u8)n);
+    x64_store(e, 4, greg(i->rm, 4), X_RAX);
+    /* EDX = the host EFLAGS with OF replaced */
+    x64_pushfq(e);
+    x64_pop(e, X_RDX);
+    x64_alu_ri(e, XA_AND, 4, X_RDX, ~(u32)EFLAGS_OF);
+    x64_mov_rr(e, 4, X_RCX, X_RAX);
+    if (ror) {
+        x64_shift_ri(e, XS_SHL, 4, X_RCX, 1);
+        x64_alu_rr(e, XA_XOR, 4, X_RCX, X_RAX); /* bit 31: b31 ^ b30 */
+    } else {
+        x64_shift_ri(e, XS_SHL, 4, X_RCX, 31);
+        x64_alu_rr(e, XA_XOR, 4, X_RCX, X_RAX); /* bit 31: b0 ^ b31 */
+    }
+    x64_shift_ri(e, XS_SHR, 4, X_RCX, 31);
+    x64_shift_ri(e, XS_SHL, 4, X_RCX, 11);
+    x64_alu_rr(e, XA_OR, 4, X_RDX, X_RCX);
+    x64_store(e, 4, CPU(lf_aux), X_RDX);
+    x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
+    t->fl = F_MEM;
+    if (skip >= 0)
+        x64_patch_rel32(e->start, skip, e->p);
+    return true;
+}
+
 /* A native CALL or RET found its target past the CS limit: run the
  * handler, which raises #GP(0) with the state already made precise (the
  * exit after it is for form's sake). */
@@ -686,6 +784,8 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         t->fl = F_HOST;
         return true;
     case 0xf6: case 0xf7:
+        if (opc == 0xf7 && (i->reg == 4 || i->reg == 5))
+            return emit_mul(t, i, k, eip);
         if (i->reg <= 1) {
             if (reg) {
                 x64_test_mi(e, sz, greg(i->rm, sz), i->imm);
@@ -768,7 +868,42 @@ static bool native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 
         emit_store_call(t, i->seg, sz, k, next);
         return true;
     case 0xc1: case 0xd1: case 0xd3:
-        return emit_shift(t, i);
+        return i->reg <= 1 ? emit_rotate(t, i) : emit_shift(t, i);
+    case 0xa0: case 0xa1: /* MOV AL/eAX, moffs */
+        sync_fault(t, k, eip);
+        x64_mov_ri32(e, X_RSI, i->imm);
+        x64_call_rel(e, t->j->ld_thunk[size_index(sz)][i->seg]);
+        x64_store(e, sz, greg(R_EAX, sz), X_RAX);
+        return true;
+    case 0xa2: case 0xa3: /* MOV moffs, AL/eAX */
+        sync_fault(t, k, eip);
+        x64_mov_ri32(e, X_RSI, i->imm);
+        if (sz == 4)
+            x64_load(e, 4, X_RDX, greg(R_EAX, 4));
+        else
+            x64_movzx_rm(e, sz, X_RDX, greg(R_EAX, sz));
+        emit_store_call(t, i->seg, sz, k, next);
+        return true;
+    case 0xe2: case 0xe3: { /* LOOP, JECXZ: ECX (CX) steps without flags */
+        u32 target = next + i->imm;
+        if (i->vsz == 2)
+            target &= 0xffff;
+        unsigned csz = i->asz;
+        flags_save(t);
+        if (csz == 4)
+            x64_load(e, 4, X_RCX, greg(R_ECX, 4));
+        else
+            x64_movzx_rm(e, 2, X_RCX, greg(R_ECX, 2));
+        if (opc == 0xe2) {
+            x64_lea32(e, X_RCX, x64_m(X_RCX, -1));
+            x64_store(e, csz, greg(R_ECX, csz), X_RCX);
+        }
+        x64_test_rr(e, csz, X_RCX, X_RCX);
+        jump_out(t, opc == 0xe2 ? 5 /* ne */ : 4 /* e */, k, eip, next, target, true);
+        if (opc == 0xe2)
+            t->stub[t->nstub - 1].undo_ecx = (u8)csz;
+        return true;
+    }
     case 0x1af: case 0x69: case 0x6b:
         return emit_imul(t, i, k, eip);
     case 0x8d:
@@ -954,6 +1089,8 @@ static void emit_stubs(struct tx *t, const u8 *epi)
             if (st->k != st->synced)
                 x64_alu_mi(e, XA_ADD, 8, CPU(icount), st->k - st->synced);
             x64_store_imm(e, 4, CPU(eip), st->next);
+            if (st->undo_ecx)
+                x64_alu_mi(e, XA_ADD, st->undo_ecx, greg(R_ECX, st->undo_ecx), 1);
             call_handler(t, &t->ins[st->k]);
             /* Only if the handler did not fault: the jump was not taken
              * after all (it cannot happen; stay exact anyway). */
