@@ -6,6 +6,8 @@
  */
 #include "jit_priv.h"
 
+#include "mmu/mmu.h"
+
 /* The C path of the thunks: segment checks, TLB misses, MMIO, faults. */
 static u32 jit_ld1(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 1); }
 static u32 jit_ld2(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 2); }
@@ -68,10 +70,11 @@ void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u
  * the entry indexed by its first (so a page-crossing or wrapping access
  * misses).  Anything else -- a segment with a base or limit, a miss, MMIO,
  * a tracked or clean page -- tail-calls the C helper, which checks the
- * segment, takes the MMU's slow path and raises faults.  Clobbers RAX,
- * RCX, RDX, RSI, RDI.
+ * segment, takes the MMU's slow path and raises faults -- except a store
+ * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
+ * RSI, RDI and R8-R10.
  */
-u8 *tx_emit_thunk(struct x64 *e, unsigned size, unsigned seg, bool store)
+u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store)
 {
     u8 *start = e->p;
     enum mmu_acc acc = store ? ACC_WRITE : ACC_READ;
@@ -102,8 +105,51 @@ u8 *tx_emit_thunk(struct x64 *e, unsigned size, unsigned seg, bool store)
     else
         x64_movzx_rm(e, size, X_RAX, host);
     x64_ret(e);
-    x64_patch_rel32(e->start, slow1, e->p);
     x64_patch_rel32(e->start, slow2, e->p);
+    long slow3 = -1, slow4 = -1, slow5 = -1;
+    if (store) {
+        /* A page whose only tracking is code lines (code_wtag): a store
+         * that misses every line decoded code came from goes straight to
+         * RAM, as mmu_lin_write() would do it.  code_lines is one bit
+         * string over all of RAM, bit gpa >> MMU_CODE_LINE_SHIFT. */
+        ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, code_wtag));
+        x64_alu_rm(e, XA_CMP, 4, X_RCX, ent);
+        slow3 = x64_jcc(e, 5 /* ne */, NULL);
+        ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, addend));
+        x64_load(e, 8, X_RCX, ent);
+        x64_lea64(e, X_RCX, (struct x64_mem){ X_RCX, X_RSI, 1, 0 });
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->ram);
+        x64_mov_rr(e, 8, X_R9, X_RCX);
+        x64_alu_rr(e, XA_SUB, 8, X_R9, X_R8); /* the guest physical address */
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->code_lines);
+        x64_mov_rr(e, 8, X_R10, X_R9);
+        x64_shift_ri(e, XS_SHR, 8, X_R10, MMU_CODE_LINE_SHIFT);
+        x64_bt_mr(e, x64_m(X_R8, 0), X_R10);
+        slow4 = x64_jcc(e, 2 /* c */, NULL);
+        if (size > 1) {
+            x64_lea64(e, X_R10, x64_m(X_R9, (i32)size - 1));
+            x64_shift_ri(e, XS_SHR, 8, X_R10, MMU_CODE_LINE_SHIFT);
+            x64_bt_mr(e, x64_m(X_R8, 0), X_R10);
+            slow5 = x64_jcc(e, 2 /* c */, NULL);
+        }
+        /* counted as mmu_lin_write() counts it: only while still code */
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->page_flags);
+        x64_shift_ri(e, XS_SHR, 8, X_R9, PAGE_SHIFT);
+        x64_test_mi(e, 1, (struct x64_mem){ X_R8, X_R9, 1, 0 }, PG_CODE);
+        long untracked = x64_jcc(e, 4 /* e */, NULL);
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)&m->cnt->v[CNT_mmu_code_near_writes]);
+        x64_alu_mi(e, XA_ADD, 8, x64_m(X_R8, 0), 1);
+        x64_patch_rel32(e->start, untracked, e->p);
+        x64_store(e, size, x64_m(X_RCX, 0), X_RDX);
+        x64_ret(e);
+    }
+    x64_patch_rel32(e->start, slow1, e->p);
+    if (slow3 >= 0)
+        x64_patch_rel32(e->start, slow3, e->p);
+    if (slow4 >= 0)
+        x64_patch_rel32(e->start, slow4, e->p);
+    if (slow5 >= 0)
+        x64_patch_rel32(e->start, slow5, e->p);
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri32(e, store ? X_RCX : X_RDX, seg);
     x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)(store ? st_fn[size] : ld_fn[size]));

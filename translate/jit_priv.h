@@ -181,10 +181,11 @@ void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u
  * the entry indexed by its first (so a page-crossing or wrapping access
  * misses).  Anything else -- a segment with a base or limit, a miss, MMIO,
  * a tracked or clean page -- tail-calls the C helper, which checks the
- * segment, takes the MMU's slow path and raises faults.  Clobbers RAX,
- * RCX, RDX, RSI, RDI.
+ * segment, takes the MMU's slow path and raises faults -- except a store
+ * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
+ * RSI, RDI and R8-R10.
  */
-u8 *tx_emit_thunk(struct x64 *e, unsigned size, unsigned seg, bool store);
+u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store);
 
 /* ---- jit_chain.c: chaining and indirect lookups ---- */
 

@@ -1490,6 +1490,45 @@ START_TEST(budget_inside_block)
 END_TEST
 
 /*
+ * A store into a code line through a TLB entry already holding the page
+ * for stores beside code: the routine is decoded, a store beside it fills
+ * that entry, and the next store patches the routine's immediate through
+ * the same entry.  The patched value must be what the next call returns.
+ *
+ *       mov ecx, 6
+ *   L:  call B              ; B (0x20100): mov eax, imm32; ret
+ *       add edx, eax
+ *       mov [0x20800], ecx  ; beside B
+ *       mov [0x20101], ecx  ; B's immediate
+ *       loop L
+ */
+START_TEST(store_into_code_beside_store)
+{
+    const u8 code[] = {
+        0xb9, 6, 0, 0, 0,                           /* mov ecx, 6 */
+        0xe8, 0xf6, 0x00, 0x01, 0x00,               /* L: call 0x20100 */
+        0x01, 0xc2,                                 /* add edx, eax */
+        0x89, 0x0d, 0x00, 0x08, 0x02, 0x00,         /* mov [0x20800], ecx */
+        0x89, 0x0d, 0x01, 0x01, 0x02, 0x00,         /* mov [0x20101], ecx */
+        0xe2, 0xeb,                                 /* loop L */
+        0xf4,
+    };
+    const u8 routine[] = { 0xb8, 0, 0, 0, 0, 0xc3 }; /* mov eax, 0; ret */
+    _Static_assert(PROG_BASE == 0x10000u, "addresses in the code");
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++)
+        memcpy(ms[k]->m->ram + 0x20100, routine, sizeof routine);
+    run_to_halt(&p, "store into code beside a store");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 6 + 5 + 4 + 3 + 2);
+    ck_assert_uint_ge(p.b.cnt.v[CNT_mmu_code_writes], 6);
+    pair_close(&p);
+}
+END_TEST
+
+/*
  * A LOOP whose target is past the CS limit raises #GP(0) with ECX as it
  * was before the instruction.  The loop first runs with a 4 GiB limit, so
  * its block is translated; then CS's limit is cut below the target and
@@ -1727,6 +1766,7 @@ static Suite *suite(void)
     tcase_add_test(t, counters_show_replays);
     tcase_add_test(t, store_near_code);
     tcase_add_test(t, loop_past_cs_limit);
+    tcase_add_test(t, store_into_code_beside_store);
     tcase_add_test(t, insn_across_pages);
     tcase_add_test(t, hot_written_code);
     suite_add_tcase(s, t);
