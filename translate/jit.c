@@ -363,8 +363,11 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
         if (last_native) {
             native_n++;
             /* ESP written as an ordinary register (ADD ESP, LEA, MOV):
-             * the next fault must store the new start ESP. */
-            if (i->osz != 1 && (i->rm == R_ESP || i->reg == R_ESP))
+             * the next fault must store the new start ESP.  (rm names a
+             * register only with mod 3, which is also what instructions
+             * without ModRM carry; with a memory operand it may be the
+             * SIB escape.) */
+            if (i->osz != 1 && (i->reg == R_ESP || (i->rm == R_ESP && i->mod == 3)))
                 t->esp_dirty = true;
         } else {
             helper(t, i, k, eip, next);

@@ -422,6 +422,10 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         return true;
     case 0xc1: case 0xd1: case 0xd3:
         return i->reg <= 1 ? emit_rotate(t, i) : emit_shift(t, i);
+    case 0x90: /* NOP (and PAUSE) */
+    case 0x118: case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e:
+    case 0x11f: /* hint NOPs: a ModRM operand, no access */
+        return true;
     case 0xa0: case 0xa1: /* MOV AL/eAX, moffs */
         tx_sync_fault(t, k, eip);
         x64_mov_ri32(e, X_RSI, i->imm);
