@@ -6,6 +6,15 @@
  */
 #include "jit_priv.h"
 
+/* EAX = the r/m operand of `i` (a register, or memory through the MMU). */
+static void load_rm(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsigned size)
+{
+    if (i->mod == 3)
+        x64_load(&t->e, size, X_RAX, greg(i->rm, size));
+    else
+        tx_emit_load(t, i, k, eip, size);
+}
+
 static bool is_alu_row(unsigned opc)
 {
     return opc < 0x40 && (opc & 7) < 6;
@@ -128,10 +137,7 @@ static bool emit_imul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
     struct x64 *e = &t->e;
     if (i->osz != 4)
         return false;
-    if (i->mod == 3)
-        x64_load(e, 4, X_RAX, greg(i->rm, 4));
-    else
-        tx_emit_load(t, i, k, eip, 4);
+    load_rm(t, i, k, eip, 4);
     if (i->opc == 0x1af)
         x64_load(e, 4, X_RCX, greg(i->reg, 4));
     else
@@ -155,10 +161,7 @@ static bool emit_mul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
     bool sx = i->reg == 5;
     if (i->osz != 4)
         return false;
-    if (i->mod == 3)
-        x64_load(e, 4, X_RAX, greg(i->rm, 4));
-    else
-        tx_emit_load(t, i, k, eip, 4);
+    load_rm(t, i, k, eip, 4);
     x64_load(e, 4, X_RCX, greg(R_EAX, 4));
     if (sx) {
         x64_shift_ri(e, XS_SHL, 8, X_RAX, 32);
@@ -324,10 +327,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         return true;
     }
     case 0x84: case 0x85:
-        if (reg)
-            x64_load(e, sz, X_RAX, greg(i->rm, sz));
-        else
-            tx_emit_load(t, i, k, eip, sz);
+        load_rm(t, i, k, eip, sz);
         x64_load(e, sz, X_RCX, greg(i->reg, sz));
         x64_test_rr(e, sz, X_RAX, X_RCX);
         t->fl = F_HOST;
@@ -400,10 +400,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         tx_emit_store_call(t, i->seg, sz, k, next);
         return true;
     case 0x8a: case 0x8b:
-        if (reg)
-            x64_load(e, sz, X_RAX, greg(i->rm, sz));
-        else
-            tx_emit_load(t, i, k, eip, sz);
+        load_rm(t, i, k, eip, sz);
         x64_store(e, sz, greg(i->reg, sz), X_RAX);
         return true;
     case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
