@@ -41,6 +41,163 @@ static u32 jit_flags_get(struct cpu *c)
     return get_eflags(c) & EFLAGS_OSZAPC;
 }
 
+/* ---- the guest register cache ---- */
+
+/* Host registers for guest registers: caller-saved ones, which the
+ * memory thunks preserve and calls into C clobber. */
+static const enum x64_reg cache_host[] = { X_R8, X_R9, X_R10, X_R11 };
+
+/* Cache the (at most four) registers the block names most often, each
+ * named at least twice; ESP stays in memory (the stack forms and the
+ * precise-fault bookkeeping use it there). */
+void tx_cache_choose(struct tx *t, const struct insn *ins, unsigned n)
+{
+    unsigned uses[8] = { 0 };
+    for (unsigned k = 0; k < n; k++) {
+        const struct insn *i = &ins[k];
+        if (i->osz == 4)
+            uses[i->reg & 7]++;
+        if (i->mod == 3) {
+            if (i->osz == 4)
+                uses[i->rm & 7]++;
+        } else {
+            if (i->base < 8)
+                uses[i->base]++;
+            if (i->index < 8)
+                uses[i->index]++;
+        }
+    }
+    uses[R_ESP] = 0;
+    for (unsigned r = 0; r < 8; r++) {
+        t->creg[r] = X_NONE;
+        t->cvalid[r] = false;
+    }
+    for (unsigned h = 0; h < sizeof cache_host / sizeof cache_host[0]; h++) {
+        unsigned best = 8;
+        for (unsigned r = 0; r < 8; r++)
+            if (t->creg[r] == X_NONE && uses[r] >= 2 && (best == 8 || uses[r] > uses[best]))
+                best = r;
+        if (best == 8)
+            break;
+        t->creg[best] = (i8)cache_host[h];
+    }
+}
+
+void tx_cache_forget(struct tx *t)
+{
+    for (unsigned r = 0; r < 8; r++)
+        t->cvalid[r] = false;
+}
+
+/* The host register holding guest register r for a 32-bit use, loaded
+ * if need be; X_NONE if r is not cached or the use is narrower. */
+static enum x64_reg cached(struct tx *t, unsigned r, unsigned size)
+{
+    if (size != 4 || r >= 8 || t->creg[r] == X_NONE)
+        return X_NONE;
+    enum x64_reg h = (enum x64_reg)t->creg[r];
+    if (!t->cvalid[r]) {
+        x64_load(&t->e, 4, h, greg(r, 4));
+        t->cvalid[r] = true;
+    }
+    return h;
+}
+
+/* After a write of `size` bytes to guest register r in struct cpu only:
+ * the cached copy of the register it is part of is stale. */
+static void written(struct tx *t, unsigned r, unsigned size)
+{
+    unsigned full = size == 1 && r >= 4 ? r - 4 : r;
+    if (full < 8)
+        t->cvalid[full] = false;
+}
+
+void tx_gr_load(struct tx *t, unsigned size, enum x64_reg dst, unsigned r)
+{
+    enum x64_reg h = cached(t, r, size);
+    if (h != X_NONE)
+        x64_mov_rr(&t->e, 4, dst, h);
+    else
+        x64_load(&t->e, size, dst, greg(r, size));
+}
+
+void tx_gr_store(struct tx *t, unsigned size, unsigned r, enum x64_reg src)
+{
+    x64_store(&t->e, size, greg(r, size), src);
+    if (size == 4 && r < 8 && t->creg[r] != X_NONE) {
+        x64_mov_rr(&t->e, 4, (enum x64_reg)t->creg[r], src);
+        t->cvalid[r] = true;
+    } else {
+        written(t, r, size);
+    }
+}
+
+void tx_gr_store_imm(struct tx *t, unsigned size, unsigned r, u32 imm)
+{
+    x64_store_imm(&t->e, size, greg(r, size), imm);
+    if (size == 4 && r < 8 && t->creg[r] != X_NONE) {
+        x64_mov_ri32(&t->e, (enum x64_reg)t->creg[r], imm);
+        t->cvalid[r] = true;
+    } else {
+        written(t, r, size);
+    }
+}
+
+void tx_gr_alu_rr(struct tx *t, enum x64_alu op, unsigned size, unsigned r, enum x64_reg src)
+{
+    enum x64_reg h = cached(t, r, size);
+    if (h == X_NONE) {
+        x64_alu_mr(&t->e, op, size, greg(r, size), src);
+        if (op != XA_CMP)
+            written(t, r, size);
+        return;
+    }
+    x64_alu_rr(&t->e, op, 4, h, src);
+    if (op != XA_CMP)
+        x64_store(&t->e, 4, greg(r, 4), h); /* MOV: the flags stay */
+}
+
+void tx_gr_alu_ri(struct tx *t, enum x64_alu op, unsigned size, unsigned r, u32 imm)
+{
+    enum x64_reg h = cached(t, r, size);
+    if (h == X_NONE) {
+        x64_alu_mi(&t->e, op, size, greg(r, size), imm);
+        if (op != XA_CMP)
+            written(t, r, size);
+        return;
+    }
+    x64_alu_ri(&t->e, op, 4, h, imm);
+    if (op != XA_CMP)
+        x64_store(&t->e, 4, greg(r, 4), h);
+}
+
+void tx_gr_alu_from(struct tx *t, enum x64_alu op, unsigned size, enum x64_reg dst, unsigned r)
+{
+    enum x64_reg h = cached(t, r, size);
+    if (h != X_NONE)
+        x64_alu_rr(&t->e, op, 4, dst, h);
+    else
+        x64_alu_rm(&t->e, op, size, dst, greg(r, size));
+}
+
+void tx_gr_test_ri(struct tx *t, unsigned size, unsigned r, u32 imm)
+{
+    enum x64_reg h = cached(t, r, size);
+    if (h != X_NONE)
+        x64_test_ri(&t->e, 4, h, imm);
+    else
+        x64_test_mi(&t->e, size, greg(r, size), imm);
+}
+
+void tx_gr_cmov(struct tx *t, unsigned cc, unsigned size, enum x64_reg dst, unsigned r)
+{
+    enum x64_reg h = cached(t, r, size);
+    if (h != X_NONE)
+        x64_cmov_rr(&t->e, cc, 4, dst, h);
+    else
+        x64_cmov_rm(&t->e, cc, size, dst, greg(r, size));
+}
+
 /* Call fn(struct cpu *) (clobbers the caller-saved registers). */
 void tx_call_cpu(struct x64 *e, const void *fn)
 {
@@ -76,6 +233,7 @@ void tx_flags_to_host(struct tx *t)
     x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_HOST);
     long image = x64_jcc(e, 4 /* e */, NULL);
     tx_call_cpu(e, jit_flags_get);
+    tx_cache_forget(t);
     x64_patch_rel32(e->start, image, e->p);
     /* Only OSZAPC: the rest of the host's EFLAGS (DF, TF, AC) stays. */
     x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_OSZAPC | EFLAGS_FIXED);
@@ -124,6 +282,7 @@ void tx_commit_r14_flags(struct tx *t, bool keep_cf)
     struct x64 *e = &t->e;
     if (keep_cf) {
         tx_call_cpu(e, jit_flags_get);
+        tx_cache_forget(t);
         x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_CF);
         x64_alu_ri(e, XA_AND, 4, X_R14, ~EFLAGS_CF);
         x64_alu_rr(e, XA_OR, 4, X_R14, X_RAX);
@@ -194,6 +353,7 @@ void tx_call_handler(struct tx *t, const struct insn *i)
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri64(e, X_RSI, (u64)(uintptr_t)i);
     x64_call_abs(e, (const void *)i->fn);
+    tx_cache_forget(t); /* handlers may write any register */
 }
 
 /* Make the state precise for instruction `k` at `eip`, which may fault. */
@@ -327,6 +487,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     t->mask = (j->c->mode & MODE_CS32) ? ~0u : 0xffffu;
     t->nstub = 0;
     t->too_many = false;
+    tx_cache_choose(t, kept, n);
     u32 cells_before = j->cells_used;
     struct x64 *e = &t->e;
     x64_init(e, b->rw + b->used + copies, JIT_BLOCK_MAX);

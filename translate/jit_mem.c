@@ -31,9 +31,9 @@ void tx_emit_ea(struct tx *t, const struct insn *i)
     struct x64 *e = &t->e;
     bool b = i->base != R_ZERO, x = i->index != R_ZERO;
     if (b)
-        x64_load(e, 4, X_RCX, CPU(r[i->base]));
+        tx_gr_load(t, 4, X_RCX, i->base);
     if (x)
-        x64_load(e, 4, X_RDX, CPU(r[i->index]));
+        tx_gr_load(t, 4, X_RDX, i->index);
     if (!b && !x)
         x64_mov_ri32(e, X_RSI, i->disp);
     else
@@ -72,7 +72,7 @@ void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u
  * a tracked or clean page -- tail-calls the C helper, which checks the
  * segment, takes the MMU's slow path and raises faults -- except a store
  * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
- * RSI, RDI and R8-R10.
+ * RSI and RDI; keeps R8-R11.
  */
 u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store)
 {
@@ -118,41 +118,57 @@ u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned se
         ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, addend));
         x64_load(e, 8, X_RCX, ent);
         x64_lea64(e, X_RCX, (struct x64_mem){ X_RCX, X_RSI, 1, 0 });
-        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->ram);
-        x64_mov_rr(e, 8, X_R9, X_RCX);
-        x64_alu_rr(e, XA_SUB, 8, X_R9, X_R8); /* the guest physical address */
-        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->code_lines);
-        x64_mov_rr(e, 8, X_R10, X_R9);
-        x64_shift_ri(e, XS_SHR, 8, X_R10, MMU_CODE_LINE_SHIFT);
-        x64_bt_mr(e, x64_m(X_R8, 0), X_R10);
+        /* RSI (the slow path's input) is kept on the stack meanwhile */
+        x64_push(e, X_RSI);
+        x64_mov_ri64(e, X_RDI, (u64)(uintptr_t)m->ram);
+        x64_mov_rr(e, 8, X_RAX, X_RCX);
+        x64_alu_rr(e, XA_SUB, 8, X_RAX, X_RDI); /* the guest physical address */
+        x64_mov_ri64(e, X_RDI, (u64)(uintptr_t)m->code_lines);
+        x64_mov_rr(e, 8, X_RSI, X_RAX);
+        x64_shift_ri(e, XS_SHR, 8, X_RSI, MMU_CODE_LINE_SHIFT);
+        x64_bt_mr(e, x64_m(X_RDI, 0), X_RSI);
         slow4 = x64_jcc(e, 2 /* c */, NULL);
         if (size > 1) {
-            x64_lea64(e, X_R10, x64_m(X_R9, (i32)size - 1));
-            x64_shift_ri(e, XS_SHR, 8, X_R10, MMU_CODE_LINE_SHIFT);
-            x64_bt_mr(e, x64_m(X_R8, 0), X_R10);
+            x64_lea64(e, X_RSI, x64_m(X_RAX, (i32)size - 1));
+            x64_shift_ri(e, XS_SHR, 8, X_RSI, MMU_CODE_LINE_SHIFT);
+            x64_bt_mr(e, x64_m(X_RDI, 0), X_RSI);
             slow5 = x64_jcc(e, 2 /* c */, NULL);
         }
         /* counted as mmu_lin_write() counts it: only while still code */
-        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->page_flags);
-        x64_shift_ri(e, XS_SHR, 8, X_R9, PAGE_SHIFT);
-        x64_test_mi(e, 1, (struct x64_mem){ X_R8, X_R9, 1, 0 }, PG_CODE);
+        x64_mov_ri64(e, X_RDI, (u64)(uintptr_t)m->page_flags);
+        x64_shift_ri(e, XS_SHR, 8, X_RAX, PAGE_SHIFT);
+        x64_test_mi(e, 1, (struct x64_mem){ X_RDI, X_RAX, 1, 0 }, PG_CODE);
         long untracked = x64_jcc(e, 4 /* e */, NULL);
-        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)&m->cnt->v[CNT_mmu_code_near_writes]);
-        x64_alu_mi(e, XA_ADD, 8, x64_m(X_R8, 0), 1);
+        x64_mov_ri64(e, X_RDI, (u64)(uintptr_t)&m->cnt->v[CNT_mmu_code_near_writes]);
+        x64_alu_mi(e, XA_ADD, 8, x64_m(X_RDI, 0), 1);
         x64_patch_rel32(e->start, untracked, e->p);
+        x64_pop(e, X_RSI);
         x64_store(e, size, x64_m(X_RCX, 0), X_RDX);
         x64_ret(e);
+    }
+    if (slow4 >= 0) {
+        x64_patch_rel32(e->start, slow4, e->p);
+        if (slow5 >= 0)
+            x64_patch_rel32(e->start, slow5, e->p);
+        x64_pop(e, X_RSI);
     }
     x64_patch_rel32(e->start, slow1, e->p);
     if (slow3 >= 0)
         x64_patch_rel32(e->start, slow3, e->p);
-    if (slow4 >= 0)
-        x64_patch_rel32(e->start, slow4, e->p);
-    if (slow5 >= 0)
-        x64_patch_rel32(e->start, slow5, e->p);
+    /* The C path, keeping R8-R11 (the guest register cache) */
+    x64_push(e, X_R8);
+    x64_push(e, X_R9);
+    x64_push(e, X_R10);
+    x64_push(e, X_R11);
+    x64_alu_ri(e, XA_SUB, 8, X_RSP, 8); /* 16-byte alignment at the call */
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri32(e, store ? X_RCX : X_RDX, seg);
-    x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)(store ? st_fn[size] : ld_fn[size]));
-    x64_jmp_r(e, X_RAX);
+    x64_call_abs(e, store ? st_fn[size] : ld_fn[size]);
+    x64_alu_ri(e, XA_ADD, 8, X_RSP, 8);
+    x64_pop(e, X_R11);
+    x64_pop(e, X_R10);
+    x64_pop(e, X_R9);
+    x64_pop(e, X_R8);
+    x64_ret(e);
     return start;
 }

@@ -6,13 +6,24 @@
  */
 #include "jit_priv.h"
 
+#include <string.h>
+
 /* EAX = the r/m operand of `i` (a register, or memory through the MMU). */
 static void load_rm(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsigned size)
 {
     if (i->mod == 3)
-        x64_load(&t->e, size, X_RAX, greg(i->rm, size));
+        tx_gr_load(t, size, X_RAX, i->rm);
     else
         tx_emit_load(t, i, k, eip, size);
+}
+
+/* Code emitted between a conditional jump and its target may load cached
+ * registers the jumping path never loaded: where the paths meet, only
+ * what was valid on both is. */
+static void cache_meet(struct tx *t, const bool *before)
+{
+    for (unsigned r = 0; r < 8; r++)
+        t->cvalid[r] = t->cvalid[r] && before[r];
 }
 
 static bool is_alu_row(unsigned opc)
@@ -56,7 +67,7 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
     switch (kind) {
     case RMW_ALU:
         if (src_reg) {
-            x64_load(e, sz, X_RCX, greg(src, sz));
+            tx_gr_load(t, sz, X_RCX, src);
             x64_alu_rr(e, op, sz, X_RAX, X_RCX);
         } else {
             x64_alu_ri(e, op, sz, X_RAX, src);
@@ -101,7 +112,9 @@ static bool emit_shift(struct tx *t, const struct insn *i)
     } else if (n == 0) {
         return true;
     }
-    x64_load(e, 4, X_RAX, greg(i->rm, 4));
+    bool before[8];
+    memcpy(before, t->cvalid, sizeof before);
+    tx_gr_load(t, 4, X_RAX, i->rm);
     x64_mov_rr(e, 4, X_RDI, X_RAX);
     if (by_cl)
         x64_shift_rcl(e, hop, 4, X_RAX);
@@ -123,10 +136,12 @@ static bool emit_shift(struct tx *t, const struct insn *i)
     x64_shift_ri(e, XS_SHR, 4, X_RSI, 31);
     x64_shift_ri(e, XS_SHL, 4, X_RSI, 30);
     x64_alu_rr(e, XA_OR, 4, X_RDX, X_RSI);
-    x64_store(e, 4, greg(i->rm, 4), X_RAX);
+    tx_gr_store(t, 4, i->rm, X_RAX);
     tx_flags_lazy(t);
-    if (skip >= 0)
+    if (skip >= 0) {
         x64_patch_rel32(e->start, skip, e->p);
+        cache_meet(t, before);
+    }
     return true;
 }
 
@@ -139,14 +154,14 @@ static bool emit_imul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
         return false;
     load_rm(t, i, k, eip, 4);
     if (i->opc == 0x1af)
-        x64_load(e, 4, X_RCX, greg(i->reg, 4));
+        tx_gr_load(t, 4, X_RCX, i->reg);
     else
         x64_mov_ri32(e, X_RCX, i->imm);
     x64_imul_rr(e, 4, X_RAX, X_RCX);
     x64_setcc(e, 0 /* o */, X_RDX);
     x64_movzx_rr(e, 1, X_RDX, X_RDX);
     x64_shift_ri(e, XS_SHL, 4, X_RDX, 31);
-    x64_store(e, 4, greg(i->reg, 4), X_RAX);
+    tx_gr_store(t, 4, i->reg, X_RAX);
     tx_flags_lazy(t);
     return true;
 }
@@ -162,7 +177,7 @@ static bool emit_mul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
     if (i->osz != 4)
         return false;
     load_rm(t, i, k, eip, 4);
-    x64_load(e, 4, X_RCX, greg(R_EAX, 4));
+    tx_gr_load(t, 4, X_RCX, R_EAX);
     if (sx) {
         x64_shift_ri(e, XS_SHL, 8, X_RAX, 32);
         x64_shift_ri(e, XS_SAR, 8, X_RAX, 32);
@@ -170,10 +185,10 @@ static bool emit_mul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
         x64_shift_ri(e, XS_SAR, 8, X_RCX, 32);
     }
     x64_imul_rr(e, 8, X_RAX, X_RCX);
-    x64_store(e, 4, greg(R_EAX, 4), X_RAX);
+    tx_gr_store(t, 4, R_EAX, X_RAX);
     x64_mov_rr(e, 8, X_RDX, X_RAX);
     x64_shift_ri(e, XS_SHR, 8, X_RDX, 32);
-    x64_store(e, 4, greg(R_EDX, 4), X_RDX);
+    tx_gr_store(t, 4, R_EDX, X_RDX);
     if (sx) {
         /* significant: the product differs from its low half sign-extended */
         x64_mov_rr(e, 8, X_RCX, X_RAX);
@@ -212,15 +227,17 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
         x64_alu_ri(e, XA_AND, 4, X_RCX, 31);
         skip = x64_jcc(e, 4 /* e */, NULL);
     }
+    bool before[8];
+    memcpy(before, t->cvalid, sizeof before);
     tx_flags_to_host(t);
     if (by_cl) /* flags_to_host may have called out */
         x64_movzx_rm(e, 1, X_RCX, greg(R_ECX, 1));
-    x64_load(e, 4, X_RAX, greg(i->rm, 4));
+    tx_gr_load(t, 4, X_RAX, i->rm);
     if (by_cl)
         x64_shift_rcl(e, ror ? XS_ROR : XS_ROL, 4, X_RAX);
     else
         x64_shift_ri(e, ror ? XS_ROR : XS_ROL, 4, X_RAX, (u8)n);
-    x64_store(e, 4, greg(i->rm, 4), X_RAX);
+    tx_gr_store(t, 4, i->rm, X_RAX);
     /* EDX = the host EFLAGS with OF replaced */
     x64_pushfq(e);
     x64_pop(e, X_RDX);
@@ -239,8 +256,10 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
     x64_store(e, 4, CPU(lf_aux), X_RDX);
     x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
     t->fl = F_MEM;
-    if (skip >= 0)
+    if (skip >= 0) {
         x64_patch_rel32(e->start, skip, e->p);
+        cache_meet(t, before);
+    }
     return true;
 }
 
@@ -279,29 +298,29 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             if (reg) {
                 if (cf_in)
                     tx_cf_to_host(t);
-                x64_load(e, sz, X_RAX, greg(i->reg, sz));
-                x64_alu_mr(e, op, sz, greg(i->rm, sz), X_RAX);
+                tx_gr_load(t, sz, X_RAX, i->reg);
+                tx_gr_alu_rr(t, op, sz, i->rm, X_RAX);
             } else {
                 tx_emit_load(t, i, k, eip, sz);
-                x64_alu_rm(e, XA_CMP, sz, X_RAX, greg(i->reg, sz));
+                tx_gr_alu_from(t, XA_CMP, sz, X_RAX, i->reg);
             }
             break;
         case 2: case 3: /* G, E */
             if (reg) {
                 if (cf_in)
                     tx_cf_to_host(t);
-                x64_load(e, sz, X_RAX, greg(i->rm, sz));
+                tx_gr_load(t, sz, X_RAX, i->rm);
             } else {
                 if (cf_in)
                     return false;
                 tx_emit_load(t, i, k, eip, sz);
             }
-            x64_alu_mr(e, op, sz, greg(i->reg, sz), X_RAX);
+            tx_gr_alu_rr(t, op, sz, i->reg, X_RAX);
             break;
         default: /* AL/eAX, imm */
             if (cf_in)
                 tx_cf_to_host(t);
-            x64_alu_mi(e, op, sz, greg(R_EAX, sz), i->imm);
+            tx_gr_alu_ri(t, op, sz, R_EAX, i->imm);
             break;
         }
         t->fl = F_HOST;
@@ -313,7 +332,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         if (reg) {
             if (op == XA_ADC || op == XA_SBB)
                 tx_cf_to_host(t);
-            x64_alu_mi(e, op, sz, greg(i->rm, sz), i->imm);
+            tx_gr_alu_ri(t, op, sz, i->rm, i->imm);
         } else if (op == XA_CMP) {
             tx_emit_load(t, i, k, eip, sz);
             x64_alu_ri(e, XA_CMP, sz, X_RAX, i->imm);
@@ -328,12 +347,12 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
     }
     case 0x84: case 0x85:
         load_rm(t, i, k, eip, sz);
-        x64_load(e, sz, X_RCX, greg(i->reg, sz));
+        tx_gr_load(t, sz, X_RCX, i->reg);
         x64_test_rr(e, sz, X_RAX, X_RCX);
         t->fl = F_HOST;
         return true;
     case 0xa8: case 0xa9:
-        x64_test_mi(e, sz, greg(R_EAX, sz), i->imm);
+        tx_gr_test_ri(t, sz, R_EAX, i->imm);
         t->fl = F_HOST;
         return true;
     case 0xf6: case 0xf7:
@@ -341,7 +360,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             return emit_mul(t, i, k, eip);
         if (i->reg <= 1) {
             if (reg) {
-                x64_test_mi(e, sz, greg(i->rm, sz), i->imm);
+                tx_gr_test_ri(t, sz, i->rm, i->imm);
             } else {
                 tx_emit_load(t, i, k, eip, sz);
                 x64_test_ri(e, sz, X_RAX, i->imm);
@@ -355,14 +374,14 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             emit_rmw(t, i, k, eip, next, i->reg == 2 ? RMW_NOT : RMW_NEG, XA_ADD, false, 0);
             return true;
         }
-        x64_load(e, sz, X_RAX, greg(i->rm, sz));
+        tx_gr_load(t, sz, X_RAX, i->rm);
         if (i->reg == 2) {
             x64_not_r(e, sz, X_RAX); /* NOT leaves the flags alone */
         } else {
             x64_neg_r(e, sz, X_RAX);
             t->fl = F_HOST;
         }
-        x64_store(e, sz, greg(i->rm, sz), X_RAX);
+        tx_gr_store(t, sz, i->rm, X_RAX);
         return true;
     case 0xfe: case 0xff:
         if (i->reg > 1)
@@ -376,40 +395,40 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
     case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f: {
         bool dec = opc >= 0xfe ? i->reg == 1 : opc >= 0x48;
         tx_cf_to_host(t); /* INC and DEC keep CF */
-        x64_load(e, sz, X_RAX, greg(i->rm, sz));
+        tx_gr_load(t, sz, X_RAX, i->rm);
         if (dec)
             x64_dec_r(e, sz, X_RAX);
         else
             x64_inc_r(e, sz, X_RAX);
-        x64_store(e, sz, greg(i->rm, sz), X_RAX);
+        tx_gr_store(t, sz, i->rm, X_RAX);
         t->fl = F_HOST;
         return true;
     }
     case 0x88: case 0x89:
         if (reg) {
-            x64_load(e, sz, X_RAX, greg(i->reg, sz));
-            x64_store(e, sz, greg(i->rm, sz), X_RAX);
+            tx_gr_load(t, sz, X_RAX, i->reg);
+            tx_gr_store(t, sz, i->rm, X_RAX);
             return true;
         }
         tx_sync_fault(t, k, eip);
         tx_emit_ea(t, i);
         if (sz == 4)
-            x64_load(e, 4, X_RDX, greg(i->reg, 4));
+            tx_gr_load(t, 4, X_RDX, i->reg);
         else
             x64_movzx_rm(e, sz, X_RDX, greg(i->reg, sz));
         tx_emit_store_call(t, i->seg, sz, k, next);
         return true;
     case 0x8a: case 0x8b:
         load_rm(t, i, k, eip, sz);
-        x64_store(e, sz, greg(i->reg, sz), X_RAX);
+        tx_gr_store(t, sz, i->reg, X_RAX);
         return true;
     case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
     case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
-        x64_store_imm(e, sz, greg(i->rm, sz), i->imm);
+        tx_gr_store_imm(t, sz, i->rm, i->imm);
         return true;
     case 0xc6: case 0xc7:
         if (reg) {
-            x64_store_imm(e, sz, greg(i->rm, sz), i->imm);
+            tx_gr_store_imm(t, sz, i->rm, i->imm);
             return true;
         }
         tx_sync_fault(t, k, eip);
@@ -427,13 +446,13 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         tx_sync_fault(t, k, eip);
         x64_mov_ri32(e, X_RSI, i->imm);
         x64_call_rel(e, t->j->ld_thunk[tx_size_index(sz)][i->seg]);
-        x64_store(e, sz, greg(R_EAX, sz), X_RAX);
+        tx_gr_store(t, sz, R_EAX, X_RAX);
         return true;
     case 0xa2: case 0xa3: /* MOV moffs, AL/eAX */
         tx_sync_fault(t, k, eip);
         x64_mov_ri32(e, X_RSI, i->imm);
         if (sz == 4)
-            x64_load(e, 4, X_RDX, greg(R_EAX, 4));
+            tx_gr_load(t, 4, X_RDX, R_EAX);
         else
             x64_movzx_rm(e, sz, X_RDX, greg(R_EAX, sz));
         tx_emit_store_call(t, i->seg, sz, k, next);
@@ -445,12 +464,12 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         unsigned csz = i->asz;
         tx_flags_save(t);
         if (csz == 4)
-            x64_load(e, 4, X_RCX, greg(R_ECX, 4));
+            tx_gr_load(t, 4, X_RCX, R_ECX);
         else
             x64_movzx_rm(e, 2, X_RCX, greg(R_ECX, 2));
         if (opc == 0xe2) {
             x64_lea32(e, X_RCX, x64_m(X_RCX, -1));
-            x64_store(e, csz, greg(R_ECX, csz), X_RCX);
+            tx_gr_store(t, csz, R_ECX, X_RCX);
         }
         x64_test_rr(e, csz, X_RCX, X_RCX);
         jump_out(t, opc == 0xe2 ? 5 /* ne */ : 4 /* e */, k, eip, next, target, true);
@@ -462,7 +481,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         return emit_imul(t, i, k, eip);
     case 0x8d:
         tx_emit_ea(t, i);
-        x64_store(e, sz, greg(i->reg, sz), X_RSI);
+        tx_gr_store(t, sz, i->reg, X_RSI);
         return true;
     case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: {
         unsigned ssz = (opc & 1) ? 2 : 1;
@@ -477,7 +496,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             if (sx)
                 x64_movsx_rr(e, ssz, X_RAX, X_RAX);
         }
-        x64_store(e, sz, greg(i->reg, sz), X_RAX);
+        tx_gr_store(t, sz, i->reg, X_RAX);
         return true;
     }
     case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
@@ -488,7 +507,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
         x64_lea32(e, X_RSI, x64_m(X_RSI, -4));
         if (opc < 0x58)
-            x64_load(e, 4, X_RDX, greg(i->rm, 4));
+            tx_gr_load(t, 4, X_RDX, i->rm);
         else
             x64_mov_ri32(e, X_RDX, i->imm);
         x64_call_rel(e, t->j->st_thunk[2][S_SS]);
@@ -504,7 +523,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         x64_call_rel(e, t->j->ld_thunk[2][S_SS]);
         /* ESP steps before the write, so POP ESP keeps the value read. */
         x64_alu_mi(e, XA_ADD, 4, CPU(r[R_ESP]), 4);
-        x64_store(e, 4, greg(i->rm, 4), X_RAX);
+        tx_gr_store(t, 4, i->rm, X_RAX);
         t->esp_dirty = true;
         return true;
     case 0x190: case 0x191: case 0x192: case 0x193: case 0x194: case 0x195: case 0x196:
@@ -514,7 +533,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             return false;
         tx_flags_to_host(t);
         x64_setcc(e, opc & 15, X_RAX);
-        x64_store(e, 1, greg(i->rm, 1), X_RAX);
+        tx_gr_store(t, 1, i->rm, X_RAX);
         return true;
     case 0x140: case 0x141: case 0x142: case 0x143: case 0x144: case 0x145: case 0x146:
     case 0x147: case 0x148: case 0x149: case 0x14a: case 0x14b: case 0x14c: case 0x14d:
@@ -522,9 +541,9 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         if (!reg)
             return false;
         tx_flags_to_host(t);
-        x64_load(e, sz, X_RAX, greg(i->reg, sz));
-        x64_cmov_rm(e, opc & 15, sz, X_RAX, greg(i->rm, sz));
-        x64_store(e, sz, greg(i->reg, sz), X_RAX);
+        tx_gr_load(t, sz, X_RAX, i->reg);
+        tx_gr_cmov(t, opc & 15, sz, X_RAX, i->rm);
+        tx_gr_store(t, sz, i->reg, X_RAX);
         return true;
     case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
     case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f:

@@ -103,6 +103,13 @@ struct tx {
     struct stub stub[MAX_STUBS];
     unsigned nstub;
     bool too_many;
+    /* Guest registers cached in host registers, write-through: struct
+     * cpu always holds every guest register, and creg[r] (R8-R11, or
+     * X_NONE) holds r as well where cvalid[r] says so.  Only the full
+     * 32-bit register is cached, never ESP.  Calls into C clobber the
+     * cache (cvalid cleared); the memory thunks keep it. */
+    i8 creg[8];
+    bool cvalid[8];
 };
 
 #define OFF(field) ((i32)offsetof(struct cpu, field))
@@ -118,6 +125,22 @@ static inline struct x64_mem greg(unsigned r, unsigned size)
 }
 
 /* ---- jit.c: flags, exits, syncing for faults and calls ---- */
+
+/* The guest register cache (struct tx.creg).  The tx_gr_* forms stand
+ * for the same host instruction on the guest register in struct cpu
+ * (greg), using and updating the cached copy where there is one. */
+void tx_cache_choose(struct tx *t, const struct insn *ins, unsigned n);
+void tx_cache_forget(struct tx *t);
+void tx_gr_load(struct tx *t, unsigned size, enum x64_reg dst, unsigned r);
+void tx_gr_store(struct tx *t, unsigned size, unsigned r, enum x64_reg src);
+void tx_gr_store_imm(struct tx *t, unsigned size, unsigned r, u32 imm);
+/* op guest r, src / op guest r, imm (CMP writes nothing back) */
+void tx_gr_alu_rr(struct tx *t, enum x64_alu op, unsigned size, unsigned r, enum x64_reg src);
+void tx_gr_alu_ri(struct tx *t, enum x64_alu op, unsigned size, unsigned r, u32 imm);
+/* op dst, guest r (dst a host register) */
+void tx_gr_alu_from(struct tx *t, enum x64_alu op, unsigned size, enum x64_reg dst, unsigned r);
+void tx_gr_test_ri(struct tx *t, unsigned size, unsigned r, u32 imm);
+void tx_gr_cmov(struct tx *t, unsigned cc, unsigned size, enum x64_reg dst, unsigned r);
 
 /* Call fn(struct cpu *) (clobbers the caller-saved registers). */
 void tx_call_cpu(struct x64 *e, const void *fn);
@@ -183,7 +206,7 @@ void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u
  * a tracked or clean page -- tail-calls the C helper, which checks the
  * segment, takes the MMU's slow path and raises faults -- except a store
  * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
- * RSI, RDI and R8-R10.
+ * RSI and RDI; keeps R8-R11.
  */
 u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store);
 
