@@ -66,11 +66,6 @@ struct mmu_region {
 /* Called when a page carrying `flag` is written (after the write). */
 typedef void (*mmu_write_notify_fn)(void *opaque, u32 gpa, unsigned size);
 
-struct mmu_fault {
-    u32 lin;  /* faulting linear address (CR2) */
-    u32 err;  /* page-fault error code */
-};
-
 /* L1 address-space tags (tlb.h): 11 bits, tag 0 = no address space. */
 #define L1_TAGS 2048u
 
@@ -136,6 +131,10 @@ void mmu_io_write(struct mmu *m, u16 port, u32 val, unsigned size);
 /* Physical access (A20 applied).  Unbacked reads give all ones. */
 u64 mmu_phys_read(struct mmu *m, u32 gpa, unsigned size);
 void mmu_phys_write(struct mmu *m, u32 gpa, u64 val, unsigned size);
+/* Read RAM or ROM without any side effect: true with *val, or false for
+ * MMIO or unbacked space (nothing is read, no device is touched).  The
+ * range may cross one page boundary.  For the debugger and page peeks. */
+bool mmu_phys_peek(const struct mmu *m, u32 gpa, unsigned size, u64 *val);
 /* Bulk copies for loaders and DMA; same rules as above. */
 void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len);
 void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len);
@@ -156,6 +155,11 @@ void mmu_set_efer(struct mmu *m, u32 efer);
 /* INVLPG: drop every cached translation of the page of `lin` (both TLBs,
  * global entries too, and its shadow entry). */
 void mmu_invlpg(struct mmu *m, u32 lin);
+/* The walk of `lin` in address space `cr3` under the current paging mode,
+ * without side effects (pg_walk_peek): no A/D bit set, no TLB or shadow
+ * filled, no device read.  Returns 0 or -1 (fault in out->fault). */
+int mmu_walk_peek(struct mmu *m, u32 cr3, u32 lin, enum mmu_acc acc, bool user,
+                  struct pg_peek *out);
 /* Choose the caching policy and, for MMU_SHADOW, how many address spaces
  * are kept (LRU).  Default: MMU_SHADOW, 64.  Drops all cached state. */
 void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts);
