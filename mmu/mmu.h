@@ -160,6 +160,20 @@ void mmu_invlpg(struct mmu *m, u32 lin);
  * filled, no device read.  Returns 0 or -1 (fault in out->fault). */
 int mmu_walk_peek(struct mmu *m, u32 cr3, u32 lin, enum mmu_acc acc, bool user,
                   struct pg_peek *out);
+/* One shadow address space as the monitor shows it (slot 0: the global
+ * entries shared by every context). */
+struct mmu_shadow_ctx {
+    unsigned slot;
+    u32 cr3;
+    bool pae, pse, nxe;  /* the mode bits of its key */
+    bool current;
+    u64 age;             /* context switches since it was last current */
+    u32 entries, leaves;
+    u64 hits;            /* L1 misses its entries answered */
+};
+/* Fill out[0..max) with the live contexts, global slot first; returns how
+ * many.  0 with MMU_FLUSH.  Reads only. */
+unsigned mmu_shadow_contexts(const struct mmu *m, struct mmu_shadow_ctx *out, unsigned max);
 /* Choose the caching policy and, for MMU_SHADOW, how many address spaces
  * are kept (LRU).  Default: MMU_SHADOW, 64.  Drops all cached state. */
 void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts);
