@@ -1,0 +1,277 @@
+/*
+ * Run control for the debugger.  The session sits in the board's run loop
+ * (devices/pc.h, struct pc_debugger):
+ *
+ *   before each slice  serve the endpoints (non-blocking while running,
+ *                      blocking while stopped); stop at a breakpoint on
+ *                      CS base + EIP; with anything armed (a breakpoint,
+ *                      a watchpoint, a step) let only one instruction run
+ *                      so that the next check comes before the next one;
+ *   after each slice   a step is done: stop; compare every write
+ *                      watchpoint's bytes with those seen before: a
+ *                      change stops with watch:ADDR.
+ *
+ * Breakpoints are never written into guest memory: EIP is compared before
+ * each instruction, so guest code and its checksums stay untouched and a
+ * breakpoint in ROM works.  Write watchpoints compare values, so they see
+ * every writer (string instructions, a page walk setting A/D, devices)
+ * but not a write of the value already there; read and access
+ * watchpoints are not offered (gdb is told so).
+ *
+ * Invariant: the CPU never runs while `stopped`; with the machine running
+ * no blocking call is made, so a silent peer never stalls the guest.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "debug.h"
+#include "devices/pc.h"
+#include "mmu/mmu.h"
+
+#define SIGTRAP_GDB 5
+
+bool dbg_lin_to_phys(struct dbg *d, u32 cr3, u32 lin, u32 *gpa)
+{
+    struct pg_peek p;
+    if (!cr3)
+        cr3 = cpu_get_reg(d->cpu, CPU_CR3);
+    if (mmu_walk_peek(d->mmu, cr3, lin, ACC_READ, false, &p) == 0) {
+        *gpa = (u32)p.gpa;
+        return true;
+    }
+    /* A protection fault (SMAP) still has a translation; the debugger
+     * may look. */
+    if ((p.fault.err & PF_P) && !(p.fault.err & PF_RSVD) && p.n && !(p.gpa >> 32) &&
+        p.gpa) {
+        *gpa = (u32)p.gpa;
+        return true;
+    }
+    return false;
+}
+
+static bool to_phys(struct dbg *d, u32 addr, bool phys, u32 *gpa)
+{
+    if (phys) {
+        *gpa = addr;
+        return true;
+    }
+    return dbg_lin_to_phys(d, 0, addr, gpa);
+}
+
+int dbg_read(struct dbg *d, u32 addr, u8 *buf, u32 len, bool phys)
+{
+    for (u32 k = 0; k < len; k++) {
+        u32 gpa;
+        u64 v;
+        if (!to_phys(d, addr + k, phys, &gpa) || !mmu_phys_peek(d->mmu, gpa, 1, &v))
+            return -1;
+        buf[k] = (u8)v;
+    }
+    return 0;
+}
+
+int dbg_write(struct dbg *d, u32 addr, const u8 *buf, u32 len, bool phys)
+{
+    /* Check every byte first, so a write is all or nothing. */
+    for (u32 k = 0; k < len; k++) {
+        u32 gpa;
+        u64 v;
+        if (!to_phys(d, addr + k, phys, &gpa) || !mmu_phys_peek(d->mmu, gpa, 1, &v))
+            return -1;
+    }
+    for (u32 k = 0; k < len; k++) {
+        u32 gpa;
+        to_phys(d, addr + k, phys, &gpa);
+        mmu_phys_write(d->mmu, gpa, buf[k], 1);
+    }
+    return 0;
+}
+
+int dbg_bp_insert(struct dbg *d, u32 lin)
+{
+    for (unsigned k = 0; k < d->n_bp; k++)
+        if (d->bp[k].lin == lin)
+            return 0;
+    if (d->n_bp == DBG_MAX_BP)
+        return -1;
+    d->bp[d->n_bp++].lin = lin;
+    return 0;
+}
+
+int dbg_bp_remove(struct dbg *d, u32 lin)
+{
+    for (unsigned k = 0; k < d->n_bp; k++) {
+        if (d->bp[k].lin == lin) {
+            d->bp[k] = d->bp[--d->n_bp];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void wp_snapshot(struct dbg *d, struct dbg_wp *w)
+{
+    w->have_old = dbg_read(d, w->lin, w->old, w->len, false) == 0;
+}
+
+int dbg_wp_insert(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type)
+{
+    if (type != WP_WRITE || len == 0 || len > DBG_WP_MAX_LEN || d->n_wp == DBG_MAX_WP)
+        return -1;
+    struct dbg_wp *w = &d->wp[d->n_wp++];
+    *w = (struct dbg_wp){ .lin = lin, .len = len, .type = type };
+    wp_snapshot(d, w);
+    return 0;
+}
+
+int dbg_wp_remove(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type)
+{
+    for (unsigned k = 0; k < d->n_wp; k++) {
+        if (d->wp[k].lin == lin && d->wp[k].len == len && d->wp[k].type == type) {
+            d->wp[k] = d->wp[--d->n_wp];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void dbg_stop(struct dbg *d, int sig, const char *extra)
+{
+    d->stopped = true;
+    d->stepping = false;
+    if (d->gdb)
+        gdb_report_stop(d->gdb, sig, extra);
+}
+
+void dbg_resume(struct dbg *d, bool step)
+{
+    d->stopped = false;
+    d->stepping = step;
+    d->skip_bp = true;
+    /* Values may have been changed by the debugger itself while stopped. */
+    for (unsigned k = 0; k < d->n_wp; k++)
+        wp_snapshot(d, &d->wp[k]);
+}
+
+/* Serve every endpoint that has input; wait for some when `block`. */
+static void serve(struct dbg *d, bool block)
+{
+    struct pollfd p[2];
+    unsigned n = 0;
+    int gfd = d->gdb ? gdb_fd(d->gdb) : -1, mfd = d->mon ? mon_fd(d->mon) : -1;
+    if (gfd >= 0)
+        p[n++] = (struct pollfd){ .fd = gfd, .events = POLLIN };
+    if (mfd >= 0)
+        p[n++] = (struct pollfd){ .fd = mfd, .events = POLLIN };
+    if (!n) {
+        if (block)
+            d->quit = true; /* nothing could ever resume the machine */
+        return;
+    }
+    int rc = poll(p, n, block ? -1 : 0);
+    if (rc <= 0)
+        return;
+    for (unsigned k = 0; k < n; k++) {
+        if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        if (p[k].fd == gfd && d->gdb)
+            gdb_input(d->gdb);
+        else if (p[k].fd == mfd && d->mon)
+            mon_input(d->mon);
+    }
+}
+
+static u32 cur_lin_pc(struct dbg *d)
+{
+    struct cpu_sysregs s;
+    cpu_get_sysregs(d->cpu, &s);
+    return s.seg[1].base + cpu_get_reg(d->cpu, CPU_EIP);
+}
+
+static u64 dbg_poll(void *opaque)
+{
+    struct dbg *d = opaque;
+    serve(d, false);
+    if (!d->stopped && !d->skip_bp && d->n_bp) {
+        u32 pc = cur_lin_pc(d);
+        for (unsigned k = 0; k < d->n_bp; k++)
+            if (d->bp[k].lin == pc) {
+                dbg_stop(d, SIGTRAP_GDB, "");
+                break;
+            }
+    }
+    while (d->stopped && !d->quit)
+        serve(d, true);
+    if (d->quit)
+        return 0;
+    return d->stepping || d->n_bp || d->n_wp ? 1 : UINT64_MAX;
+}
+
+static void dbg_after(void *opaque, int cpu_exit)
+{
+    struct dbg *d = opaque;
+    d->skip_bp = false;
+    for (unsigned k = 0; k < d->n_wp; k++) {
+        struct dbg_wp *w = &d->wp[k];
+        u8 now[DBG_WP_MAX_LEN];
+        bool have = dbg_read(d, w->lin, now, w->len, false) == 0;
+        bool changed = have != w->have_old || (have && memcmp(now, w->old, w->len));
+        w->have_old = have;
+        memcpy(w->old, now, w->len);
+        if (changed && have) {
+            char extra[40];
+            snprintf(extra, sizeof extra, "watch:%x;", w->lin);
+            dbg_stop(d, SIGTRAP_GDB, extra);
+            return;
+        }
+    }
+    if (d->stepping)
+        dbg_stop(d, SIGTRAP_GDB, "");
+}
+
+static void dbg_ended(void *opaque, int code)
+{
+    struct dbg *d = opaque;
+    d->ended = true;
+    if (d->gdb)
+        gdb_report_exit(d->gdb, code);
+}
+
+struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err)
+{
+    struct dbg *d = calloc(1, sizeof *d);
+    if (!d) {
+        fprintf(err, "umbra: out of memory for the debugger\n");
+        return NULL;
+    }
+    d->pc = pc;
+    d->cpu = pc->cpu;
+    d->mmu = pc->mmu;
+    d->stopped = cfg->wait;
+    if (cfg->gdb && !(d->gdb = gdb_open(d, cfg->gdb, err)))
+        goto fail;
+    if (cfg->monitor && !(d->mon = mon_open(d, cfg->monitor, err)))
+        goto fail;
+    pc_set_debugger(pc, &(struct pc_debugger){ d, dbg_poll, dbg_after, dbg_ended });
+    return d;
+fail:
+    dbg_free(d);
+    return NULL;
+}
+
+void dbg_free(struct dbg *d)
+{
+    if (!d)
+        return;
+    if (d->gdb)
+        gdb_close(d->gdb);
+    if (d->mon)
+        mon_close(d->mon);
+    free(d);
+}
