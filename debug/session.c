@@ -35,6 +35,7 @@
 #include "mmu/mmu.h"
 
 #define SIGTRAP_GDB 5
+#define DBG_SERVE_EVERY 256u
 
 bool dbg_lin_to_phys(struct dbg *d, u32 cr3, u32 lin, u32 *gpa)
 {
@@ -197,7 +198,10 @@ static u32 cur_lin_pc(struct dbg *d)
 static u64 dbg_poll(void *opaque)
 {
     struct dbg *d = opaque;
-    serve(d, false);
+    /* One instruction at a time, a poll() per instruction would cost more
+     * than the instruction: look at the endpoints every DBG_SERVE_EVERY. */
+    if (!d->one_by_one || ++d->tick % DBG_SERVE_EVERY == 0)
+        serve(d, false);
     if (!d->stopped && !d->skip_bp && d->n_bp) {
         u32 pc = cur_lin_pc(d);
         for (unsigned k = 0; k < d->n_bp; k++)
@@ -210,7 +214,8 @@ static u64 dbg_poll(void *opaque)
         serve(d, true);
     if (d->quit)
         return 0;
-    return d->stepping || d->n_bp || d->n_wp ? 1 : UINT64_MAX;
+    d->one_by_one = d->stepping || d->n_bp || d->n_wp;
+    return d->one_by_one ? 1 : UINT64_MAX;
 }
 
 static void dbg_after(void *opaque, int cpu_exit)

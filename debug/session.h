@@ -45,6 +45,8 @@ struct dbg {
     bool quit;          /* end the run (monitor quit, gdb k) */
     bool phys;          /* monitor phys on: gdb m/M take physical addresses */
     bool ended;         /* the run is over */
+    bool one_by_one;    /* the last slice allowed was one instruction */
+    unsigned tick;      /* slices since the endpoints were last served */
     struct dbg_bp bp[DBG_MAX_BP];
     unsigned n_bp;
     struct dbg_wp wp[DBG_MAX_WP];

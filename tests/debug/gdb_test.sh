@@ -9,6 +9,10 @@
 #          and a memory write (M) that releases the guest's wait loop.
 # monitor: python3 speaks to -monitor unix:SOCK,server,nowait and checks
 #          each command's reply.
+# rsp:     a raw remote-protocol client (python3): target.xml, memory
+#          write then read back through paging, an unmapped read is an
+#          error, read/access watchpoints are refused, Ctrl-C stops a
+#          running guest with T02, registers p/P, qRcmd output, k.
 # errors:  bad -gdb/-monitor arguments and unusable sockets are usage
 #          errors that name the flag.
 # Expected addresses come from nm on the guest (dbg_guest.asm).
@@ -181,6 +185,83 @@ PY
     # The shadow filter: the reply to "info shadow 0x1234000" names no slot.
     awk '/^\(umbra\) info shadow 0x1234000/{f=1;next} /^\(umbra\)/{f=0} f' "$o" | grep -q slot &&
         fail "info shadow 0x1234000 listed a context"
+    ;;
+rsp)
+    start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S
+    python3 - "$tmp/gdb.sock" "$secret" "$pd" >"$tmp/rsp.out" 2>&1 <<'PY' || fail "protocol session failed"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(30)
+secret, pd = int(sys.argv[2], 16), int(sys.argv[3], 16)
+buf = b""
+def send(p):
+    s.sendall(b"$%s#%02x" % (p.encode(), sum(p.encode()) & 0xff))
+def recv():
+    global buf
+    while True:
+        start = buf.find(b"$")
+        end = buf.find(b"#", start)
+        if start >= 0 and end >= 0 and len(buf) >= end + 3:
+            body = buf[start + 1:end]
+            assert int(buf[end + 1:end + 3], 16) == sum(body) & 0xff, "checksum"
+            buf = buf[end + 3:]
+            s.sendall(b"+")
+            return body.decode()
+        chunk = s.recv(65536)
+        if not chunk:
+            raise SystemExit("connection closed")
+        buf += chunk
+def ask(p):
+    send(p)
+    r = recv()
+    print("%s -> %s" % (p, r[:200]))
+    return r
+def check(cond, what):
+    if not cond:
+        raise SystemExit("FAILED: " + what)
+r = ask("qSupported:multiprocess+;swbreak+")
+check("qXfer:features:read+" in r and "PacketSize=" in r, "qSupported")
+xml, off = "", 0
+while True:
+    r = ask("qXfer:features:read:target.xml:%x,200" % off)
+    xml += r[1:]
+    off += len(r) - 1
+    if r[0] == "l":
+        break
+check("org.gnu.gdb.i386.core" in xml and "org.umbra.i386.sys" in xml, "target.xml features")
+check('<reg name="cr3"' in xml and '<reg name="gs_limit"' in xml, "target.xml registers")
+check(ask("?").startswith("T05"), "stop reason")
+check(ask("qAttached") == "1", "qAttached")
+check(ask("M%x,4:efbeadde" % (secret + 8)) == "OK", "memory write")
+check(ask("m80000000,4").startswith("E"), "unmapped read is an error")
+check(ask("Z3,%x,4" % secret) == "", "read watchpoints refused")
+check(ask("Z4,%x,4" % secret) == "", "access watchpoints refused")
+send("c")
+time.sleep(0.3)
+s.sendall(b"\x03")
+r = recv()
+print("^C -> " + r)
+check(r.startswith("T02"), "Ctrl-C stops with T02")
+cr3 = int.from_bytes(bytes.fromhex(ask("p22")), "little")
+check(cr3 == pd, "cr3 register %x, page directory %x" % (cr3, pd))
+check(ask("m40000008,4") == "efbeadde", "write seen through paging")
+check(ask("P0=78563412") == "OK", "P")
+check(ask("p0") == "78563412", "p after P")
+send("qRcmd," + "info shadow".encode().hex())
+text = ""
+while True:
+    r = recv()
+    if r == "OK":
+        break
+    check(r.startswith("O"), "monitor output packet")
+    text += bytes.fromhex(r[1:]).decode()
+print(text)
+check("cr3=0x%08x" % pd in text and "current" in text, "qRcmd info shadow")
+send("k")
+PY
+    finish
+    [ "$status" -eq 0 ] || fail "umbra exited $status after k, expected 0"
     ;;
 errors)
     for bad in "-gdb bogus" "-gdb tcp:" "-monitor pipe:x" "-monitor unix:"; do
