@@ -160,6 +160,25 @@ struct cpu_sysregs {
     u32 fip, fdp;
 };
 
+/* A debugger watchpoint: accesses by instructions (not fetches) to
+ * [lin, lin + len) of the kinds asked for.  Checked where the data
+ * breakpoints of DR7 are: the pages are kept out of the TLB, so every
+ * access to them takes the slow path, string instructions included. */
+#define CPU_MAX_WATCH 4
+struct cpu_watch {
+    u32 lin, len;
+    bool read, write;
+};
+
+/* Replace the debugger's watchpoints (n <= CPU_MAX_WATCH; len >= 1).
+ * While any is set, instructions run through the interpreter.  An access
+ * to one records a hit (the first since cpu_take_watch_hit) and ends
+ * cpu_run() after the instruction, with CPU_EXIT_REQUEST. */
+void cpu_set_watchpoints(struct cpu *c, const struct cpu_watch *w, unsigned n);
+/* The hit recorded since the last call: true with the watchpoint's index,
+ * the accessed linear address and whether it was a write. */
+bool cpu_take_watch_hit(struct cpu *c, unsigned *index, u32 *lin, bool *write);
+
 /* Copy the state above out of the CPU.  Any caller; no side effect. */
 void cpu_get_sysregs(const struct cpu *c, struct cpu_sysregs *s);
 

@@ -1,8 +1,10 @@
 /*
- * The CPU's state beyond cpu_get_reg(), read-only, for the debugger (gdb
- * stub, monitor): segment caches, descriptor-table registers, EFER, CPL
- * and the x87 registers in the order gdb numbers them (ST(i), the full
- * tag word: SDM vol. 1, 8.1.7).
+ * What the debugger (gdb stub, monitor) sees of and sets in the CPU: its
+ * state beyond cpu_get_reg(), read-only (segment caches, descriptor-table
+ * registers, EFER, CPL and the x87 registers in the order gdb numbers
+ * them: ST(i), the full tag word, SDM vol. 1, 8.1.7), and watchpoints,
+ * checked beside the DR7 data breakpoints (ops_system.c, dr_update and
+ * dbg_data_access) but invisible to the guest: no #DB, no DR6 change.
  */
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include "cpu_state.h"
 #include "flags.h"
 #include "fpu.h"
+#include "system.h"
 
 void cpu_get_sysregs(const struct cpu *c, struct cpu_sysregs *s)
 {
@@ -45,4 +48,25 @@ void cpu_get_sysregs(const struct cpu *c, struct cpu_sysregs *s)
     s->fds = f->fds;
     s->fip = f->fip;
     s->fdp = f->fdp;
+}
+
+void cpu_set_watchpoints(struct cpu *c, const struct cpu_watch *w, unsigned n)
+{
+    c->n_watch = 0;
+    for (unsigned k = 0; k < n && k < CPU_MAX_WATCH; k++)
+        if (w[k].len)
+            c->watch[c->n_watch++] = w[k];
+    c->watch_hit = false;
+    dr_update(c);
+}
+
+bool cpu_take_watch_hit(struct cpu *c, unsigned *index, u32 *lin, bool *write)
+{
+    if (!c->watch_hit)
+        return false;
+    c->watch_hit = false;
+    *index = c->watch_hit_index;
+    *lin = c->watch_hit_lin;
+    *write = c->watch_hit_write;
+    return true;
 }

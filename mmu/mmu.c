@@ -616,7 +616,7 @@ bool mmu_pdptes_valid(struct mmu *m, u32 cr3)
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n)
 {
     m->n_nofill = 0;
-    for (unsigned k = 0; k < n && k < 4; k++)
+    for (unsigned k = 0; k < n && k < MMU_MAX_NOFILL; k++)
         m->nofill[m->n_nofill++] = pages[k] & PAGE_MASK;
     mmu_flush_tlb(m);
 }

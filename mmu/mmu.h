@@ -23,6 +23,9 @@
 #define MMU_MAX_REGIONS 32
 #define MMU_MAX_IO 128
 #define MMU_MAX_WRITE_SUBSCRIBERS 4
+/* Linear pages kept out of the TLB: two per debug register (DR0-DR3) and
+ * per debugger watchpoint (CPU_MAX_WATCH), as a range may straddle. */
+#define MMU_MAX_NOFILL 16
 /* Granularity of code-write tracking: 16-byte lines, 256 per 4 KiB page,
  * so data a few bytes past a routine's end is not code. */
 #define MMU_CODE_LINE_SHIFT 4
@@ -97,7 +100,7 @@ struct mmu {
         void *opaque;
     } code_sub[MMU_MAX_WRITE_SUBSCRIBERS];
     unsigned n_code_sub;
-    u32 nofill[4];             /* linear pages the TLB must never cache */
+    u32 nofill[MMU_MAX_NOFILL]; /* linear pages the TLB must never cache */
     unsigned n_nofill;
     enum mmu_policy policy;
     struct shadow *sh;         /* L2 (MMU_SHADOW), NULL with MMU_FLUSH */
@@ -185,7 +188,7 @@ void mmu_flush_tlb(struct mmu *m);
 /* Bring the L1 hit counters, kept inside the TLBs so the hit path needs
  * no extra pointer, into the counter registry. */
 void mmu_sync_counters(struct mmu *m);
-/* Keep the linear pages `pages[0..n)` (n <= 4, page-aligned) out of the TLB,
+/* Keep the linear pages `pages[0..n)` (n <= MMU_MAX_NOFILL) out of the TLB,
  * so every access to them takes the slow path (data breakpoints watch
  * them there).  Replaces the previous set and flushes the TLB. */
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n);
