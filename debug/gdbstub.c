@@ -398,11 +398,13 @@ static void cmd_point(struct gdb *g, const char *p, bool insert)
         rc = insert ? dbg_bp_insert(g->d, addr) : dbg_bp_remove(g->d, addr);
         break;
     case WP_WRITE:
-        rc = insert ? dbg_wp_insert(g->d, addr, kind, WP_WRITE)
-                    : dbg_wp_remove(g->d, addr, kind, WP_WRITE);
+    case WP_READ:
+    case WP_ACCESS:
+        rc = insert ? dbg_wp_insert(g->d, addr, kind, (enum dbg_wp_type)type)
+                    : dbg_wp_remove(g->d, addr, kind, (enum dbg_wp_type)type);
         break;
     default:
-        send_packet(g, ""); /* read/access watchpoints: not offered */
+        send_packet(g, "");
         return;
     }
     send_packet(g, rc < 0 ? "E22" : "OK");
@@ -517,8 +519,7 @@ static void disconnect(struct gdb *g)
     g->nin = 0;
     g->waiting = false;
     /* Nothing is left armed behind a departed debugger. */
-    g->d->n_bp = 0;
-    g->d->n_wp = 0;
+    dbg_clear_points(g->d);
     if (g->d->stopped)
         dbg_resume(g->d, false);
 }

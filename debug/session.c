@@ -7,16 +7,17 @@
  *                      CS base + EIP; with anything armed (a breakpoint,
  *                      a watchpoint, a step) let only one instruction run
  *                      so that the next check comes before the next one;
- *   after each slice   a step is done: stop; compare every write
- *                      watchpoint's bytes with those seen before: a
- *                      change stops with watch:ADDR.
+ *   after each slice   an access to a watchpoint stops with
+ *                      watch:/rwatch:/awatch:ADDR; a step is done: stop.
  *
  * Breakpoints are never written into guest memory: EIP is compared before
  * each instruction, so guest code and its checksums stay untouched and a
- * breakpoint in ROM works.  Write watchpoints compare values, so they see
- * every writer (string instructions, a page walk setting A/D, devices)
- * but not a write of the value already there; read and access
- * watchpoints are not offered (gdb is told so).
+ * breakpoint in ROM works.  Watchpoints (write, read, access) are the
+ * CPU's (cpu_set_watchpoints): their pages are kept out of the TLB, so
+ * only accesses to those pages take the slow path where they are checked,
+ * string instructions included; the machine otherwise runs at speed (in
+ * the interpreter).  Writes by devices (DMA) and A/D updates by the page
+ * walker are not instruction accesses and do not trigger them.
  *
  * Invariant: the CPU never runs while `stopped`; with the machine running
  * no blocking call is made, so a silent peer never stalls the guest.
@@ -116,18 +117,22 @@ int dbg_bp_remove(struct dbg *d, u32 lin)
     return -1;
 }
 
-static void wp_snapshot(struct dbg *d, struct dbg_wp *w)
+/* Hand the watchpoints to the CPU, which checks them beside DR7's. */
+static void wp_sync(struct dbg *d)
 {
-    w->have_old = dbg_read(d, w->lin, w->old, w->len, false) == 0;
+    struct cpu_watch w[DBG_MAX_WP];
+    for (unsigned k = 0; k < d->n_wp; k++)
+        w[k] = (struct cpu_watch){ d->wp[k].lin, d->wp[k].len, d->wp[k].type != WP_WRITE,
+                                   d->wp[k].type != WP_READ };
+    cpu_set_watchpoints(d->cpu, w, d->n_wp);
 }
 
 int dbg_wp_insert(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type)
 {
-    if (type != WP_WRITE || len == 0 || len > DBG_WP_MAX_LEN || d->n_wp == DBG_MAX_WP)
+    if (len == 0 || len > 8 || d->n_wp == DBG_MAX_WP)
         return -1;
-    struct dbg_wp *w = &d->wp[d->n_wp++];
-    *w = (struct dbg_wp){ .lin = lin, .len = len, .type = type };
-    wp_snapshot(d, w);
+    d->wp[d->n_wp++] = (struct dbg_wp){ .lin = lin, .len = len, .type = type };
+    wp_sync(d);
     return 0;
 }
 
@@ -136,10 +141,18 @@ int dbg_wp_remove(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type)
     for (unsigned k = 0; k < d->n_wp; k++) {
         if (d->wp[k].lin == lin && d->wp[k].len == len && d->wp[k].type == type) {
             d->wp[k] = d->wp[--d->n_wp];
+            wp_sync(d);
             return 0;
         }
     }
     return -1;
+}
+
+void dbg_clear_points(struct dbg *d)
+{
+    d->n_bp = 0;
+    d->n_wp = 0;
+    wp_sync(d);
 }
 
 void dbg_stop(struct dbg *d, int sig, const char *extra)
@@ -155,9 +168,6 @@ void dbg_resume(struct dbg *d, bool step)
     d->stopped = false;
     d->stepping = step;
     d->skip_bp = true;
-    /* Values may have been changed by the debugger itself while stopped. */
-    for (unsigned k = 0; k < d->n_wp; k++)
-        wp_snapshot(d, &d->wp[k]);
 }
 
 /* Serve every endpoint that has input; wait for some when `block`. */
@@ -214,27 +224,25 @@ static u64 dbg_poll(void *opaque)
         serve(d, true);
     if (d->quit)
         return 0;
-    d->one_by_one = d->stepping || d->n_bp || d->n_wp;
+    d->one_by_one = d->stepping || d->n_bp;
     return d->one_by_one ? 1 : UINT64_MAX;
 }
 
 static void dbg_after(void *opaque, int cpu_exit)
 {
     struct dbg *d = opaque;
+    unsigned k;
+    u32 lin;
+    bool write;
     d->skip_bp = false;
-    for (unsigned k = 0; k < d->n_wp; k++) {
-        struct dbg_wp *w = &d->wp[k];
-        u8 now[DBG_WP_MAX_LEN];
-        bool have = dbg_read(d, w->lin, now, w->len, false) == 0;
-        bool changed = have != w->have_old || (have && memcmp(now, w->old, w->len));
-        w->have_old = have;
-        memcpy(w->old, now, w->len);
-        if (changed && have) {
-            char extra[40];
-            snprintf(extra, sizeof extra, "watch:%x;", w->lin);
-            dbg_stop(d, SIGTRAP_GDB, extra);
-            return;
-        }
+    if (cpu_take_watch_hit(d->cpu, &k, &lin, &write) && k < d->n_wp) {
+        /* gdb's stop reasons: watch (write), rwatch (read), awatch. */
+        static const char *const kind[] = { [WP_WRITE] = "watch", [WP_READ] = "rwatch",
+                                            [WP_ACCESS] = "awatch" };
+        char extra[40];
+        snprintf(extra, sizeof extra, "%s:%x;", kind[d->wp[k].type], d->wp[k].lin);
+        dbg_stop(d, SIGTRAP_GDB, extra);
+        return;
     }
     if (d->stepping)
         dbg_stop(d, SIGTRAP_GDB, "");

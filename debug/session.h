@@ -17,8 +17,7 @@ struct gdb;
 struct mon;
 
 #define DBG_MAX_BP 64
-#define DBG_MAX_WP 16
-#define DBG_WP_MAX_LEN 8
+#define DBG_MAX_WP 4   /* CPU_MAX_WATCH */
 
 /* gdb's Z types. */
 enum dbg_wp_type { WP_WRITE = 2, WP_READ = 3, WP_ACCESS = 4 };
@@ -30,8 +29,6 @@ struct dbg_bp {
 struct dbg_wp {
     u32 lin, len;
     enum dbg_wp_type type;
-    bool have_old;  /* old[] holds the bytes as last seen */
-    u8 old[DBG_WP_MAX_LEN];
 };
 
 struct dbg {
@@ -76,6 +73,8 @@ int dbg_bp_insert(struct dbg *d, u32 lin);
 int dbg_bp_remove(struct dbg *d, u32 lin);
 int dbg_wp_insert(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type);
 int dbg_wp_remove(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type);
+/* Remove every breakpoint and watchpoint. */
+void dbg_clear_points(struct dbg *d);
 
 /* Run one monitor command line; its output goes to `out`. */
 void mon_exec(struct dbg *d, const char *line, FILE *out);

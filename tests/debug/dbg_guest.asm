@@ -15,7 +15,7 @@ section .text
 mb_header:
     dd 0x1BADB002, 0, -0x1BADB002      ; Multiboot v1, ELF layout
 
-global _start, spin, go, cr3_loaded, bp_here, pte_write, after_pte, fault_insn, after_fault, pf_handler
+global _start, spin, go, read_done, cr3_loaded, bp_here, pte_write, after_pte, fault_insn, after_fault, pf_handler
 global pd, pt0, pt1, secret, pf_count
 
 _start:
@@ -68,6 +68,7 @@ pte_write:
 after_pte:
     invlpg [0x40001000]
     cmp dword [0x40001000], 0x11223344
+read_done:
     jne fail
 fault_insn:
     mov eax, [0x80000000]               ; not mapped: #PF, handler skips it

@@ -6,12 +6,14 @@
 #          address from nm), memory read through paging, a write
 #          watchpoint on a page-table entry, monitor walk/info shadow, a
 #          stepi from a faulting instruction landing on the #PF handler,
-#          and a memory write (M) that releases the guest's wait loop.
+#          a read watchpoint through an aliasing mapping, and a memory
+#          write (M) that releases the guest's wait loop.
 # monitor: python3 speaks to -monitor unix:SOCK,server,nowait and checks
 #          each command's reply.
 # rsp:     a raw remote-protocol client (python3): target.xml, memory
 #          write then read back through paging, an unmapped read is an
-#          error, read/access watchpoints are refused, Ctrl-C stops a
+#          error, a read watchpoint on the guest's wait flag (the rest
+#          of the machine costing nothing), Ctrl-C stops a
 #          running guest with T02, registers p/P, qRcmd output, k.
 # errors:  bad -gdb/-monitor arguments and unusable sockets are usage
 #          errors that name the flag.
@@ -78,6 +80,10 @@ gdb)
         -ex 'continue' \
         -ex 'p $pc' \
         -ex 'delete' \
+        -ex 'rwatch *(unsigned int *)0x40001000' \
+        -ex 'continue' \
+        -ex 'p $pc' \
+        -ex 'delete' \
         -ex 'break fault_insn' \
         -ex 'continue' \
         -ex 'stepi' \
@@ -99,7 +105,10 @@ gdb)
     need 'Hardware watchpoint 2: *(unsigned int *)((char *)&pt1 + 4)' "$o"
     need "New value = $(( 0x$secret + 3 ))" "$o"
     need '<after_pte>' "$o"
-    need "Breakpoint 3, 0x$(sym fault_insn) in fault_insn ()" "$o"
+    need 'Hardware read watchpoint 3: *(unsigned int *)0x40001000' "$o"
+    need 'Value = 287454020' "$o"
+    need '<read_done>' "$o"
+    need "Breakpoint 4, 0x$(sym fault_insn) in fault_insn ()" "$o"
     grep -q "^\$[0-9]* = (void (\*)()) 0x$(sym pf_handler | sed 's/^0*//') <pf_handler>" "$o" ||
         fail "stepi from fault_insn did not land on pf_handler"
     need 'exited with code 01' "$o"
@@ -188,12 +197,12 @@ PY
     ;;
 rsp)
     start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S
-    python3 - "$tmp/gdb.sock" "$secret" "$pd" >"$tmp/rsp.out" 2>&1 <<'PY' || fail "protocol session failed"
+    python3 - "$tmp/gdb.sock" "$secret" "$pd" "$(sym go)" >"$tmp/rsp.out" 2>&1 <<'PY' || fail "protocol session failed"
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.settimeout(30)
-secret, pd = int(sys.argv[2], 16), int(sys.argv[3], 16)
+secret, pd, go = int(sys.argv[2], 16), int(sys.argv[3], 16), int(sys.argv[4], 16)
 buf = b""
 def send(p):
     s.sendall(b"$%s#%02x" % (p.encode(), sum(p.encode()) & 0xff))
@@ -235,8 +244,14 @@ check(ask("?").startswith("T05"), "stop reason")
 check(ask("qAttached") == "1", "qAttached")
 check(ask("M%x,4:efbeadde" % (secret + 8)) == "OK", "memory write")
 check(ask("m80000000,4").startswith("E"), "unmapped read is an error")
-check(ask("Z3,%x,4" % secret) == "", "read watchpoints refused")
-check(ask("Z4,%x,4" % secret) == "", "access watchpoints refused")
+check(ask("Z5,%x,4" % secret) == "", "unknown point types refused")
+check(ask("Z3,%x,1" % go) == "OK", "read watchpoint")
+send("c")
+r = recv()
+print("c -> " + r)
+check(r == "T05rwatch:%x;" % go, "read watchpoint on the wait flag")
+check(ask("z3,%x,1" % go) == "OK", "read watchpoint removed")
+check(ask("Z2,%x,1" % go) == "OK", "write watchpoint")
 send("c")
 time.sleep(0.3)
 s.sendall(b"\x03")
