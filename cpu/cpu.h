@@ -179,6 +179,10 @@ void cpu_set_watchpoints(struct cpu *c, const struct cpu_watch *w, unsigned n);
  * the accessed linear address and whether it was a write. */
 bool cpu_take_watch_hit(struct cpu *c, unsigned *index, u32 *lin, bool *write);
 
+/* EIP at the start of the instruction executing now (for hooks called
+ * from inside one), or of the last one. */
+u32 cpu_insn_eip(const struct cpu *c);
+
 /* Copy the state above out of the CPU.  Any caller; no side effect. */
 void cpu_get_sysregs(const struct cpu *c, struct cpu_sysregs *s);
 

@@ -70,3 +70,8 @@ bool cpu_take_watch_hit(struct cpu *c, unsigned *index, u32 *lin, bool *write)
     *write = c->watch_hit_write;
     return true;
 }
+
+u32 cpu_insn_eip(const struct cpu *c)
+{
+    return c->insn_eip;
+}

@@ -50,6 +50,28 @@ enum mmu_policy {
 
 struct shadow;
 
+/* Paging events, for the debugger's paging breakpoints and history
+ * (mmu_set_event_hook).  Called synchronously, inside the instruction
+ * that caused the event. */
+enum mmu_event_kind {
+    MMU_EV_CR3,       /* a MOV to CR3 (or a change of CR3 with CR0/CR4) */
+    MMU_EV_PTE_WRITE, /* a write to a tracked page-table page */
+    MMU_EV_INVLPG,
+    MMU_EV_PF,        /* the CPU raises #PF */
+};
+
+struct mmu_event {
+    enum mmu_event_kind kind;
+    u32 cr3;          /* CR3 after the event */
+    u32 addr;         /* CR3: the value loaded; PTE_WRITE: the entry's
+                       * physical address; INVLPG, PF: the linear address */
+    u64 old, new;     /* PTE_WRITE: the entry (4 or 8 bytes as the current
+                       * mode reads it) before and after */
+    u32 err;          /* PF: the error code */
+};
+
+typedef void (*mmu_event_fn)(void *opaque, const struct mmu_event *e);
+
 struct mmio_ops {
     u32 (*read)(void *opaque, u32 offset, unsigned size);
     void (*write)(void *opaque, u32 offset, u32 val, unsigned size);
@@ -108,6 +130,8 @@ struct mmu {
                                 * that no shadow entry backs (write
                                 * tracking would not see them change) */
     u32 l1_owner[L1_TAGS];     /* shadow slot that last used each L1 tag */
+    mmu_event_fn ev_fn;        /* paging events, NULL = nobody asked */
+    void *ev_opaque;
     struct counters *cnt;
     struct logger *log;
 };
@@ -177,6 +201,10 @@ struct mmu_shadow_ctx {
 /* Fill out[0..max) with the live contexts, global slot first; returns how
  * many.  0 with MMU_FLUSH.  Reads only. */
 unsigned mmu_shadow_contexts(const struct mmu *m, struct mmu_shadow_ctx *out, unsigned max);
+/* Tell (fn, opaque) of every paging event (NULL: none; the default). */
+void mmu_set_event_hook(struct mmu *m, mmu_event_fn fn, void *opaque);
+/* The CPU raises #PF for `f` (reported to the event hook). */
+void mmu_note_page_fault(struct mmu *m, const struct mmu_fault *f);
 /* Choose the caching policy and, for MMU_SHADOW, how many address spaces
  * are kept (LRU).  Default: MMU_SHADOW, 64.  Drops all cached state. */
 void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts);
