@@ -19,6 +19,7 @@ struct dbg_config {
     bool wait;            /* -S: start stopped (until gdb or the monitor resumes) */
     const char *monitor;  /* -monitor stdio | unix:PATH[,server,nowait] |
                            * tcp:HOST:PORT[,server,nowait], or NULL */
+    u32 history;          /* -paging-history N: paging events kept, 0 = none */
 };
 
 /* Whether a -gdb / -monitor argument is well formed (for the command

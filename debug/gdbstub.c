@@ -457,6 +457,21 @@ static void stop_reply(struct gdb *g, int sig, const char *extra)
     send_packet(g, buf);
 }
 
+void gdb_console(struct gdb *g, const char *text)
+{
+    if (!g->waiting || g->cfd < 0)
+        return;
+    size_t n = strlen(text);
+    char *pkt = malloc(2 * n + 4);
+    if (!pkt)
+        return;
+    pkt[0] = 'O';
+    put_hex(pkt + 1, (const u8 *)text, n);
+    strcpy(pkt + 1 + 2 * n, "0a");
+    send_packet(g, pkt);
+    free(pkt);
+}
+
 void gdb_report_stop(struct gdb *g, int sig, const char *extra)
 {
     g->last_sig = sig;

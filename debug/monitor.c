@@ -443,6 +443,13 @@ static const char help_text[] =
     "gva2gpa ADDR            linear to physical through the current tables\n"
     "walk VADDR [CR3]        each level of the walk, then the address or the fault\n"
     "phys on|off             gdb memory accesses take physical addresses\n"
+    "break cr3 [VALUE]       stop after a CR3 load (of VALUE)\n"
+    "break pte ADDR          stop after a write to the page-table entry at ADDR\n"
+    "break pf [START END] [ERRMASK]  stop at the handler of a #PF in the range\n"
+    "                        whose error code has every ERRMASK bit\n"
+    "break invlpg            stop after an INVLPG\n"
+    "break [list] | clear    list or remove the paging breakpoints\n"
+    "history [cr3 | pte [ADDR] | pf [VADDR] | invlpg]  paging events (-paging-history)\n"
     "stats                   every counter\n"
     "stop, cont              hold or resume the machine\n"
     "system_reset            pull the reset line\n"
@@ -489,6 +496,10 @@ void mon_exec(struct dbg *d, const char *line, FILE *out)
         if (argv[1] && (!strcmp(argv[1], "on") || !strcmp(argv[1], "off")))
             d->phys = !strcmp(argv[1], "on");
         fprintf(out, "gdb memory accesses are %s\n", d->phys ? "physical" : "linear");
+    } else if (!strcmp(cmd, "break")) {
+        dbg_cmd_break(d, argc, argv, out);
+    } else if (!strcmp(cmd, "history")) {
+        dbg_cmd_history(d, argc, argv, out);
     } else if (!strcmp(cmd, "stats")) {
         cmd_stats(d, out);
     } else if (!strcmp(cmd, "stop")) {
@@ -529,6 +540,14 @@ static void mon_write(struct mon *m, const char *s, size_t n)
 static void mon_puts(struct mon *m, const char *s)
 {
     mon_write(m, s, strlen(s));
+}
+
+void mon_notify(struct mon *m, const char *line)
+{
+    if (!m->stdio && m->cfd < 0)
+        return;
+    mon_puts(m, line);
+    mon_puts(m, "\n");
 }
 
 static void mon_line(struct mon *m, const char *line)

@@ -224,7 +224,7 @@ static u64 dbg_poll(void *opaque)
         serve(d, true);
     if (d->quit)
         return 0;
-    d->one_by_one = d->stepping || d->n_bp;
+    d->one_by_one = d->stepping || d->n_bp || d->n_pb;
     return d->one_by_one ? 1 : UINT64_MAX;
 }
 
@@ -235,6 +235,15 @@ static void dbg_after(void *opaque, int cpu_exit)
     u32 lin;
     bool write;
     d->skip_bp = false;
+    if (d->pb_hit) {
+        d->pb_hit = false;
+        if (d->mon)
+            mon_notify(d->mon, d->pb_msg);
+        if (d->gdb)
+            gdb_console(d->gdb, d->pb_msg);
+        dbg_stop(d, SIGTRAP_GDB, "");
+        return;
+    }
     if (cpu_take_watch_hit(d->cpu, &k, &lin, &write) && k < d->n_wp) {
         /* gdb's stop reasons: watch (write), rwatch (read), awatch. */
         static const char *const kind[] = { [WP_WRITE] = "watch", [WP_READ] = "rwatch",
@@ -271,6 +280,10 @@ struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err)
         goto fail;
     if (cfg->monitor && !(d->mon = mon_open(d, cfg->monitor, err)))
         goto fail;
+    if (dbg_history_init(d, cfg->history) < 0) {
+        fprintf(err, "umbra: -paging-history %u: out of memory\n", cfg->history);
+        goto fail;
+    }
     pc_set_debugger(pc, &(struct pc_debugger){ d, dbg_poll, dbg_after, dbg_ended });
     return d;
 fail:
@@ -286,5 +299,7 @@ void dbg_free(struct dbg *d)
         gdb_close(d->gdb);
     if (d->mon)
         mon_close(d->mon);
+    mmu_set_event_hook(d->mmu, NULL, NULL);
+    free(d->hist);
     free(d);
 }

@@ -31,6 +31,25 @@ struct dbg_wp {
     enum dbg_wp_type type;
 };
 
+/* A paging breakpoint (monitor "break"). */
+struct dbg_pbreak {
+    int kind;           /* enum mmu_event_kind */
+    bool any;           /* break cr3 without a value */
+    u32 value;          /* cr3: the value; pte: the entry's physical address */
+    u32 lo, hi;         /* pf: linear range */
+    u32 errmask;        /* pf: error-code bits that must all be set */
+};
+#define DBG_MAX_PBREAK 16
+
+/* One paging event in the history ring (-paging-history N). */
+struct dbg_hist {
+    u64 seq, icount;
+    int kind;           /* enum mmu_event_kind */
+    u16 cs;
+    u32 eip, cr3, addr, err;
+    u64 old, new;
+};
+
 struct dbg {
     struct pc *pc;
     struct cpu *cpu;
@@ -48,6 +67,14 @@ struct dbg {
     unsigned n_bp;
     struct dbg_wp wp[DBG_MAX_WP];
     unsigned n_wp;
+    struct dbg_pbreak pb[DBG_MAX_PBREAK];
+    unsigned n_pb;
+    bool pb_hit;        /* a paging breakpoint matched: stop after the
+                         * instruction, saying pb_msg */
+    char pb_msg[200];
+    struct dbg_hist *hist; /* ring of hist_cap records, NULL = no history */
+    u32 hist_cap;
+    u64 hist_n;         /* events recorded so far */
     struct gdb *gdb;
     struct mon *mon;
 };
@@ -78,6 +105,20 @@ void dbg_clear_points(struct dbg *d);
 
 /* Run one monitor command line; its output goes to `out`. */
 void mon_exec(struct dbg *d, const char *line, FILE *out);
+/* A line the machine says on its own (a paging breakpoint): to the
+ * monitor's client, if any. */
+void mon_notify(struct mon *m, const char *line);
+
+/* ---- paging breakpoints and history (paging.c) ---- */
+
+/* Keep `n` events (0: none); -1 without memory. */
+int dbg_history_init(struct dbg *d, u32 n);
+/* Install or remove the MMU event hook as breakpoints/history need it. */
+void dbg_paging_sync(struct dbg *d);
+/* Monitor commands: break cr3|pte|pf|invlpg|list|clear ..., and
+ * history [cr3 | pte [ADDR] | pf [VADDR] | invlpg]. */
+void dbg_cmd_break(struct dbg *d, unsigned argc, char **argv, FILE *out);
+void dbg_cmd_history(struct dbg *d, unsigned argc, char **argv, FILE *out);
 
 /* ---- endpoints (gdbstub.c, monitor.c, chardev.c) ---- */
 
@@ -91,6 +132,8 @@ void gdb_close(struct gdb *g);
 int gdb_fd(const struct gdb *g);
 /* The fd is readable: accept or read and handle packets. */
 void gdb_input(struct gdb *g);
+/* Console output for gdb's user (an O packet), while it waits. */
+void gdb_console(struct gdb *g, const char *text);
 /* Report a stop if gdb waits for one. */
 void gdb_report_stop(struct gdb *g, int sig, const char *extra);
 /* The run ended: W packet. */

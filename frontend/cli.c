@@ -351,6 +351,22 @@ static int h_monitor(struct cli_options *o, const char *flag, const char *arg, F
     return 0;
 }
 
+#define CLI_HISTORY_MAX (1u << 20)
+
+static int h_paging_history(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                            FILE *err)
+{
+    u64 v;
+    const char *rest;
+    if (parse_u64(arg, &v, &rest) < 0 || *rest || v == 0 || v > CLI_HISTORY_MAX) {
+        fprintf(err, "umbra: %s %s: expected a number of events from 1 to %u\n", flag, arg,
+                CLI_HISTORY_MAX);
+        return -1;
+    }
+    o->paging_history = (u32)v;
+    return 0;
+}
+
 static int h_help(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
     cli_usage(out);
@@ -410,6 +426,9 @@ static const struct cli_flag flags[] = {
     { "monitor", "stdio|unix:PATH|tcp:HOST:PORT",
       "monitor on the terminal or a socket (,server,nowait accepted; 'help' lists commands)",
       h_monitor },
+    { "paging-history", "N",
+      "keep the last N paging events (CR3 loads, page-table writes, INVLPG, #PF) for the monitor",
+      h_paging_history },
     { "help", NULL, "print this help and exit (also -h)", h_help },
     { "version", NULL, "print the version and exit", h_version },
 };

@@ -58,6 +58,7 @@ struct cli_options {
     const char *gdb;      /* -gdb DEV (-s: tcp::1234), NULL = no gdb stub */
     bool gdb_wait;        /* -S: start stopped */
     const char *monitor;  /* -monitor DEV, NULL = none */
+    u32 paging_history;   /* -paging-history N: paging events kept, 0 = none */
 };
 
 /* -icount shift=N: the largest N accepted (as QEMU's). */

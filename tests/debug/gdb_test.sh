@@ -15,6 +15,10 @@
 #          error, a read watchpoint on the guest's wait flag (the rest
 #          of the machine costing nothing), Ctrl-C stops a
 #          running guest with T02, registers p/P, qRcmd output, k.
+# paging:  paging breakpoints (monitor break cr3/pte/invlpg/pf) stop the
+#          guest where the event happened and say what it was; the
+#          history (-paging-history) lists CR3 loads, page-table writes
+#          with old and new entries, and page faults, with CS:EIP.
 # errors:  bad -gdb/-monitor arguments and unusable sockets are usage
 #          errors that name the flag.
 # Expected addresses come from nm on the guest (dbg_guest.asm).
@@ -278,7 +282,56 @@ PY
     finish
     [ "$status" -eq 0 ] || fail "umbra exited $status after k, expected 0"
     ;;
+paging)
+    start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S -paging-history 64
+    pte=$(printf '%08x' $(( 0x$pt1 + 4 )))
+    timeout 120 gdb -batch -nx \
+        -ex "target remote $tmp/gdb.sock" \
+        -ex 'monitor break cr3' \
+        -ex 'continue' \
+        -ex 'p $pc' \
+        -ex 'monitor break clear' \
+        -ex "monitor break pte 0x$pte" \
+        -ex 'set var *(char *)&go = 1' \
+        -ex 'continue' \
+        -ex 'p $pc' \
+        -ex 'monitor break clear' \
+        -ex 'monitor break invlpg' \
+        -ex 'continue' \
+        -ex 'p $pc' \
+        -ex 'monitor break clear' \
+        -ex 'monitor break pf 0x80000000 0x80000fff' \
+        -ex 'continue' \
+        -ex 'p $pc' \
+        -ex 'monitor break clear' \
+        -ex 'monitor history cr3' \
+        -ex "monitor history pte 0x$pte" \
+        -ex 'monitor history pf 0x80000000' \
+        -ex 'continue' \
+        "$elf" >"$tmp/paging.out" 2>&1 </dev/null
+    finish
+    o=$tmp/paging.out
+    pd8=$(printf '%08x' "0x$pd")
+    old=$(printf '0x%x' $(( 0x$secret + 0x1003 )))
+    new=$(printf '0x%x' $(( 0x$secret + 3 )))
+    need "paging break: CR3 load 0x$pd8 at 0008:$(printf '%08x' $(( 0x$(sym cr3_loaded) - 3 )))" "$o"
+    need '<cr3_loaded>' "$o"
+    need "paging break: PTE write at 0x$pte: $old -> $new at 0008:$(sym pte_write)" "$o"
+    need '<after_pte>' "$o"
+    need "paging break: INVLPG 0x40001000 at 0008:$(sym after_pte)" "$o"
+    need '<after_pte+7>' "$o"
+    need "paging break: page fault at 0x80000000 error 0x0 at 0008:$(sym fault_insn)" "$o"
+    need '<pf_handler>' "$o"
+    need "cr3=$pd8 cr3 load 0x$pd8" "$o"
+    need "0008:$(sym pte_write) cr3=$pd8 pte 0x$pte: $old -> $new" "$o"
+    need "0008:$(sym fault_insn) cr3=$pd8 pf 0x80000000 error 0x0" "$o"
+    need 'exited with code 01' "$o"
+    [ "$status" -eq 1 ] || fail "umbra exited $status, expected 1 (guest passed)"
+    ;;
 errors)
+    timeout 30 "$umbra" -paging-history 0 -kernel "$elf" >"$tmp/err.out" 2>&1 </dev/null
+    [ $? -eq 2 ] || fail "-paging-history 0 is not a usage error"
+    need "umbra: -paging-history 0:" "$tmp/err.out"
     for bad in "-gdb bogus" "-gdb tcp:" "-monitor pipe:x" "-monitor unix:"; do
         # shellcheck disable=SC2086
         timeout 30 "$umbra" $bad -kernel "$elf" >"$tmp/err.out" 2>&1 </dev/null

@@ -50,6 +50,7 @@ help)
     expect 0 "-kernel FILE" -- --help
     for f in -kernel -initrd -append -bios -m -cpu -no-reboot -d -D -nographic -display \
              -serial -debugcon -icount-limit -mmu -mmu-contexts -clock -icount -gdb -s -S -monitor \
+             -paging-history \
              -help -version; do
         grep -q -- "^  $f[ ,]" "$tmp/out" || fail "--help does not list $f"
     done
