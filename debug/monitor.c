@@ -266,8 +266,8 @@ static void cmd_mappings(struct dbg *d, const char *a1, const char *a2, bool mer
     for (u64 a = lo; a < hi;) {
         int rc = mmu_walk_peek(d->mmu, cr3, (u32)a, ACC_READ, false, &p);
         u64 span;
-        if (rc != 0 && !(p.fault.err & PF_P)) {
-            span = fault_span(&p);
+        if (rc != 0 && (!(p.fault.err & PF_P) || (p.fault.err & PF_RSVD))) {
+            span = p.fault.err & PF_RSVD ? PAGE_SIZE : fault_span(&p);
             a = (a & ~(span - 1)) + span;
             if (in_run && merge) {
                 fprintf(out, "%08llx-%08llx %08llx %c%c%c%c\n", (unsigned long long)run_start,
@@ -328,10 +328,12 @@ static void cmd_shadow(struct dbg *d, const char *a, FILE *out)
         fprintf(out, "usage: info shadow [CR3]\n");
         return;
     }
-    static struct mmu_shadow_ctx ctx[4097];
-    unsigned n = mmu_shadow_contexts(d->mmu, ctx, ARRAY_SIZE(ctx));
+    enum { MAX_CTX = 4097 }; /* -mmu-contexts at most 4096, and the global slot */
+    struct mmu_shadow_ctx *ctx = malloc(MAX_CTX * sizeof *ctx);
+    unsigned n = ctx ? mmu_shadow_contexts(d->mmu, ctx, MAX_CTX) : 0;
     if (!n) {
-        fprintf(out, "no shadow page tables (-mmu flush)\n");
+        fprintf(out, ctx ? "no shadow page tables (-mmu flush)\n" : "out of memory\n");
+        free(ctx);
         return;
     }
     for (unsigned k = 0; k < n; k++) {
@@ -348,6 +350,7 @@ static void cmd_shadow(struct dbg *d, const char *a, FILE *out)
                     c->nxe ? ",nx" : "", (unsigned long long)c->age, c->entries, c->leaves,
                     (unsigned long long)c->hits, c->current ? " current" : "");
     }
+    free(ctx);
 }
 
 static void cmd_tracked(struct dbg *d, FILE *out)
@@ -461,7 +464,9 @@ void mon_exec(struct dbg *d, const char *line, FILE *out)
     snprintf(buf, sizeof buf, "%s", line);
     char *argv[6] = { 0 };
     unsigned argc = 0;
-    for (char *tok = strtok(buf, " \t\r\n"); tok && argc < 6; tok = strtok(NULL, " \t\r\n"))
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t\r\n", &save); tok && argc < 6;
+         tok = strtok_r(NULL, " \t\r\n", &save))
         argv[argc++] = tok;
     if (!argc)
         return;

@@ -47,10 +47,9 @@ bool dbg_lin_to_phys(struct dbg *d, u32 cr3, u32 lin, u32 *gpa)
         *gpa = (u32)p.gpa;
         return true;
     }
-    /* A protection fault (SMAP) still has a translation; the debugger
-     * may look. */
-    if ((p.fault.err & PF_P) && !(p.fault.err & PF_RSVD) && p.n && !(p.gpa >> 32) &&
-        p.gpa) {
+    /* A protection fault (SMAP) comes after the walk reached its leaf:
+     * the translation exists and the debugger may look. */
+    if ((p.fault.err & PF_P) && !(p.fault.err & PF_RSVD) && p.n && !(p.gpa >> 32)) {
         *gpa = (u32)p.gpa;
         return true;
     }

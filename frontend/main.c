@@ -203,6 +203,10 @@ int main(int argc, char **argv)
     if (o.kernel && o.apic && mptable_write(pc->mmu) < 0)
         fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
                         "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
+    if (o.gdb_wait && !o.gdb && !o.monitor) {
+        fprintf(stderr, "umbra: -S: nothing could start the machine; give -gdb, -s or -monitor\n");
+        goto out;
+    }
     if (o.gdb || o.monitor || o.gdb_wait || o.paging_history) {
         struct dbg_config dc = { o.gdb, o.gdb_wait, o.monitor, o.paging_history };
         if (!(dbg = dbg_new(pc, &dc, stderr)))

@@ -137,8 +137,9 @@ struct pg_peek {
     bool big;             /* a 4 MiB / 2 MiB page */
     unsigned n;           /* entries in lv[], in walk order */
     struct pg_peek_level lv[3];
-    u64 gpa;              /* on success */
-    u32 perm;             /* on success: PG_PERM_* of the leaf
+    u64 gpa;              /* on success, and on a fault for rights (PF_P
+                           * without PF_RSVD: the walk reached its leaf) */
+    u32 perm;             /* likewise: PG_PERM_* of the leaf
                            * (DIRTY: the leaf's D bit as it is now) */
     struct mmu_fault fault; /* on failure: CR2 and the error code */
 };

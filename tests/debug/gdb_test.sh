@@ -15,6 +15,8 @@
 #          error, a read watchpoint on the guest's wait flag (the rest
 #          of the machine costing nothing), Ctrl-C stops a
 #          running guest with T02, registers p/P, qRcmd output, k.
+# stdio:   -monitor stdio reads commands from standard input.
+# tcp:     -gdb tcp::PORT listens on 127.0.0.1 only and answers there.
 # paging:  paging breakpoints (monitor break cr3/pte/invlpg/pf) stop the
 #          guest where the event happened and say what it was; the
 #          history (-paging-history) lists CR3 loads, page-table writes
@@ -73,6 +75,10 @@ gdb)
         -ex 'stepi' \
         -ex 'p $pc' \
         -ex 'info registers cr3' \
+        -ex 'p/x $gdtr_base' \
+        -ex 'p/x $idtr_base' \
+        -ex 'p/x $cs_limit' \
+        -ex 'p/x $idtr_limit' \
         -ex 'x/4wx 0x40000000' \
         -ex 'monitor phys on' \
         -ex 'x/1wx 0x40000000' \
@@ -101,6 +107,10 @@ gdb)
     need "Breakpoint 1, 0x$(sym bp_here) in bp_here ()" "$o"
     need '<bp_here+5>' "$o"
     grep -Eq "^cr3 +$pd_hex " "$o" || fail "info registers cr3 is not $pd_hex"
+    need "= $(printf '0x%x' "0x$(sym gdt)")" "$o"
+    need "= $(printf '0x%x' "0x$(sym idt)")" "$o"
+    need '= 0xffffffff' "$o"
+    need '= 0x7ff' "$o"
     need "$(printf '0x40000000:\t0x11223344\t0x55667788\t0x99aabbcc\t0xddeeff00')" "$o"
     need 'Cannot access memory at address 0x40000000' "$o"
     need "$(printf '%s:\t0x11223344\t0x55667788\t0x99aabbcc\t0xddeeff00' "$secret_hex")" "$o"
@@ -245,6 +255,12 @@ while True:
 check("org.gnu.gdb.i386.core" in xml and "org.umbra.i386.sys" in xml, "target.xml features")
 check('<reg name="cr3"' in xml and '<reg name="gs_limit"' in xml, "target.xml registers")
 check(ask("?").startswith("T05"), "stop reason")
+# Noise, a bad checksum and malformed packets are answered, never fatal.
+s.sendall(b"garbage+-\x00\xff$m0,4#00")
+r = s.recv(1)
+check(r == b"-", "bad checksum is refused with -")
+for bad in ("m", "mzz,4", "m0", "M0,4:zz", "Z0", "p", "P0", "G00", "qXfer:features:read:x", "vCont;x"):
+    ask(bad)
 check(ask("qAttached") == "1", "qAttached")
 check(ask("M%x,4:efbeadde" % (secret + 8)) == "OK", "memory write")
 check(ask("m80000000,4").startswith("E"), "unmapped read is an error")
@@ -278,6 +294,54 @@ while True:
 print(text)
 check("cr3=0x%08x" % pd in text and "current" in text, "qRcmd info shadow")
 send("k")
+PY
+    finish
+    [ "$status" -eq 0 ] || fail "umbra exited $status after k, expected 0"
+    ;;
+stdio)
+    # The guest waits for gdb forever; the monitor's quit ends the run.
+    printf 'info registers\nwalk 0x40000000\nquit\n' |
+        timeout 60 "$umbra" -clock virtual -m 64 -kernel "$elf" -monitor stdio \
+        >"$tmp/stdio.out" 2>&1
+    st=$?
+    [ "$st" -eq 0 ] || fail "umbra exited $st after quit, expected 0"
+    need 'Umbra monitor' "$tmp/stdio.out"
+    need '(umbra) ' "$tmp/stdio.out"
+    need 'EIP=' "$tmp/stdio.out"
+    need '0x40000000' "$tmp/stdio.out"
+    ;;
+tcp)
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    timeout 120 "$umbra" -clock virtual -m 64 -kernel "$elf" -gdb "tcp::$port" -S \
+        >"$tmp/umbra.out" 2>&1 </dev/null &
+    upid=$!
+    python3 - "$port" >"$tmp/tcp.out" 2>&1 <<'PY' || fail "tcp session failed"
+import socket, sys, time
+port = int(sys.argv[1])
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        break
+    except OSError:
+        time.sleep(0.05)
+else:
+    raise SystemExit("cannot connect")
+s.sendall(b"$?#3f")
+data = b""
+while b"#" not in data or len(data) < data.index(b"#") + 3:
+    data += s.recv(100)
+print(data)
+if b"$T05" not in data:
+    raise SystemExit("no stop reply")
+import shutil, subprocess
+if shutil.which("ss"):
+    lines = [l for l in subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout.splitlines()
+             if (":%d " % port) in l]
+    print(lines)
+    if not lines or any("127.0.0.1:%d" % port not in l for l in lines):
+        raise SystemExit("the stub does not listen on 127.0.0.1 only")
+s.sendall(b"+$k#6b")
+time.sleep(0.2)
 PY
     finish
     [ "$status" -eq 0 ] || fail "umbra exited $status after k, expected 0"
@@ -332,6 +396,9 @@ errors)
     timeout 30 "$umbra" -paging-history 0 -kernel "$elf" >"$tmp/err.out" 2>&1 </dev/null
     [ $? -eq 2 ] || fail "-paging-history 0 is not a usage error"
     need "umbra: -paging-history 0:" "$tmp/err.out"
+    timeout 30 "$umbra" -S -kernel "$elf" >"$tmp/err.out" 2>&1 </dev/null
+    [ $? -eq 2 ] || fail "-S alone is not a usage error"
+    need "umbra: -S: nothing could start the machine" "$tmp/err.out"
     for bad in "-gdb bogus" "-gdb tcp:" "-monitor pipe:x" "-monitor unix:"; do
         # shellcheck disable=SC2086
         timeout 30 "$umbra" $bad -kernel "$elf" >"$tmp/err.out" 2>&1 </dev/null
