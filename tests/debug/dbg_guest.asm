@@ -16,7 +16,7 @@ mb_header:
     dd 0x1BADB002, 0, -0x1BADB002      ; Multiboot v1, ELF layout
 
 global _start, spin, go, read_done, cr3_loaded, bp_here, pte_write, after_pte, fault_insn, after_fault, pf_handler
-global pd, pt0, pt1, secret, pf_count
+global pd, pt0, pt1, secret, pf_count, strbuf, after_stos
 
 _start:
     lgdt [gdt_desc]
@@ -75,6 +75,14 @@ fault_insn:
 after_fault:
     cmp dword [pf_count], 1
     jne fail
+    ; A string instruction writes the word a watchpoint watches.
+    mov edi, strbuf
+    mov ecx, 64
+    mov eax, 0x5a5a1234
+    rep stosd
+after_stos:
+    cmp dword [strbuf + 128], 0x5a5a1234
+    jne fail
     mov al, 0
     out 0xf4, al
 fail:
@@ -118,5 +126,6 @@ pd:     resb 4096
 pt0:    resb 4096
 pt1:    resb 4096
 idt:    resb 256 * 8
+strbuf: resb 256
         resb 4096
 stack_top:

@@ -6,7 +6,8 @@
 #          address from nm), memory read through paging, a write
 #          watchpoint on a page-table entry, monitor walk/info shadow, a
 #          stepi from a faulting instruction landing on the #PF handler,
-#          a read watchpoint through an aliasing mapping, and a memory
+#          a read watchpoint through an aliasing mapping, a write
+#          watchpoint hit by REP STOSD, and a memory
 #          write (M) that releases the guest's wait loop.
 # monitor: python3 speaks to -monitor unix:SOCK,server,nowait and checks
 #          each command's reply.
@@ -99,6 +100,9 @@ gdb)
         -ex 'stepi' \
         -ex 'p $pc' \
         -ex 'delete' \
+        -ex 'watch *(unsigned int *)((char *)&strbuf + 128)' \
+        -ex 'continue' \
+        -ex 'delete' \
         -ex 'continue' \
         "$elf" >"$tmp/gdb.out" 2>&1 </dev/null
     finish
@@ -125,6 +129,8 @@ gdb)
     need "Breakpoint 4, 0x$(sym fault_insn) in fault_insn ()" "$o"
     grep -q "^\$[0-9]* = (void (\*)()) 0x$(sym pf_handler | sed 's/^0*//') <pf_handler>" "$o" ||
         fail "stepi from fault_insn did not land on pf_handler"
+    need 'Hardware watchpoint 5: *(unsigned int *)((char *)&strbuf + 128)' "$o"
+    need 'New value = 1515852340' "$o"
     need 'exited with code 01' "$o"
     [ "$status" -eq 1 ] || fail "umbra exited $status, expected 1 (guest passed)"
     ;;
