@@ -165,6 +165,7 @@ void cpu_raise_noerr(struct cpu *c, int vec)
 
 void cpu_page_fault(struct cpu *c, const struct mmu_fault *f)
 {
+    mmu_note_page_fault(c->mmu, f);
     c->cr2 = f->lin;
     cpu_raise(c, EXC_PF, f->err);
 }

@@ -276,6 +276,21 @@ static void code_page_written(struct mmu *m, u32 gpa, unsigned size)
     m->epoch++;
 }
 
+/* A write to a tracked page-table page, for the event hook: the entry it
+ * starts in, as the current mode sizes entries. */
+static void note_pte_write(struct mmu *m, u32 gpa, u32 win, const u8 *old, const u8 *cur)
+{
+    unsigned esz = m->pg.pae ? 8 : 4;
+    u32 off = (gpa & (PAGE_SIZE - 1) & ~(esz - 1)) - win;
+    struct mmu_event e = { .kind = MMU_EV_PTE_WRITE, .cr3 = m->pg.cr3,
+                           .addr = gpa & ~(esz - 1) };
+    if (off + esz > 16)
+        return;
+    memcpy(&e.old, old + off, esz);
+    memcpy(&e.new, cur + off, esz);
+    m->ev_fn(m->ev_opaque, &e);
+}
+
 static void phys_write_page(struct mmu *m, u32 gpa, u64 val, unsigned size)
 {
     u32 pfn = gpa >> PAGE_SHIFT;
@@ -292,6 +307,8 @@ static void phys_write_page(struct mmu *m, u32 gpa, u64 val, unsigned size)
             memcpy(old, host + win, len);
             memcpy(host + (gpa & (PAGE_SIZE - 1)), &val, size);
             memcpy(cur, host + win, len);
+            if (unlikely(m->ev_fn))
+                note_pte_write(m, gpa, win, old, cur);
             if (m->sh)
                 shadow_write_trap(m, gpa, size, (gpa & PAGE_MASK) | win, old, cur);
         } else {
@@ -339,6 +356,26 @@ void mmu_phys_write(struct mmu *m, u32 gpa, u64 val, unsigned size)
     }
     phys_write_page(m, gpa, val, first);
     phys_write_page(m, (gpa + first) & m->a20_mask, val >> (first * 8), size - first);
+}
+
+bool mmu_phys_peek(const struct mmu *m, u32 gpa, unsigned size, u64 *val)
+{
+    u64 v = 0;
+    for (unsigned k = 0; k < size; k++) {
+        u32 a = (gpa + k) & m->a20_mask;
+        const u8 *host = m->page_host[a >> PAGE_SHIFT];
+        if (!host)
+            return false;
+        v |= (u64)host[a & (PAGE_SIZE - 1)] << (8 * k);
+    }
+    *val = v;
+    return true;
+}
+
+int mmu_walk_peek(struct mmu *m, u32 cr3, u32 lin, enum mmu_acc acc, bool user,
+                  struct pg_peek *out)
+{
+    return pg_walk_peek(&m->pg, m, cr3, lin, acc, user, out);
 }
 
 void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len)
@@ -539,6 +576,11 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
         else
             shadow_deselect(m);
     }
+    /* The CPU reports CR0/CR4 writes only when they change paging, so a
+     * report that changes neither is a MOV to CR3. */
+    if (unlikely(m->ev_fn) && (pg->cr3 != old.cr3 || !(cr0_change || cr4_change)))
+        m->ev_fn(m->ev_opaque, &(struct mmu_event){ .kind = MMU_EV_CR3, .cr3 = pg->cr3,
+                                                    .addr = pg->cr3 });
     return rc;
 }
 
@@ -555,8 +597,24 @@ void mmu_set_efer(struct mmu *m, u32 efer)
         shadow_select(m); /* NXE is part of a PAE context's key */
 }
 
+void mmu_set_event_hook(struct mmu *m, mmu_event_fn fn, void *opaque)
+{
+    m->ev_fn = fn;
+    m->ev_opaque = opaque;
+}
+
+void mmu_note_page_fault(struct mmu *m, const struct mmu_fault *f)
+{
+    if (m->ev_fn)
+        m->ev_fn(m->ev_opaque, &(struct mmu_event){ .kind = MMU_EV_PF, .cr3 = m->pg.cr3,
+                                                    .addr = f->lin, .err = f->err });
+}
+
 void mmu_invlpg(struct mmu *m, u32 lin)
 {
+    if (unlikely(m->ev_fn))
+        m->ev_fn(m->ev_opaque, &(struct mmu_event){ .kind = MMU_EV_INVLPG, .cr3 = m->pg.cr3,
+                                                    .addr = lin });
     COUNT(m->cnt, flush_invlpg);
     tlb_drop_page(&m->tlb[0], lin);
     tlb_drop_page(&m->tlb[1], lin);
@@ -596,7 +654,7 @@ bool mmu_pdptes_valid(struct mmu *m, u32 cr3)
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n)
 {
     m->n_nofill = 0;
-    for (unsigned k = 0; k < n && k < 4; k++)
+    for (unsigned k = 0; k < n && k < MMU_MAX_NOFILL; k++)
         m->nofill[m->n_nofill++] = pages[k] & PAGE_MASK;
     mmu_flush_tlb(m);
 }
