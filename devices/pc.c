@@ -270,6 +270,29 @@ static u64 uart_timer(void *opaque, u64 now)
     return again ? now + PC_UART_POLL_NS : TIME_NEVER;
 }
 
+/* PCI bus 0 with the i440FX and the PIIX3's ISA bridge. */
+static int pc_init_pci(struct pc *pc)
+{
+    if (pci_bus_init(&pc->pci, pc->mmu) < 0 || i440fx_init(&pc->i440fx, &pc->pci, pc->mmu) < 0 ||
+        piix3_init(&pc->piix3, &pc->pci, pc->mmu, pc->isa_irq, pc_reset_line, pc) < 0)
+        return -1;
+    return 0;
+}
+
+/* What the firmware reads from fw_cfg beyond the standard items: the
+ * memory map (QEMU's "etc/e820": packed little-endian entries of u64
+ * address, u64 length, u32 type, here one RAM entry from 0 as QEMU gives
+ * it; the firmware carves the legacy holes out itself). */
+static int pc_init_fwcfg(struct pc *pc)
+{
+    u8 e820[20] = { 0 };
+    u64 ram = (u64)pc->cfg.ram_mib << 20;
+    for (unsigned i = 0; i < 8; i++)
+        e820[8 + i] = (u8)(ram >> (8 * i));
+    e820[16] = 1; /* E820_RAM */
+    return fwcfg_add_file(pc->fwcfg, "etc/e820", e820, sizeof e820);
+}
+
 struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
 {
     struct pc *pc = calloc(1, sizeof *pc);
@@ -323,6 +346,9 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
             goto fail;
     }
     /* ---- end ---- */
+
+    if (pc_init_pci(pc) < 0 || pc_init_fwcfg(pc) < 0)
+        goto fail;
 
     return pc;
 fail:
@@ -418,6 +444,9 @@ static void pc_system_reset(struct pc *pc)
     for (unsigned i = 0; i < ARRAY_SIZE(pc->com); i++)
         uart_reset(pc->com[i]);
     i8042_reset(pc->kbd);
+    pci_bus_reset(&pc->pci);
+    i440fx_reset(&pc->i440fx);
+    piix3_reset(&pc->piix3);
 }
 
 /* The architectural state and a checksum of all of RAM (FNV-1a, 64-bit):

@@ -13,10 +13,13 @@ struct pc_config from
 #include "common/counters.h"
 #include "common/log.h"
 #include "common/types.h"
+#include "devices/i440fx.h"
 #include "devices/ioapic.h"
 #include "devices/irq.h"
 #include "devices/lapic.h"
+#include "devices/pci.h"
 #include "devices/pic.h"
+#include "devices/piix3.h"
 #include "devices/pit.h"
 #include "devices/rtc.h"
 
@@ -32,8 +35,8 @@ struct pc_config {
     u32 ram_mib;          /* -m */
     bool no_reboot;       /* -no-reboot: reset/triple fault ends the run */
     u64 max_insns;        /* -icount-limit: 0 = unlimited */
-    FILE *debugcon;       /* where port 0xE9 output goes (NULL = stdout) */
-    bool debugcon_off;    /* -debugcon none: port 0xE9 output is dropped */
+    FILE *debugcon;       /* where port 0xE9 and 0x402 output goes (NULL = stdout) */
+    bool debugcon_off;    /* -debugcon none: that output is dropped */
     FILE *log_out;        /* -D: log destination (NULL = stderr) */
     const char *serial;   /* -serial backend for COM1 (NULL = none) */
     bool mmu_flush;       /* -mmu flush: no shadow address spaces kept */
@@ -103,6 +106,12 @@ struct pc {
     struct i8042 *kbd;
     struct testdev *testdev;
     struct fwcfg *fwcfg;
+
+    /* PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge
+     * (01.0) whose PIRQ routers take PCI interrupts to ISA IRQs. */
+    struct pci_bus pci;
+    struct i440fx i440fx;
+    struct piix3 piix3;
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */
