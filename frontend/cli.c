@@ -82,6 +82,13 @@ static int h_bios(struct cli_options *o, const char *flag, const char *arg, FILE
     return 0;
 }
 
+static int h_firmware_dir(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                          FILE *err)
+{
+    o->firmware_dir = arg;
+    return 0;
+}
+
 /* -m SIZE: MiB by default; QEMU's M and G suffixes are accepted too. */
 static int h_mem(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
@@ -338,6 +345,8 @@ static const struct cli_flag flags[] = {
       h_initrd },
     { "append", "STR", "kernel command line", h_append },
     { "bios", "FILE", "firmware image (64 KiB-2 MiB) mapped below 4 GiB and 1 MiB", h_bios },
+    { "L", "DIR", "directory of the default firmware (" CLI_FIRMWARE_FILE ", default "
+      CLI_FIRMWARE_DIR ")", h_firmware_dir },
     { "m", "MiB", "guest RAM in MiB (default 128, at most 3072)", h_mem },
     { "cpu", "NAME|help",
       "processor model: umbra (default, SSE2), pentium2, pentium3, pentium4, qemu32, max",
@@ -446,16 +455,17 @@ int cli_check_images(const struct cli_options *o, const char *demo, FILE *err)
         fprintf(err, "umbra: %s is only allowed with -kernel\n", o->initrd ? "-initrd" : "-append");
         return -1;
     }
-    if (!o->kernel && !o->bios) {
-        fprintf(err,
-                "umbra: nothing to run: give -kernel FILE or -bios FILE (see --help).\n"
-                "To boot Debian's i386 kernel to a shell: bash scripts/run.sh (source tree);\n"
-                "scripts/fetch-guest.sh puts it in cache/guest, then by hand:\n"
-                "  umbra -kernel cache/guest/vmlinuz -initrd cache/guest/initrd.img -m 256 \\\n"
-                "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
-                "To boot the demo guest: umbra -bios %s -no-reboot\n",
-                demo);
-        return -1;
-    }
+    (void)demo;
     return 0;
+}
+
+const char *cli_firmware_path(const struct cli_options *o, char *buf, size_t len)
+{
+    if (o->bios)
+        return o->bios;
+    if (o->kernel)
+        return NULL;
+    snprintf(buf, len, "%s/%s", o->firmware_dir ? o->firmware_dir : CLI_FIRMWARE_DIR,
+             CLI_FIRMWARE_FILE);
+    return buf;
 }

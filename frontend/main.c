@@ -55,7 +55,22 @@ static int open_outputs(const struct cli_options *o, struct run_files *rf, struc
     return 0;
 }
 
-static int load_bios(struct pc *pc, const char *path)
+/* The default firmware is missing: say what it is and what else runs. */
+static void no_default_firmware(const char *path, const char *why)
+{
+    fprintf(stderr,
+            "umbra: firmware %s: %s\n"
+            "Install Debian's seabios package, name another directory with -L DIR, "
+            "or give -bios FILE or -kernel FILE (see --help).\n"
+            "To boot Debian's i386 kernel to a shell: bash scripts/run.sh (source tree);\n"
+            "scripts/fetch-guest.sh puts it in cache/guest, then by hand:\n"
+            "  umbra -kernel cache/guest/vmlinuz -initrd cache/guest/initrd.img -m 256 \\\n"
+            "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
+            "To boot the demo guest: umbra -bios %s -no-reboot\n",
+            path, why, UMBRA_DEMO_BIN);
+}
+
+static int load_bios(struct pc *pc, const char *path, bool is_default)
 {
     struct load_error e;
     u8 *data;
@@ -65,7 +80,9 @@ static int load_bios(struct pc *pc, const char *path)
         rc = bios_map(pc->mmu, data, size, &e);
         free(data);
     }
-    if (rc < 0)
+    if (rc < 0 && is_default)
+        no_default_firmware(path, e.msg);
+    else if (rc < 0)
         fprintf(stderr, "umbra: -bios %s: %s\n", path, e.msg);
     return rc;
 }
@@ -193,7 +210,9 @@ int main(int argc, char **argv)
     pc = pc_new(&cfg, o.log_mask);
     if (!pc)
         goto out;
-    if (o.bios && load_bios(pc, o.bios) < 0)
+    char fw_buf[4096];
+    const char *fw = cli_firmware_path(&o, fw_buf, sizeof fw_buf);
+    if (fw && load_bios(pc, fw, !o.bios) < 0)
         goto out;
     if (o.kernel && load_kernel(pc, &o) < 0)
         goto out;

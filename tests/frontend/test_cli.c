@@ -283,8 +283,8 @@ static int check_images(const char *const *args, char *err, size_t len)
 START_TEST(image_rules)
 {
     char err[512];
-    ck_assert_int_eq(check_images((const char *const[]){ NULL }, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "-bios /x/demo.bin"));
+    /* Nothing given: the default firmware boots. */
+    ck_assert_int_eq(check_images((const char *const[]){ NULL }, err, sizeof err), 0);
     ck_assert_int_eq(check_images((const char *const[]){ "-initrd", "m", "-bios", "b", NULL },
                                   err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "-initrd"));
@@ -297,12 +297,29 @@ START_TEST(image_rules)
 }
 END_TEST
 
+START_TEST(firmware_path)
+{
+    struct parsed p;
+    char buf[256];
+    parse(&p, (const char *const[]){ NULL });
+    ck_assert_str_eq(cli_firmware_path(&p.o, buf, sizeof buf),
+                     CLI_FIRMWARE_DIR "/" CLI_FIRMWARE_FILE);
+    parse(&p, (const char *const[]){ "-L", "/opt/fw", NULL });
+    ck_assert_str_eq(cli_firmware_path(&p.o, buf, sizeof buf), "/opt/fw/bios-256k.bin");
+    parse(&p, (const char *const[]){ "-L", "/opt/fw", "-bios", "my.rom", NULL });
+    ck_assert_str_eq(cli_firmware_path(&p.o, buf, sizeof buf), "my.rom");
+    parse(&p, (const char *const[]){ "-kernel", "k", NULL });
+    ck_assert_ptr_null(cli_firmware_path(&p.o, buf, sizeof buf));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("frontend-cli");
     TCase *t = tcase_create("parse");
     tcase_add_test(t, defaults);
     tcase_add_test(t, images_and_flags);
+    tcase_add_test(t, firmware_path);
     tcase_add_test(t, mmu_flags);
     tcase_add_test(t, exec_flag);
     tcase_add_test(t, rtc_flag);
