@@ -30,6 +30,18 @@ struct i8042;
 struct testdev;
 struct fwcfg;
 struct blocks;
+struct ide;
+
+/* A drive on the IDE controller (-hda..-hdd, -drive). */
+struct pc_drive {
+    const char *path;     /* image file; NULL = no drive at this index */
+    const char *flag;     /* the flag that named it, for messages */
+    bool cdrom;           /* media=cdrom: an ATAPI CD-ROM drive */
+    bool readonly;        /* readonly=on (always for a CD) */
+    bool snapshot;        /* writes kept in memory, the file untouched */
+};
+
+#define PC_MAX_DRIVES 4
 
 struct pc_config {
     u32 ram_mib;          /* -m */
@@ -49,6 +61,9 @@ struct pc_config {
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
     bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
+    struct pc_drive drive[PC_MAX_DRIVES]; /* IDE index 0-3 */
+    const char *boot_order; /* -boot: device letters (a floppy, c disk,
+                             * d CD-ROM, n network), NULL = "cad" */
 };
 
 /* Outcome of a run. */
@@ -112,6 +127,7 @@ struct pc {
     struct pci_bus pci;
     struct i440fx i440fx;
     struct piix3 piix3;
+    struct ide *ide;           /* PIIX3 IDE, 00:01.1 */
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */

@@ -33,6 +33,17 @@ struct cli_chr {
     const char *spec;     /* the argument as given, for messages */
 };
 
+/* A drive given with -hda..-hdd or -drive, at IDE index 0-3. */
+struct cli_drive {
+    const char *file;     /* NULL: no drive at this index */
+    const char *flag;     /* the flag that gave it, for messages */
+    bool cdrom;           /* media=cdrom */
+    bool readonly;        /* readonly=on */
+    bool snapshot;        /* snapshot=on (or -snapshot) */
+};
+
+#define CLI_MAX_DRIVES 4
+
 struct cli_options {
     const char *kernel;   /* -kernel */
     const char *initrd;   /* -initrd: comma-separated module list */
@@ -61,6 +72,9 @@ struct cli_options {
                            * 1 << N with -icount shift=N */
     i64 rtc_base;         /* -rtc base=DATE: epoch seconds; 0 = the host's time */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
+    struct cli_drive drive[CLI_MAX_DRIVES]; /* IDE index 0-3 */
+    bool snapshot;        /* -snapshot: every drive's writes are thrown away */
+    char boot_order[8];   /* -boot: device letters from "acdn", "" = default */
 };
 
 /* -icount shift=N: the largest N accepted (as QEMU's). */

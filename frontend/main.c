@@ -202,7 +202,12 @@ int main(int argc, char **argv)
         .ns_per_insn = o.icount_ns,
         .rtc_base = o.rtc_base,
         .cpu_model = o.cpu_model,
+        .boot_order = o.boot_order[0] ? o.boot_order : NULL,
     };
+    for (unsigned i = 0; i < CLI_MAX_DRIVES && i < PC_MAX_DRIVES; i++)
+        cfg.drive[i] = (struct pc_drive){ o.drive[i].file, o.drive[i].flag, o.drive[i].cdrom,
+                                          o.drive[i].readonly,
+                                          o.drive[i].snapshot || o.snapshot };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)

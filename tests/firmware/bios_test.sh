@@ -28,6 +28,9 @@ run() {
 
 has() { grep -qF -- "$1" "$tmp/con" || fail "no '$1' on the debug console"; }
 
+disk=$builddir/tests/firmware/disk_boot.img
+sector3() { dd if="$1" bs=512 skip=3 count=1 2>/dev/null | head -c 16; }
+
 case $case in
 banner)
     # No disks: the firmware finds nothing to boot, waits its 60 s (idle
@@ -46,6 +49,55 @@ banner)
     has "Relocating init from 0x000"
     has "No bootable device."
     has "Attempting a hard reboot" ;;
+disk)
+    # tests/firmware/disk_boot.asm: the MBR loads its second stage with
+    # INT 13h, which reads, writes and reads back sectors.
+    [ -f "$disk" ] || fail "$disk not built"
+    cp "$disk" "$tmp/disk.img"
+    run 1 2000000000 -hda disk.img
+    has "Booting from Hard Disk..."
+    has "MBR: loading stage 2"
+    has "STAGE2: read LBA 2 ok"
+    has "STAGE2: wrote LBA 3 and read it back"
+    # The write reached the image file.
+    [ "$(sector3 "$tmp/disk.img")" = "WRITTEN-BY-GUEST" ] || fail "sector 3 not written"
+    cmp -s -n 1536 "$disk" "$tmp/disk.img" || fail "sectors 0-2 changed"
+    # The same through -drive at the secondary master, booted as disk 0x80.
+    cp "$disk" "$tmp/disk2.img"
+    run 1 2000000000 -drive file=disk2.img,format=raw,if=ide,index=2
+    has "STAGE2: wrote LBA 3 and read it back"
+    [ "$(sector3 "$tmp/disk2.img")" = "WRITTEN-BY-GUEST" ] || fail "-drive: sector 3 not written" ;;
+snapshot)
+    # -snapshot (and snapshot=on): the guest reads back what it wrote, and
+    # the file is untouched.
+    cp "$disk" "$tmp/disk.img"
+    before=$(sha256sum <"$tmp/disk.img")
+    run 1 2000000000 -hda disk.img -snapshot
+    has "STAGE2: wrote LBA 3 and read it back"
+    [ "$(sha256sum <"$tmp/disk.img")" = "$before" ] || fail "-snapshot changed the image"
+    [ "$(sector3 "$tmp/disk.img")" = "ORIGINAL-SECTOR3" ] || fail "-snapshot: sector 3 changed"
+    run 1 2000000000 -drive file=disk.img,snapshot=on
+    [ "$(sha256sum <"$tmp/disk.img")" = "$before" ] || fail "snapshot=on changed the image"
+    # readonly=on: the guest's write fails, which the boot sector reports.
+    run 33 2000000000 -drive file=disk.img,readonly=on
+    has "STAGE2: read LBA 2 ok"
+    has "FAIL"
+    [ "$(sha256sum <"$tmp/disk.img")" = "$before" ] || fail "readonly=on changed the image" ;;
+lock)
+    # A second writer of an image is refused while another holds it.
+    cp "$disk" "$tmp/disk.img"
+    (cd "$tmp" && flock -x disk.img timeout 60 "$umbra" -clock virtual -m 64 -no-reboot \
+        -icount-limit 1000 -hda disk.img) >"$tmp/out" 2>"$tmp/err" </dev/null
+    [ $? -eq 2 ] || fail "a locked image was opened"
+    grep -qF "umbra: -hda disk.img: the image is in use by another process (locked)" "$tmp/err" ||
+        fail "no message naming the locked image"
+    # Missing images and bad -drive options are errors naming them.
+    run 2 1000 -hda missing.img
+    grep -qF "umbra: -hda missing.img: No such file or directory" "$tmp/err" || fail "missing image"
+    run 2 1000 -drive file=disk.img,format=qcow2
+    grep -qF "format=qcow2: only raw images are supported" "$tmp/err" || fail "format=qcow2"
+    run 2 1000 -boot z
+    grep -qF "umbra: -boot z: expected drive letters" "$tmp/err" || fail "-boot z" ;;
 *)
     fail "unknown case" ;;
 esac
