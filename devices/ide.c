@@ -506,12 +506,13 @@ static void dma_run(struct channel *c)
     u32 sec_off = BLK_SECTOR;      /* offset in c->buf's current sector */
     u64 lba = c->lba;
     bool eot = false, failed = false;
+    u32 len = 0;
     u32 table = c->bm_prd & ~3u;
     for (unsigned i = 0; i < 8192 && !eot && done < bytes && !failed; i++) {
         u32 ent = (table & ~0xffffu) | ((table + 8 * i) & 0xffffu);
         u32 addr = (u32)mmu_phys_read(m, ent, 4) & ~1u;
         u32 w1 = (u32)mmu_phys_read(m, ent + 4, 4);
-        u32 len = w1 & 0xfffe;
+        len = w1 & 0xfffe;
         if (!len)
             len = 0x10000;
         eot = w1 >> 31;
@@ -563,7 +564,7 @@ static void dma_run(struct channel *c)
     d->error = 0;
     /* Table exhausted exactly: the engine is done; longer: it stays
      * active, and the interrupt says the device finished. */
-    if (eot)
+    if (eot && len == 0)
         c->bm_status &= (u8)~BM_ACTIVE;
     raise_irq(c);
 }
