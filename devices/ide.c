@@ -47,67 +47,14 @@
 #include <string.h>
 
 #include "devices/blockdev.h"
+#include "ide_priv.h"
 #include "mmu/mmu.h"
-
-enum {
-    ST_ERR = 0x01, ST_DRQ = 0x08, ST_DSC = 0x10, ST_DF = 0x20, ST_DRDY = 0x40, ST_BSY = 0x80,
-};
-enum { ER_ABRT = 0x04, ER_IDNF = 0x10, ER_UNC = 0x40 };
-enum { CTL_NIEN = 0x02, CTL_SRST = 0x04, CTL_HOB = 0x80 };
-enum { BM_START = 0x01, BM_TO_MEM = 0x08 };
-enum { BM_ACTIVE = 0x01, BM_ERROR = 0x02, BM_INTR = 0x04 };
-
-#define MAX_MULT 16u
-#define BUF_SIZE (MAX_MULT * BLK_SECTOR)
-
-enum xfer { X_NONE, X_PIO_IN, X_PIO_OUT, X_DMA_IN, X_DMA_OUT };
-
-struct drive {
-    struct blockdev *bd;   /* NULL: no drive */
-    bool cdrom;
-    u64 sectors;
-    u16 cyls, heads, spt;  /* default translation (IDENTIFY words 1, 3, 6) */
-    u16 cur_heads, cur_spt;/* INITIALIZE DEVICE PARAMETERS */
-    u8 status, error;
-    u8 mult;               /* SET MULTIPLE count, 0 = disabled */
-    bool wcache;
-};
-
-struct channel {
-    struct ide *ide;
-    struct drive drive[2];
-    unsigned irq;
-    /* Task file; hob_* hold the previous write of each register. */
-    u8 feature, nsector, sector, lcyl, hcyl, select;
-    u8 hob_feature, hob_nsector, hob_sector, hob_lcyl, hob_hcyl;
-    u8 ctl;
-    bool intrq;            /* the selected device asserts INTRQ */
-    /* The transfer in progress. */
-    enum xfer xfer;
-    bool lba48, chs;
-    u64 lba;               /* next sector */
-    u32 remaining;         /* sectors still to move */
-    u32 block;             /* sectors per DRQ block */
-    u8 buf[BUF_SIZE];
-    u32 pos, len;          /* PIO data buffer cursor and fill */
-    /* Bus master. */
-    u8 bm_cmd, bm_status;
-    u32 bm_prd;
-};
-
-struct ide {
-    struct pci_dev pci;
-    struct channel ch[2];
-    struct mmu *mmu;
-    struct irq_sink isa;
-    struct logger *log;
-};
 
 static const u16 cmd_base[2] = { 0x1f0, 0x170 };
 static const u16 ctl_port[2] = { 0x3f6, 0x376 };
 static const unsigned ch_irq[2] = { 14, 15 };
 
-static struct drive *cur(struct channel *c)
+struct drive *ide_cur(struct channel *c)
 {
     return &c->drive[(c->select >> 4) & 1];
 }
@@ -119,7 +66,7 @@ static void update_irq(struct channel *c)
 
 /* The device asserts INTRQ; the bus master's interrupt bit follows the
  * line's rising edge (SFF-8038i, status bit 2). */
-static void raise_irq(struct channel *c)
+void ide_raise_irq(struct channel *c)
 {
     c->intrq = true;
     c->bm_status |= BM_INTR;
@@ -193,7 +140,7 @@ static void cmd_ok(struct channel *c, struct drive *d)
     c->xfer = X_NONE;
     d->status = ST_DRDY | ST_DSC;
     d->error = 0;
-    raise_irq(c);
+    ide_raise_irq(c);
 }
 
 static void cmd_error(struct channel *c, struct drive *d, u8 err)
@@ -201,10 +148,10 @@ static void cmd_error(struct channel *c, struct drive *d, u8 err)
     c->xfer = X_NONE;
     d->status = ST_DRDY | ST_ERR;
     d->error = err;
-    raise_irq(c);
+    ide_raise_irq(c);
 }
 
-static void set_signature(struct channel *c, struct drive *d)
+void ide_set_signature(struct channel *c, struct drive *d)
 {
     c->nsector = c->sector = 1;
     c->lcyl = d->cdrom ? 0x14 : 0;
@@ -213,7 +160,7 @@ static void set_signature(struct channel *c, struct drive *d)
 
 /* ---- IDENTIFY DEVICE ---- */
 
-static void put_str(u16 *w, unsigned words, const char *s)
+void ide_put_str(u16 *w, unsigned words, const char *s)
 {
     /* ATA strings: two characters per word, the first in the high byte,
      * padded with spaces. */
@@ -239,9 +186,9 @@ static void identify(struct channel *c, struct drive *d, unsigned index)
     w[1] = d->cyls;
     w[3] = d->heads;
     w[6] = d->spt;
-    put_str(&w[10], 10, serial);
-    put_str(&w[23], 4, "1.0");
-    put_str(&w[27], 20, "UMBRA HARDDISK");
+    ide_put_str(&w[10], 10, serial);
+    ide_put_str(&w[23], 4, "1.0");
+    ide_put_str(&w[27], 20, "UMBRA HARDDISK");
     w[47] = 0x8000 | MAX_MULT;      /* READ/WRITE MULTIPLE, up to 16 */
     w[49] = 0x0300;                 /* LBA and DMA supported */
     w[50] = 0x4000;
@@ -287,7 +234,7 @@ static void pio_in_block(struct channel *c, struct drive *d)
     c->pos = 0;
     c->len = n * BLK_SECTOR;
     d->status = ST_DRDY | ST_DSC | ST_DRQ;
-    raise_irq(c);
+    ide_raise_irq(c);
 }
 
 static void pio_out_block(struct channel *c, struct drive *d)
@@ -301,7 +248,7 @@ static void pio_out_block(struct channel *c, struct drive *d)
 /* The guest has read or written the whole DRQ block. */
 static void pio_block_done(struct channel *c)
 {
-    struct drive *d = cur(c);
+    struct drive *d = ide_cur(c);
     u32 n = c->len / BLK_SECTOR;
     if (c->xfer == X_PIO_OUT && blockdev_write(d->bd, c->lba, n, c->buf) < 0) {
         set_addr(c, d, c->lba);
@@ -316,14 +263,14 @@ static void pio_block_done(struct channel *c)
         c->xfer = X_NONE;
         d->status = ST_DRDY | ST_DSC;
         if (was_out)
-            raise_irq(c);
+            ide_raise_irq(c);
         return;
     }
     if (c->xfer == X_PIO_IN)
         pio_in_block(c, d);
     else {
         pio_out_block(c, d);
-        raise_irq(c);
+        ide_raise_irq(c);
     }
 }
 
@@ -358,6 +305,54 @@ static void start_rw(struct channel *c, struct drive *d, bool lba48, enum xfer x
 
 static void dma_run(struct channel *c);
 
+/* Start a one-block PIO data-in of c->buf (IDENTIFY and the like). */
+static void pio_in_buffer(struct channel *c, struct drive *d)
+{
+    c->xfer = X_PIO_IN;
+    c->remaining = 0; /* not a disk transfer: no address to update */
+    c->block = 1;
+    c->pos = 0;
+    c->len = BLK_SECTOR;
+    d->status = ST_DRDY | ST_DSC | ST_DRQ;
+    ide_raise_irq(c);
+}
+
+/* The ATA commands a packet device (ATAPI, ATA/ATAPI-6 6.x) answers; any
+ * other aborts with the packet signature in the task file, which is how
+ * a host tells a CD-ROM drive from a disk. */
+static void exec_packet_device_cmd(struct channel *c, struct drive *d, unsigned di, u8 cmd)
+{
+    switch (cmd) {
+    case 0xa0: /* PACKET */
+        atapi_packet(c, d);
+        break;
+    case 0xa1: /* IDENTIFY PACKET DEVICE */
+        atapi_identify(c, d, (unsigned)(c - c->ide->ch) * 2 + di);
+        pio_in_buffer(c, d);
+        break;
+    case 0x08: /* DEVICE RESET: signature, DRDY clear, no interrupt */
+        c->xfer = X_NONE;
+        ide_set_signature(c, d);
+        d->status = 0;
+        d->error = 0x01;
+        break;
+    case 0xef: case 0xe5: case 0xe0: case 0xe1: case 0xe6: case 0x00:
+        if (cmd == 0xe5)
+            c->nsector = 0xff;
+        cmd_ok(c, d);
+        break;
+    case 0x90:
+        d->error = 0x01;
+        ide_set_signature(c, d);
+        d->status = 0;
+        ide_raise_irq(c);
+        break;
+    default:
+        ide_set_signature(c, d);
+        cmd_error(c, d, ER_ABRT);
+    }
+}
+
 static void exec_cmd(struct channel *c, u8 cmd)
 {
     unsigned di = (c->select >> 4) & 1;
@@ -365,30 +360,14 @@ static void exec_cmd(struct channel *c, u8 cmd)
     if (!d->bd)
         return; /* no device answers */
     lower_irq(c);
-    if (d->cdrom && cmd != 0x08 && cmd != 0x90 && cmd != 0xef && cmd != 0xe5 && cmd != 0xe0 &&
-        cmd != 0xe1) {
-        /* ATAPI devices answer the ATA commands they share; IDENTIFY
-         * DEVICE aborts with the packet signature so the host knows. */
-        set_signature(c, d);
-        cmd_error(c, d, ER_ABRT);
+    if (d->cdrom) {
+        exec_packet_device_cmd(c, d, di, cmd);
         return;
     }
     switch (cmd) {
     case 0xec: /* IDENTIFY DEVICE */
         identify(c, d, (unsigned)(c - c->ide->ch) * 2 + di);
-        c->xfer = X_PIO_IN;
-        c->remaining = 1;
-        c->block = 1;
-        c->lba = 0;
-        c->pos = 0;
-        c->len = BLK_SECTOR;
-        c->lba48 = false;
-        c->chs = false;
-        d->status = ST_DRDY | ST_DSC | ST_DRQ;
-        raise_irq(c);
-        /* Not a disk transfer: the block-done path must not move the
-         * address registers. */
-        c->remaining = 0;
+        pio_in_buffer(c, d);
         break;
     case 0x20: case 0x21: start_rw(c, d, false, X_PIO_IN, 1); break;
     case 0x24: start_rw(c, d, true, X_PIO_IN, 1); break;
@@ -473,9 +452,9 @@ static void exec_cmd(struct channel *c, u8 cmd)
                 c->drive[i].error = 0x01;
                 c->drive[i].status = c->drive[i].cdrom ? 0 : ST_DRDY | ST_DSC;
             }
-        set_signature(c, d);
+        ide_set_signature(c, d);
         c->select &= 0xe0;
-        raise_irq(c);
+        ide_raise_irq(c);
         break;
     case 0x70: case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe6:
     case 0x94: case 0x95: case 0x96: case 0x97:
@@ -494,7 +473,7 @@ static void exec_cmd(struct channel *c, u8 cmd)
 /* Run the device's DMA transfer through the PRD table. */
 static void dma_run(struct channel *c)
 {
-    struct drive *d = cur(c);
+    struct drive *d = ide_cur(c);
     struct mmu *m = c->ide->mmu;
     if (!(c->ide->pci.cfg[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
         c->bm_status &= (u8)~BM_ACTIVE; /* no bus cycles: the device waits */
@@ -566,7 +545,7 @@ static void dma_run(struct channel *c)
      * active, and the interrupt says the device finished. */
     if (eot && len == 0)
         c->bm_status &= (u8)~BM_ACTIVE;
-    raise_irq(c);
+    ide_raise_irq(c);
 }
 
 /* ---- ports ---- */
@@ -588,15 +567,17 @@ static struct channel *chan_of(struct ide *s, u16 port, u16 *reg)
 
 static u32 data_read(struct channel *c, unsigned size)
 {
-    if (c->xfer != X_PIO_IN || c->pos >= c->len)
+    if ((c->xfer != X_PIO_IN && c->xfer != X_ATAPI_IN) || c->pos >= c->len)
         return 0xffffffffu >> (32 - 8 * size);
     u32 v = 0;
     for (unsigned i = 0; i < size && c->pos < c->len; i++)
         v |= (u32)c->buf[c->pos++] << (8 * i);
-    if (c->pos == c->len) {
+    if (c->pos == c->len && c->xfer == X_ATAPI_IN) {
+        atapi_chunk_done(c, ide_cur(c));
+    } else if (c->pos == c->len) {
         if (c->remaining == 0) { /* IDENTIFY and other one-block data */
             c->xfer = X_NONE;
-            cur(c)->status = ST_DRDY | ST_DSC;
+            ide_cur(c)->status = ST_DRDY | ST_DSC;
         } else {
             pio_block_done(c);
         }
@@ -606,11 +587,13 @@ static u32 data_read(struct channel *c, unsigned size)
 
 static void data_write(struct channel *c, u32 val, unsigned size)
 {
-    if (c->xfer != X_PIO_OUT || c->pos >= c->len)
+    if ((c->xfer != X_PIO_OUT && c->xfer != X_PACKET) || c->pos >= c->len)
         return;
     for (unsigned i = 0; i < size && c->pos < c->len; i++)
         c->buf[c->pos++] = (u8)(val >> (8 * i));
-    if (c->pos == c->len)
+    if (c->pos == c->len && c->xfer == X_PACKET)
+        atapi_exec(c, ide_cur(c));
+    else if (c->pos == c->len)
         pio_block_done(c);
 }
 
@@ -621,7 +604,7 @@ static u32 ide_read(void *opaque, u16 port, unsigned size)
     struct channel *c = chan_of(s, port, &reg);
     if (!c || (!c->drive[0].bd && !c->drive[1].bd))
         return 0;
-    struct drive *d = cur(c);
+    struct drive *d = ide_cur(c);
     bool hob = c->ctl & CTL_HOB;
     switch (reg) {
     case 0: return data_read(c, size);
@@ -653,7 +636,7 @@ static void soft_reset(struct channel *c)
         d->error = 0x01;
         d->mult = 0;
     }
-    set_signature(c, &c->drive[0]);
+    ide_set_signature(c, &c->drive[0]);
 }
 
 static void ide_write(void *opaque, u16 port, u32 val, unsigned size)

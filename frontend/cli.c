@@ -100,11 +100,6 @@ static int set_drive(struct cli_options *o, const char *flag, int index, const c
             return -1;
         }
     }
-    if (cdrom) {
-        fprintf(err, "umbra: %s %s: CD-ROM drives (media=cdrom) are not emulated yet\n", flag,
-                file);
-        return -1;
-    }
     if (o->drive[index].file) {
         fprintf(err, "umbra: %s %s: IDE index %d is already %s\n", flag, file, index,
                 o->drive[index].file);
@@ -112,6 +107,14 @@ static int set_drive(struct cli_options *o, const char *flag, int index, const c
     }
     o->drive[index] = (struct cli_drive){ file, flag, cdrom, readonly || cdrom, snapshot };
     return 0;
+}
+
+/* -cdrom FILE: an ISO image in an ATAPI CD-ROM drive at IDE index 2
+ * (QEMU's secondary master). */
+static int h_cdrom(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                   FILE *err)
+{
+    return set_drive(o, flag, 2, arg, true, true, false, err);
 }
 
 /* -hda/-hdb/-hdc/-hdd FILE: a raw disk image at IDE index 0-3. */
@@ -519,6 +522,7 @@ static const struct cli_flag flags[] = {
     { "hdb", "FILE", "raw disk image as IDE primary slave (index 1)", h_hdx },
     { "hdc", "FILE", "raw disk image as IDE secondary master (index 2)", h_hdx },
     { "hdd", "FILE", "raw disk image as IDE secondary slave (index 3)", h_hdx },
+    { "cdrom", "FILE", "ISO image in an ATAPI CD-ROM drive (IDE index 2)", h_cdrom },
     { "drive", "file=F[,...]",
       "IDE drive: file=F,format=raw,if=ide,index=N,media=disk|cdrom,readonly=on|off,"
       "snapshot=on|off",

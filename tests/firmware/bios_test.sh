@@ -29,6 +29,16 @@ run() {
 has() { grep -qF -- "$1" "$tmp/con" || fail "no '$1' on the debug console"; }
 
 disk=$builddir/tests/firmware/disk_boot.img
+cdboot=$builddir/tests/firmware/cd_boot.bin
+# make_iso: tmp/cd.iso with cd_boot.bin as its El Torito boot image.
+make_iso() {
+    command -v xorriso >/dev/null || fail "xorriso missing (scripts/setup.sh installs it)"
+    [ -f "$cdboot" ] || fail "$cdboot not built"
+    mkdir -p "$tmp/cdroot"
+    cp "$cdboot" "$tmp/cdroot/boot.bin"
+    xorriso -as mkisofs -quiet -o "$tmp/cd.iso" -b boot.bin -no-emul-boot -boot-load-size 4 \
+        "$tmp/cdroot" >"$tmp/xorriso.log" 2>&1 || { cat "$tmp/xorriso.log"; fail "xorriso"; }
+}
 sector3() { dd if="$1" bs=512 skip=3 count=1 2>/dev/null | head -c 16; }
 
 case $case in
@@ -98,6 +108,33 @@ lock)
     grep -qF "format=qcow2: only raw images are supported" "$tmp/err" || fail "format=qcow2"
     run 2 1000 -boot z
     grep -qF "umbra: -boot z: expected drive letters" "$tmp/err" || fail "-boot z" ;;
+cdrom)
+    # tests/firmware/cd_boot.asm as the no-emulation boot image of an ISO
+    # made with xorriso: the firmware boots it over ATAPI and it reads the
+    # volume descriptor with INT 13h.
+    make_iso
+    before=$(sha256sum <"$tmp/cd.iso")
+    run 1 2000000000 -cdrom cd.iso -boot d
+    has "Booting from DVD/CD..."
+    has "CDBOOT: running from the CD"
+    has "CDBOOT: read the primary volume descriptor"
+    [ "$(sha256sum <"$tmp/cd.iso")" = "$before" ] || fail "the ISO changed"
+    # The same drive through -drive, as the primary slave.
+    run 1 2000000000 -drive file=cd.iso,media=cdrom,index=1 -boot d
+    has "CDBOOT: read the primary volume descriptor" ;;
+boot_order)
+    # A disk and a CD: the default order (c first) boots the disk, -boot d
+    # (and order=dc) the CD.
+    make_iso
+    cp "$disk" "$tmp/disk.img"
+    run 1 2000000000 -hda disk.img -cdrom cd.iso -snapshot
+    has "STAGE2: wrote LBA 3 and read it back"
+    ! grep -qF "CDBOOT" "$tmp/con" || fail "the default order booted the CD"
+    for order in d order=dc; do
+        run 1 2000000000 -hda disk.img -cdrom cd.iso -snapshot -boot $order
+        has "CDBOOT: read the primary volume descriptor"
+        ! grep -qF "MBR:" "$tmp/con" || fail "-boot $order booted the disk"
+    done ;;
 *)
     fail "unknown case" ;;
 esac

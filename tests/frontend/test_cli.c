@@ -335,6 +335,14 @@ START_TEST(drives)
     ck_assert_str_eq(p.o.drive[3].file, "x.img");
     PARSE(&p, "-boot", "c");
     ck_assert_str_eq(p.o.boot_order, "c");
+    /* -cdrom is the secondary master, read-only. */
+    PARSE(&p, "-cdrom", "cd.iso", "-drive", "file=e.iso,media=cdrom");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_str_eq(p.o.drive[2].file, "cd.iso");
+    ck_assert(p.o.drive[2].cdrom && p.o.drive[2].readonly);
+    ck_assert(p.o.drive[0].cdrom && p.o.drive[0].readonly);
+    PARSE(&p, "-hdc", "d.img", "-cdrom", "cd.iso");
+    ck_assert_int_eq(p.st, CLI_ERROR);
 
     PARSE(&p, "-hda", "a.img", "-drive", "file=b.img,index=0");
     ck_assert_int_eq(p.st, CLI_ERROR);
