@@ -68,6 +68,8 @@ static const struct io_ops rcr_ops = { rcr_read, rcr_write };
 
 void piix3_reset(struct piix3 *p)
 {
+    /* The ISA bridge forwards I/O and memory and masters from power-on. */
+    p->pci.cfg[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
     for (unsigned k = 0; k < 4; k++)
         p->pci.cfg[PIIX3_PIRQRC + k] = 0x80;
     p->rcr = 0;
@@ -87,7 +89,6 @@ int piix3_init(struct piix3 *p, struct pci_bus *bus, struct mmu *m, struct irq_s
     p->pci.opaque = p;
     p->pci.cfg_write = piix3_cfg_write;
     p->pci.cfg[PCI_HEADER_TYPE] = 0x80;
-    p->pci.cfg[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
     p->pci.wmask[PCI_INTERRUPT_LINE] = 0;
     for (unsigned k = 0; k < 4; k++)
         p->pci.wmask[PIIX3_PIRQRC + k] = 0x8f;

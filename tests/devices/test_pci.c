@@ -227,6 +227,11 @@ START_TEST(pirq_routing)
     ck_assert_uint_eq(irq_levels, 0);
     cfg_write(1, 0, PIIX3_PIRQRC + 2, 0x02, 1); /* IRQ 2 is not a valid target */
     ck_assert_uint_eq(irq_levels, 0);
+    /* A system reset: routing off, the bridge's command as at power-on. */
+    pci_bus_reset(&bus);
+    piix3_reset(&isa);
+    ck_assert_uint_eq(cfg_read(1, 0, PIIX3_PIRQRC + 2, 1), 0x80);
+    ck_assert_uint_eq(cfg_read(1, 0, PCI_COMMAND, 2), 7);
     /* The PIIX3's reset control: a 0-to-1 change of bit 2 resets. */
     mmu_io_write(m, 0xcf9, 0x02, 1);
     ck_assert_uint_eq(resets, 0);

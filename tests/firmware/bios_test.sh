@@ -59,6 +59,17 @@ banner)
     has "Relocating init from 0x000"
     has "No bootable device."
     has "Attempting a hard reboot" ;;
+reboot)
+    # Without -no-reboot the firmware's reset (after its 60 s wait) brings
+    # the machine back to power-on: the BIOS area is the ROM again and the
+    # firmware starts over, copying itself to shadow RAM once more.
+    (cd "$tmp" && timeout 300 "$umbra" -clock virtual -m 64 -display none \
+        -debugcon file:"$tmp/con" -icount-limit 10000000000 $extra) >"$tmp/out" 2>"$tmp/err" </dev/null
+    [ $? -eq 4 ] || fail "the run did not reach the instruction limit"
+    has "Attempting a hard reboot"
+    [ "$(grep -c "Relocating init from" "$tmp/con")" -ge 2 ] || fail "the firmware did not start over"
+    sed -n '/Attempting a hard reboot/,$p' "$tmp/con" | grep -qF "No bootable device." ||
+        fail "the second boot did not reach its boot menu" ;;
 disk)
     # tests/firmware/disk_boot.asm: the MBR loads its second stage with
     # INT 13h, which reads, writes and reads back sectors.
