@@ -322,8 +322,8 @@ static void pc_set_boot_order(struct pc *pc)
     pc->rtc.cmos[0x38] = (u8)(dev[2] << 4 | 1);
 }
 
-/* What the firmware reads from fw_cfg beyond the standard items: the
- * memory map (QEMU's "etc/e820": packed little-endian entries of u64
+/* What the firmware reads from fw_cfg beyond the standard items: how
+ * IRQ0 reaches the I/O APIC, and the memory map (QEMU's "etc/e820": packed little-endian entries of u64
  * address, u64 length, u32 type, here one RAM entry from 0 as QEMU gives
  * it; the firmware carves the legacy holes out itself). */
 static int pc_init_fwcfg(struct pc *pc)
@@ -333,6 +333,12 @@ static int pc_init_fwcfg(struct pc *pc)
     for (unsigned i = 0; i < 8; i++)
         e820[8 + i] = (u8)(ram >> (8 * i));
     e820[16] = 1; /* E820_RAM */
+    /* The board wires ISA IRQ0 to I/O APIC pin 2 (pc_isa_irq): SeaBIOS
+     * writes that into its MP table when "etc/irq0-override" is non-zero
+     * (a little-endian integer, read with romfile_loadint). */
+    static const u8 irq0_override[4] = { 1, 0, 0, 0 };
+    if (fwcfg_add_file(pc->fwcfg, "etc/irq0-override", irq0_override, sizeof irq0_override) < 0)
+        return -1;
     return fwcfg_add_file(pc->fwcfg, "etc/e820", e820, sizeof e820);
 }
 
