@@ -2,6 +2,8 @@
  * Debug ports every bare-metal test relies on:
  *   0x80  POST code (logged with -d post)
  *   0xE9  debug console: bytes written go to the console (QEMU -debugcon)
+ *   0x402 the same console at the port QEMU's firmware builds write their
+ *         log to (SeaBIOS CONFIG_DEBUG_IO, DEBUG_IO_PORT 0x402)
  *   0xF4  exit device: writing v ends the run with status (v << 1) | 1
  *         (QEMU's isa-debug-exit convention)
  */
@@ -52,6 +54,7 @@ static const struct io_ops post_ops = { post_read, post_write };
 int debugdev_init(struct pc *pc)
 {
     if (mmu_map_io(pc->mmu, 0xe9, 1, &e9_ops, pc) < 0 ||
+        mmu_map_io(pc->mmu, 0x402, 1, &e9_ops, pc) < 0 ||
         mmu_map_io(pc->mmu, 0xf4, 1, &exit_ops, pc) < 0 ||
         mmu_map_io(pc->mmu, 0x80, 1, &post_ops, pc) < 0)
         return -1;

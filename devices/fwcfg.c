@@ -16,7 +16,12 @@
  *   0x0003  FW_CFG_RAM_SIZE   bytes of RAM          64-bit LE
  *   0x0005  FW_CFG_NB_CPUS    CPUs present          16-bit LE
  *   0x000f  FW_CFG_MAX_CPUS   CPUs possible         16-bit LE
- *   0x0019  FW_CFG_FILE_DIR   file count, entries   32-bit BE count (0)
+ *   0x0019  FW_CFG_FILE_DIR   file count, entries   32-bit BE count, then
+ *                                                   per file (64 bytes):
+ *                                                   u32 BE size, u16 BE key,
+ *                                                   u16 0, char name[56]
+ *   0x0020+ named files ("etc/e820", "bootorder", ...), keys in the order
+ *           they were added, directory sorted by name
  *
  * An unknown key selects an empty item: its data reads as 0x00.  Bit 14
  * (write channel) and bit 15 (architecture-local) are part of the key.
@@ -28,7 +33,9 @@
 
 #include "mmu/mmu.h"
 
-#define MAX_ITEMS 32
+#define MAX_ITEMS 64
+#define MAX_FILES 32
+#define DIR_ENTRY 64
 
 struct fwcfg_item {
     u16 key;
@@ -41,6 +48,12 @@ struct fwcfg {
     unsigned n_items;
     const struct fwcfg_item *cur; /* selected item, NULL if unknown */
     u32 offset;
+    struct {
+        char name[FWCFG_MAX_NAME];
+        u16 key;
+        u32 len;
+    } files[MAX_FILES];             /* sorted by name */
+    unsigned n_files;
 };
 
 static const struct fwcfg_item *find(const struct fwcfg *f, u16 key)
@@ -97,6 +110,59 @@ static void fwcfg_io_write(void *opaque, u16 port, u32 val, unsigned size)
         return;
     f->cur = find(f, (u16)val);
     f->offset = 0;
+}
+
+static void put_be(u8 *p, u64 v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (u8)(v >> (8 * (n - 1 - i)));
+}
+
+/* Rebuild FW_CFG_FILE_DIR from the file table. */
+static int write_dir(struct fwcfg *f)
+{
+    u32 len = 4 + f->n_files * DIR_ENTRY;
+    u8 *dir = calloc(1, len);
+    if (!dir)
+        return -1;
+    put_be(dir, f->n_files, 4);
+    for (unsigned i = 0; i < f->n_files; i++) {
+        u8 *e = dir + 4 + i * DIR_ENTRY;
+        put_be(e, f->files[i].len, 4);
+        put_be(e + 4, f->files[i].key, 2);
+        memcpy(e + 8, f->files[i].name, FWCFG_MAX_NAME);
+    }
+    int rc = fwcfg_add(f, FW_CFG_FILE_DIR, dir, len);
+    free(dir);
+    return rc;
+}
+
+int fwcfg_add_file(struct fwcfg *f, const char *name, const void *data, u32 len)
+{
+    size_t nlen = strlen(name);
+    if (nlen == 0 || nlen >= FWCFG_MAX_NAME)
+        return -1;
+    unsigned i = 0;
+    while (i < f->n_files && strcmp(f->files[i].name, name) < 0)
+        i++;
+    if (i < f->n_files && !strcmp(f->files[i].name, name)) {
+        if (fwcfg_add(f, f->files[i].key, data, len) < 0)
+            return -1;
+        f->files[i].len = len;
+        return write_dir(f);
+    }
+    if (f->n_files == MAX_FILES)
+        return -1;
+    u16 key = (u16)(FW_CFG_FILE_FIRST + f->n_files);
+    if (fwcfg_add(f, key, data, len) < 0)
+        return -1;
+    memmove(&f->files[i + 1], &f->files[i], (f->n_files - i) * sizeof f->files[0]);
+    memset(f->files[i].name, 0, FWCFG_MAX_NAME);
+    memcpy(f->files[i].name, name, nlen);
+    f->files[i].key = key;
+    f->files[i].len = len;
+    f->n_files++;
+    return write_dir(f);
 }
 
 static const struct io_ops fwcfg_ops = { fwcfg_io_read, fwcfg_io_write };

@@ -23,7 +23,11 @@ enum {
     FW_CFG_NB_CPUS = 0x0005,
     FW_CFG_MAX_CPUS = 0x000f,
     FW_CFG_FILE_DIR = 0x0019,
+    FW_CFG_FILE_FIRST = 0x0020, /* the first key given to a named file */
 };
+
+/* Longest file name, with its terminating NUL (the directory's field). */
+#define FWCFG_MAX_NAME 56
 
 /*
  * Create the device with the standard items (signature, ID = traditional
@@ -37,5 +41,14 @@ void fwcfg_free(struct fwcfg *f);
 /* Add or replace item `key` with a copy of `len` bytes.  Returns 0, or -1
  * if out of memory or the table is full. */
 int fwcfg_add(struct fwcfg *f, u16 key, const void *data, u32 len) MUST_CHECK;
+
+/*
+ * Add or replace the named file (e.g. "etc/e820", "bootorder") with a
+ * copy of `len` bytes: it gets the next free key from FW_CFG_FILE_FIRST
+ * and an entry in the directory (FW_CFG_FILE_DIR), kept sorted by name as
+ * QEMU keeps it.  Returns 0, or -1 if the name is empty or too long, or
+ * out of memory or keys.
+ */
+int fwcfg_add_file(struct fwcfg *f, const char *name, const void *data, u32 len) MUST_CHECK;
 
 #endif

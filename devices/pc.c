@@ -29,7 +29,9 @@
 
 #include "cpu/cpu.h"
 #include "debugdev.h"
+#include "blockdev.h"
 #include "fwcfg.h"
+#include "ide.h"
 #include "i8042.h"
 #include "mmu/mmu.h"
 #include "testdev.h"
@@ -280,6 +282,76 @@ static u64 uart_timer(void *opaque, u64 now)
     return again ? now + PC_UART_POLL_NS : TIME_NEVER;
 }
 
+/* PCI bus 0 with the i440FX and the PIIX3's ISA bridge. */
+static int pc_init_pci(struct pc *pc)
+{
+    if (pci_bus_init(&pc->pci, pc->mmu) < 0 || i440fx_init(&pc->i440fx, &pc->pci, pc->mmu) < 0 ||
+        piix3_init(&pc->piix3, &pc->pci, pc->mmu, pc->isa_irq, pc_reset_line, pc) < 0)
+        return -1;
+    return 0;
+}
+
+/* The IDE controller and the drives of the configuration.  A drive whose
+ * image cannot be opened ends the set-up with a message naming it. */
+static int pc_init_ide(struct pc *pc)
+{
+    if (!(pc->ide = ide_new(pc->mmu, &pc->pci, &pc->isa_irq, &pc->log)))
+        return -1;
+    for (unsigned i = 0; i < PC_MAX_DRIVES; i++) {
+        const struct pc_drive *d = &pc->cfg.drive[i];
+        if (!d->path)
+            continue;
+        char err[256];
+        struct blockdev_opts o = { d->readonly || d->cdrom, d->snapshot };
+        struct blockdev *bd = blockdev_open(d->path, &o, err, sizeof err);
+        if (!bd) {
+            fprintf(stderr, "umbra: %s %s: %s\n", d->flag ? d->flag : "-drive", d->path, err);
+            return -2;
+        }
+        if (ide_attach(pc->ide, i, bd, d->cdrom) < 0) {
+            blockdev_close(bd);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* -boot: the boot order in CMOS as SeaBIOS reads it on QEMU's machine
+ * (QEMU hw/i386/pc.c, set_boot_dev): 0x3D bits 3:0 the first device and
+ * 7:4 the second, 0x38 bits 7:4 the third; 1 floppy, 2 disk, 3 CD-ROM,
+ * 4 network.  Bit 0 of 0x38 set skips the floppy boot-signature check. */
+static void pc_set_boot_order(struct pc *pc)
+{
+    const char *order = pc->cfg.boot_order ? pc->cfg.boot_order : "cad";
+    u8 dev[3] = { 0, 0, 0 };
+    for (unsigned i = 0; i < 3 && order[i]; i++) {
+        const char *p = strchr("acdn", order[i]);
+        dev[i] = p ? (u8)(p - "acdn" + 1) : 0;
+    }
+    pc->rtc.cmos[0x3d] = (u8)(dev[0] | dev[1] << 4);
+    pc->rtc.cmos[0x38] = (u8)(dev[2] << 4 | 1);
+}
+
+/* What the firmware reads from fw_cfg beyond the standard items: how
+ * IRQ0 reaches the I/O APIC, and the memory map (QEMU's "etc/e820": packed little-endian entries of u64
+ * address, u64 length, u32 type, here one RAM entry from 0 as QEMU gives
+ * it; the firmware carves the legacy holes out itself). */
+static int pc_init_fwcfg(struct pc *pc)
+{
+    u8 e820[20] = { 0 };
+    u64 ram = (u64)pc->cfg.ram_mib << 20;
+    for (unsigned i = 0; i < 8; i++)
+        e820[8 + i] = (u8)(ram >> (8 * i));
+    e820[16] = 1; /* E820_RAM */
+    /* The board wires ISA IRQ0 to I/O APIC pin 2 (pc_isa_irq): SeaBIOS
+     * writes that into its MP table when "etc/irq0-override" is non-zero
+     * (a little-endian integer, read with romfile_loadint). */
+    static const u8 irq0_override[4] = { 1, 0, 0, 0 };
+    if (fwcfg_add_file(pc->fwcfg, "etc/irq0-override", irq0_override, sizeof irq0_override) < 0)
+        return -1;
+    return fwcfg_add_file(pc->fwcfg, "etc/e820", e820, sizeof e820);
+}
+
 struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
 {
     struct pc *pc = calloc(1, sizeof *pc);
@@ -334,6 +406,19 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
     }
     /* ---- end ---- */
 
+    if (pc_init_pci(pc) < 0 || pc_init_fwcfg(pc) < 0)
+        goto fail;
+    {
+        int rc = pc_init_ide(pc);
+        if (rc == -2) {
+            pc_free(pc);
+            return NULL;
+        }
+        if (rc < 0)
+            goto fail;
+    }
+    pc_set_boot_order(pc);
+
     return pc;
 fail:
     fprintf(stderr, "umbra: cannot create the machine\n");
@@ -350,6 +435,7 @@ void pc_free(struct pc *pc)
     i8042_free(pc->kbd);
     testdev_free(pc->testdev);
     fwcfg_free(pc->fwcfg);
+    ide_free(pc->ide);
     blocks_free(pc->blocks);
     cpu_free(pc->cpu);
     mmu_free(pc->mmu);
@@ -428,6 +514,10 @@ static void pc_system_reset(struct pc *pc)
     for (unsigned i = 0; i < ARRAY_SIZE(pc->com); i++)
         uart_reset(pc->com[i]);
     i8042_reset(pc->kbd);
+    pci_bus_reset(&pc->pci);
+    i440fx_reset(&pc->i440fx);
+    piix3_reset(&pc->piix3);
+    ide_reset(pc->ide);
 }
 
 /* The architectural state and a checksum of all of RAM (FNV-1a, 64-bit):

@@ -13,10 +13,13 @@ struct pc_config from
 #include "common/counters.h"
 #include "common/log.h"
 #include "common/types.h"
+#include "devices/i440fx.h"
 #include "devices/ioapic.h"
 #include "devices/irq.h"
 #include "devices/lapic.h"
+#include "devices/pci.h"
 #include "devices/pic.h"
+#include "devices/piix3.h"
 #include "devices/pit.h"
 #include "devices/rtc.h"
 
@@ -27,13 +30,25 @@ struct i8042;
 struct testdev;
 struct fwcfg;
 struct blocks;
+struct ide;
+
+/* A drive on the IDE controller (-hda..-hdd, -drive). */
+struct pc_drive {
+    const char *path;     /* image file; NULL = no drive at this index */
+    const char *flag;     /* the flag that named it, for messages */
+    bool cdrom;           /* media=cdrom: an ATAPI CD-ROM drive */
+    bool readonly;        /* readonly=on (always for a CD) */
+    bool snapshot;        /* writes kept in memory, the file untouched */
+};
+
+#define PC_MAX_DRIVES 4
 
 struct pc_config {
     u32 ram_mib;          /* -m */
     bool no_reboot;       /* -no-reboot: reset/triple fault ends the run */
     u64 max_insns;        /* -icount-limit: 0 = unlimited */
-    FILE *debugcon;       /* where port 0xE9 output goes (NULL = stdout) */
-    bool debugcon_off;    /* -debugcon none: port 0xE9 output is dropped */
+    FILE *debugcon;       /* where port 0xE9 and 0x402 output goes (NULL = stdout) */
+    bool debugcon_off;    /* -debugcon none: that output is dropped */
     FILE *log_out;        /* -D: log destination (NULL = stderr) */
     const char *serial;   /* -serial backend for COM1 (NULL = none) */
     bool mmu_flush;       /* -mmu flush: no shadow address spaces kept */
@@ -46,6 +61,9 @@ struct pc_config {
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
     bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
+    struct pc_drive drive[PC_MAX_DRIVES]; /* IDE index 0-3 */
+    const char *boot_order; /* -boot: device letters (a floppy, c disk,
+                             * d CD-ROM, n network), NULL = "cad" */
 };
 
 /* Outcome of a run. */
@@ -121,6 +139,12 @@ struct pc {
     struct fwcfg *fwcfg;
 
     struct pc_debugger dbg;    /* dbg.poll NULL: no debugger */
+    /* PCI bus 0: the i440FX host bridge (00.0) and the PIIX3 ISA bridge
+     * (01.0) whose PIRQ routers take PCI interrupts to ISA IRQs. */
+    struct pci_bus pci;
+    struct i440fx i440fx;
+    struct piix3 piix3;
+    struct ide *ide;           /* PIIX3 IDE, 00:01.1 */
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */

@@ -83,6 +83,184 @@ static int h_bios(struct cli_options *o, const char *flag, const char *arg, FILE
     return 0;
 }
 
+static int h_firmware_dir(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                          FILE *err)
+{
+    o->firmware_dir = arg;
+    return 0;
+}
+
+static int set_drive(struct cli_options *o, const char *flag, int index, const char *file,
+                     bool cdrom, bool readonly, bool snapshot, FILE *err)
+{
+    if (index < 0) {
+        for (index = 0; index < (int)CLI_MAX_DRIVES && o->drive[index].file; index++)
+            ;
+        if (index == CLI_MAX_DRIVES) {
+            fprintf(err, "umbra: %s %s: all four IDE drive positions are taken\n", flag, file);
+            return -1;
+        }
+    }
+    if (o->drive[index].file) {
+        fprintf(err, "umbra: %s %s: IDE index %d is already %s\n", flag, file, index,
+                o->drive[index].file);
+        return -1;
+    }
+    o->drive[index] = (struct cli_drive){ file, flag, cdrom, readonly || cdrom, snapshot };
+    return 0;
+}
+
+/* -cdrom FILE: an ISO image in an ATAPI CD-ROM drive at IDE index 2
+ * (QEMU's secondary master). */
+static int h_cdrom(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                   FILE *err)
+{
+    return set_drive(o, flag, 2, arg, true, true, false, err);
+}
+
+/* -hda/-hdb/-hdc/-hdd FILE: a raw disk image at IDE index 0-3. */
+static int h_hdx(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    const char *name = flag[1] == '-' ? flag + 2 : flag + 1;
+    return set_drive(o, flag, name[2] - 'a', arg, false, false, false, err);
+}
+
+static int bool_opt(const char *flag, const char *key, const char *v, bool *b, FILE *err)
+{
+    if (!strcmp(v, "on"))
+        *b = true;
+    else if (!strcmp(v, "off"))
+        *b = false;
+    else {
+        fprintf(err, "umbra: %s: %s=%s: expected on or off\n", flag, key, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* -drive file=F[,format=raw][,if=ide][,index=N][,media=disk|cdrom]
+ *        [,readonly=on|off][,snapshot=on|off], QEMU's spelling. */
+static int h_drive(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                   FILE *err)
+{
+    char buf[4096];
+    if (strlen(arg) >= sizeof buf) {
+        fprintf(err, "umbra: %s: argument too long\n", flag);
+        return -1;
+    }
+    strcpy(buf, arg);
+    const char *file = NULL;
+    int index = -1;
+    bool cdrom = false, ro = false, snap = false;
+    for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            fprintf(err, "umbra: %s %s: '%s' is not key=value\n", flag, arg, kv);
+            return -1;
+        }
+        *eq = 0;
+        const char *v = eq + 1;
+        if (!strcmp(kv, "file")) {
+            /* Point into argv, which outlives the options: the value
+             * ends at the next comma of arg. */
+            file = arg + (v - buf);
+        } else if (!strcmp(kv, "format")) {
+            if (strcmp(v, "raw")) {
+                fprintf(err, "umbra: %s %s: format=%s: only raw images are supported\n", flag,
+                        arg, v);
+                return -1;
+            }
+        } else if (!strcmp(kv, "if")) {
+            if (strcmp(v, "ide")) {
+                fprintf(err, "umbra: %s %s: if=%s: only if=ide is supported\n", flag, arg, v);
+                return -1;
+            }
+        } else if (!strcmp(kv, "index")) {
+            if (!(v[0] >= '0' && v[0] <= '3' && !v[1])) {
+                fprintf(err, "umbra: %s %s: index=%s: expected 0-3\n", flag, arg, v);
+                return -1;
+            }
+            index = v[0] - '0';
+        } else if (!strcmp(kv, "media")) {
+            if (!strcmp(v, "cdrom"))
+                cdrom = true;
+            else if (!strcmp(v, "disk"))
+                cdrom = false;
+            else {
+                fprintf(err, "umbra: %s %s: media=%s: expected disk or cdrom\n", flag, arg, v);
+                return -1;
+            }
+        } else if (!strcmp(kv, "readonly")) {
+            if (bool_opt(flag, kv, v, &ro, err) < 0)
+                return -1;
+        } else if (!strcmp(kv, "snapshot")) {
+            if (bool_opt(flag, kv, v, &snap, err) < 0)
+                return -1;
+        } else {
+            fprintf(err, "umbra: %s %s: unknown option '%s'\n", flag, arg, kv);
+            return -1;
+        }
+    }
+    if (!file || !*file || *file == ',') {
+        fprintf(err, "umbra: %s %s: no file= given\n", flag, arg);
+        return -1;
+    }
+    size_t len = strcspn(file, ",");
+    if (file[len]) {
+        /* Not the last option: the name needs its own copy. */
+        char *copy = strndup(file, len);
+        if (!copy) {
+            fprintf(err, "umbra: %s: out of memory\n", flag);
+            return -1;
+        }
+        file = copy; /* kept for the whole run, like argv */
+    }
+    return set_drive(o, flag, index, file, cdrom, ro, snap, err);
+}
+
+static int h_snapshot(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                      FILE *err)
+{
+    o->snapshot = true;
+    return 0;
+}
+
+/* -boot [order=]DRIVES | once=DRIVES, with QEMU's letters: a floppy,
+ * c first disk, d CD-ROM, n network.  Other suboptions (menu=, splash=,
+ * reboot-timeout=, strict=) are accepted and ignored. */
+static int h_boot(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    char buf[256];
+    if (strlen(arg) >= sizeof buf) {
+        fprintf(err, "umbra: %s: argument too long\n", flag);
+        return -1;
+    }
+    strcpy(buf, arg);
+    for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        const char *letters = NULL;
+        if (!strchr(kv, '='))
+            letters = kv;
+        else if (!strncmp(kv, "order=", 6) || !strncmp(kv, "once=", 5))
+            letters = strchr(kv, '=') + 1;
+        else if (!strncmp(kv, "menu=", 5) || !strncmp(kv, "splash=", 7) ||
+                 !strncmp(kv, "splash-time=", 12) || !strncmp(kv, "reboot-timeout=", 15) ||
+                 !strncmp(kv, "strict=", 7))
+            continue;
+        else {
+            fprintf(err, "umbra: %s %s: unknown suboption '%s'\n", flag, arg, kv);
+            return -1;
+        }
+        size_t n = strlen(letters);
+        if (n == 0 || n >= sizeof o->boot_order || strspn(letters, "acdn") != n) {
+            fprintf(err, "umbra: %s %s: expected drive letters a, c, d, n (e.g. -boot c "
+                         "or -boot order=dc)\n", flag, arg);
+            return -1;
+        }
+        strcpy(o->boot_order, letters);
+    }
+    return 0;
+}
+
 /* -m SIZE: MiB by default; QEMU's M and G suffixes are accepted too. */
 static int h_mem(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
@@ -387,6 +565,20 @@ static const struct cli_flag flags[] = {
       h_initrd },
     { "append", "STR", "kernel command line", h_append },
     { "bios", "FILE", "firmware image (64 KiB-2 MiB) mapped below 4 GiB and 1 MiB", h_bios },
+    { "L", "DIR", "directory of the default firmware (" CLI_FIRMWARE_FILE ", default "
+      CLI_FIRMWARE_DIR ")", h_firmware_dir },
+    { "hda", "FILE", "raw disk image as IDE primary master (index 0)", h_hdx },
+    { "hdb", "FILE", "raw disk image as IDE primary slave (index 1)", h_hdx },
+    { "hdc", "FILE", "raw disk image as IDE secondary master (index 2)", h_hdx },
+    { "hdd", "FILE", "raw disk image as IDE secondary slave (index 3)", h_hdx },
+    { "cdrom", "FILE", "ISO image in an ATAPI CD-ROM drive (IDE index 2)", h_cdrom },
+    { "drive", "file=F[,...]",
+      "IDE drive: file=F,format=raw,if=ide,index=N,media=disk|cdrom,readonly=on|off,"
+      "snapshot=on|off",
+      h_drive },
+    { "snapshot", NULL, "drive writes go to memory and are thrown away at exit", h_snapshot },
+    { "boot", "[order=]DRIVES", "boot order: c first disk, d CD-ROM, a floppy, n network "
+      "(default cad)", h_boot },
     { "m", "MiB", "guest RAM in MiB (default 128, at most 3072)", h_mem },
     { "cpu", "NAME|help",
       "processor model: umbra (default, SSE2), pentium2, pentium3, pentium4, qemu32, max",
@@ -505,16 +697,17 @@ int cli_check_images(const struct cli_options *o, const char *demo, FILE *err)
         fprintf(err, "umbra: %s is only allowed with -kernel\n", o->initrd ? "-initrd" : "-append");
         return -1;
     }
-    if (!o->kernel && !o->bios) {
-        fprintf(err,
-                "umbra: nothing to run: give -kernel FILE or -bios FILE (see --help).\n"
-                "To boot Debian's i386 kernel to a shell: bash scripts/run.sh (source tree);\n"
-                "scripts/fetch-guest.sh puts it in cache/guest, then by hand:\n"
-                "  umbra -kernel cache/guest/vmlinuz -initrd cache/guest/initrd.img -m 256 \\\n"
-                "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
-                "To boot the demo guest: umbra -bios %s -no-reboot\n",
-                demo);
-        return -1;
-    }
+    (void)demo;
     return 0;
+}
+
+const char *cli_firmware_path(const struct cli_options *o, char *buf, size_t len)
+{
+    if (o->bios)
+        return o->bios;
+    if (o->kernel)
+        return NULL;
+    snprintf(buf, len, "%s/%s", o->firmware_dir ? o->firmware_dir : CLI_FIRMWARE_DIR,
+             CLI_FIRMWARE_FILE);
+    return buf;
 }

@@ -12,6 +12,10 @@
 
 #define UMBRA_VERSION "0.1.0"
 #define CLI_MAX_RAM_MIB 3072u
+/* Firmware booted when neither -kernel nor -bios is given: SeaBIOS from
+ * Debian's seabios package, looked for in -L DIR (default below). */
+#define CLI_FIRMWARE_DIR "/usr/share/seabios"
+#define CLI_FIRMWARE_FILE "bios-256k.bin"
 /* -mmu-contexts: shadow address spaces kept (default, and bounds). */
 #define CLI_MMU_CONTEXTS_DEFAULT 64u
 #define CLI_MMU_CONTEXTS_MAX 4096u
@@ -29,11 +33,24 @@ struct cli_chr {
     const char *spec;     /* the argument as given, for messages */
 };
 
+/* A drive given with -hda..-hdd or -drive, at IDE index 0-3. */
+struct cli_drive {
+    const char *file;     /* NULL: no drive at this index */
+    const char *flag;     /* the flag that gave it, for messages */
+    bool cdrom;           /* media=cdrom */
+    bool readonly;        /* readonly=on */
+    bool snapshot;        /* snapshot=on (or -snapshot) */
+};
+
+#define CLI_MAX_DRIVES 4
+
 struct cli_options {
     const char *kernel;   /* -kernel */
     const char *initrd;   /* -initrd: comma-separated module list */
     const char *append;   /* -append */
     const char *bios;     /* -bios */
+    const char *firmware_dir; /* -L: where bios-256k.bin and the VGA BIOS
+                               * are looked for (CLI_FIRMWARE_DIR) */
     u32 ram_mib;          /* -m */
     bool no_reboot;       /* -no-reboot */
     u32 log_mask;         /* -d */
@@ -59,6 +76,9 @@ struct cli_options {
     bool gdb_wait;        /* -S: start stopped */
     const char *monitor;  /* -monitor DEV, NULL = none */
     u32 paging_history;   /* -paging-history N: paging events kept, 0 = none */
+    struct cli_drive drive[CLI_MAX_DRIVES]; /* IDE index 0-3 */
+    bool snapshot;        /* -snapshot: every drive's writes are thrown away */
+    char boot_order[8];   /* -boot: device letters from "acdn", "" = default */
 };
 
 /* -icount shift=N: the largest N accepted (as QEMU's). */
@@ -82,9 +102,15 @@ void cli_usage(FILE *f);
 
 /*
  * Check the flags that only make sense together (-initrd and -append need
- * -kernel) and that something bootable was given.  Returns 0 or -1 after
- * a message on `err`; `demo` is the path of the built demo ROM to suggest.
+ * -kernel).  With neither -kernel nor -bios the machine boots the default
+ * firmware (cli_firmware_path()).  Returns 0 or -1 after a message on
+ * `err`; `demo` is the path of the built demo ROM to suggest.
  */
 int cli_check_images(const struct cli_options *o, const char *demo, FILE *err) MUST_CHECK;
+
+/* The firmware to map: -bios FILE, else DIR/bios-256k.bin with -L DIR
+ * or CLI_FIRMWARE_DIR, or NULL with -kernel and no -bios.  Written into
+ * buf (len bytes) when it is built from a directory. */
+const char *cli_firmware_path(const struct cli_options *o, char *buf, size_t len);
 
 #endif

@@ -56,7 +56,22 @@ static int open_outputs(const struct cli_options *o, struct run_files *rf, struc
     return 0;
 }
 
-static int load_bios(struct pc *pc, const char *path)
+/* The default firmware is missing: say what it is and what else runs. */
+static void no_default_firmware(const char *path, const char *why)
+{
+    fprintf(stderr,
+            "umbra: firmware %s: %s\n"
+            "Install Debian's seabios package, name another directory with -L DIR, "
+            "or give -bios FILE or -kernel FILE (see --help).\n"
+            "To boot Debian's i386 kernel to a shell: bash scripts/run.sh (source tree);\n"
+            "scripts/fetch-guest.sh puts it in cache/guest, then by hand:\n"
+            "  umbra -kernel cache/guest/vmlinuz -initrd cache/guest/initrd.img -m 256 \\\n"
+            "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
+            "To boot the demo guest: umbra -bios %s -no-reboot\n",
+            path, why, UMBRA_DEMO_BIN);
+}
+
+static int load_bios(struct pc *pc, const char *path, bool is_default)
 {
     struct load_error e;
     u8 *data;
@@ -66,7 +81,9 @@ static int load_bios(struct pc *pc, const char *path)
         rc = bios_map(pc->mmu, data, size, &e);
         free(data);
     }
-    if (rc < 0)
+    if (rc < 0 && is_default)
+        no_default_firmware(path, e.msg);
+    else if (rc < 0)
         fprintf(stderr, "umbra: -bios %s: %s\n", path, e.msg);
     return rc;
 }
@@ -186,7 +203,12 @@ int main(int argc, char **argv)
         .ns_per_insn = o.icount_ns,
         .rtc_base = o.rtc_base,
         .cpu_model = o.cpu_model,
+        .boot_order = o.boot_order[0] ? o.boot_order : NULL,
     };
+    for (unsigned i = 0; i < CLI_MAX_DRIVES && i < PC_MAX_DRIVES; i++)
+        cfg.drive[i] = (struct pc_drive){ o.drive[i].file, o.drive[i].flag, o.drive[i].cdrom,
+                                          o.drive[i].readonly,
+                                          o.drive[i].snapshot || o.snapshot };
     struct pc *pc = NULL;
     struct dbg *dbg = NULL;
     int status = EXIT_USAGE;
@@ -195,7 +217,9 @@ int main(int argc, char **argv)
     pc = pc_new(&cfg, o.log_mask);
     if (!pc)
         goto out;
-    if (o.bios && load_bios(pc, o.bios) < 0)
+    char fw_buf[4096];
+    const char *fw = cli_firmware_path(&o, fw_buf, sizeof fw_buf);
+    if (fw && load_bios(pc, fw, !o.bios) < 0)
         goto out;
     if (o.kernel && load_kernel(pc, &o) < 0)
         goto out;

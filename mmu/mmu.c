@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "pam.h"
 #include "paging.h"
 #include "shadow.h"
 
@@ -93,7 +94,9 @@ void mmu_free(struct mmu *m)
     if (m->ram)
         munmap(m->ram, m->ram_size ? m->ram_size : PAGE_SIZE);
     if (m->page_flags && m->page_host) {
-        /* ROM copies are owned per region: free each distinct first page. */
+        /* ROM copies are owned per region: free each distinct first page
+         * (one the chipset has routed away is freed by its record). */
+        mmu_legacy_free(m);
         for (u32 pfn = 0; pfn < NPAGES; pfn++)
             if ((m->page_flags[pfn] & PG_ROM) && (m->page_flags[pfn] & 0x80))
                 free(m->page_host[pfn]);
@@ -129,6 +132,7 @@ int mmu_map_rom(struct mmu *m, u32 base, const void *data, u32 size)
         u32 pfn = (base + off) >> PAGE_SHIFT;
         m->page_flags[pfn] = PG_ROM | (off == 0 ? PG_OWNER : 0);
         m->page_host[pfn] = copy + off;
+        mmu_legacy_rom_mapped(m, pfn);
     }
     flush_everything(m);
     return 0;
@@ -146,6 +150,7 @@ int mmu_alias_rom(struct mmu *m, u32 base, u32 src, u32 size)
         u32 pfn = (base + off) >> PAGE_SHIFT;
         m->page_flags[pfn] = PG_ROM;
         m->page_host[pfn] = m->page_host[(src + off) >> PAGE_SHIFT];
+        mmu_legacy_rom_mapped(m, pfn);
     }
     flush_everything(m);
     return 0;
@@ -168,13 +173,46 @@ int mmu_map_mmio(struct mmu *m, u32 base, u32 size, const struct mmio_ops *ops, 
 
 int mmu_map_io(struct mmu *m, u16 first, unsigned count, const struct io_ops *ops, void *opaque)
 {
-    if (m->n_io == MMU_MAX_IO || count == 0 || first + count > 65536)
+    if (count == 0 || first + count > 65536)
         return -1;
-    unsigned slot = m->n_io++;
-    m->io[slot] = *ops;
-    m->io_opaque[slot] = opaque;
+    unsigned slot = 1;
+    while (slot < m->n_io && !(m->io[slot].read == ops->read && m->io[slot].write == ops->write &&
+                               m->io_opaque[slot] == opaque))
+        slot++;
+    if (slot == m->n_io) {
+        if (m->n_io == MMU_MAX_IO)
+            return -1;
+        m->n_io++;
+        m->io[slot] = *ops;
+        m->io_opaque[slot] = opaque;
+    }
     for (unsigned p = first; p < first + count; p++)
         m->io_index[p] = (u8)slot;
+    return 0;
+}
+
+void mmu_unmap_io(struct mmu *m, u16 first, unsigned count)
+{
+    for (unsigned p = first; p < first + count && p < 65536; p++)
+        m->io_index[p] = 0;
+}
+
+int mmu_unmap_mmio(struct mmu *m, u32 base)
+{
+    unsigned i = 0;
+    while (i < m->n_mmio && m->mmio[i].base != base)
+        i++;
+    if (i == m->n_mmio)
+        return -1;
+    struct mmu_region r = m->mmio[i];
+    m->mmio[i] = m->mmio[--m->n_mmio];
+    for (u32 off = 0; off < r.size; off += PAGE_SIZE) {
+        u32 pfn = (r.base + off) >> PAGE_SHIFT;
+        bool ram = (u64)(pfn + 1) << PAGE_SHIFT <= m->ram_size;
+        m->page_flags[pfn] = ram ? PG_RAM : 0;
+        m->page_host[pfn] = ram ? m->ram + ((size_t)pfn << PAGE_SHIFT) : NULL;
+    }
+    flush_everything(m);
     return 0;
 }
 
@@ -331,6 +369,9 @@ static void phys_write_page(struct mmu *m, u32 gpa, u64 val, unsigned size)
         }
         return;
     }
+    if (unlikely(pfn - (MMU_LEGACY_BASE >> PAGE_SHIFT) < MMU_LEGACY_PAGES) &&
+        mmu_legacy_write(m, gpa, val, size))
+        return;
     if (!(f & PG_ROM))
         COUNT(m->cnt, mmu_unbacked);
 }

@@ -31,6 +31,11 @@
 #define MMU_CODE_LINE_SHIFT 4
 #define MMU_CODE_LINE_WORDS ((PAGE_SIZE >> MMU_CODE_LINE_SHIFT) / 64)
 
+/* The legacy BIOS area whose pages the chipset can route to RAM or to the
+ * bus (pam.c). */
+#define MMU_LEGACY_BASE 0xc0000u
+#define MMU_LEGACY_PAGES 64u
+
 /* Per-physical-page flags. */
 enum {
     PG_RAM = 1u << 0,   /* backed by host RAM, readable directly */
@@ -122,6 +127,15 @@ struct mmu {
         void *opaque;
     } code_sub[MMU_MAX_WRITE_SUBSCRIBERS];
     unsigned n_code_sub;
+    /* The legacy BIOS area 0xC0000-0xFFFFF (pam.c): per 4 KiB page, the
+     * ROM the bus holds there (NULL: none) and how the chipset routes it
+     * (MMU_PAM_*; legacy_pam_on[k] false: never routed, the map stays as
+     * mapped). */
+    u8 *legacy_rom[MMU_LEGACY_PAGES];
+    u8 legacy_pam[MMU_LEGACY_PAGES];
+    bool legacy_pam_on[MMU_LEGACY_PAGES];
+    bool legacy_rom_owned[MMU_LEGACY_PAGES]; /* legacy_rom[k] is a ROM
+                                              * allocation of its own */
     u32 nofill[MMU_MAX_NOFILL]; /* linear pages the TLB must never cache */
     unsigned n_nofill;
     enum mmu_policy policy;
@@ -148,8 +162,33 @@ int mmu_map_rom(struct mmu *m, u32 base, const void *data, u32 size) MUST_CHECK;
 int mmu_alias_rom(struct mmu *m, u32 base, u32 src, u32 size) MUST_CHECK;
 int mmu_map_mmio(struct mmu *m, u32 base, u32 size, const struct mmio_ops *ops,
                  void *opaque) MUST_CHECK;
+/* Claim ports [first, first+count) for (ops, opaque); a pair already
+ * registered reuses its slot, so a device moved again and again (a PCI
+ * BAR) does not fill the table.  Returns 0 or -1 (table full). */
 int mmu_map_io(struct mmu *m, u16 first, unsigned count, const struct io_ops *ops,
                void *opaque) MUST_CHECK;
+/* Release ports [first, first+count): they read as all ones again. */
+void mmu_unmap_io(struct mmu *m, u16 first, unsigned count);
+/* Remove the MMIO region that starts at `base` (as mapped with
+ * mmu_map_mmio); its pages become unbacked, or RAM where RAM lies below.
+ * Returns 0, or -1 if no region starts there. */
+int mmu_unmap_mmio(struct mmu *m, u32 base);
+
+/*
+ * Shadow RAM in the legacy BIOS area (pam.c), as the i440FX's PAM
+ * registers route it: for each page of [base, base+size), inside
+ * 0xC0000-0xFFFFF, reads go to RAM if `mode` has MMU_PAM_READ and else to
+ * the bus (the ROM mapped or aliased there, else nothing: all ones);
+ * writes go to RAM if it has MMU_PAM_WRITE and are otherwise dropped.
+ * Every translation and decoded instruction derived from the pages is
+ * dropped when their routing changes.  Returns 0, or -1 if the range is
+ * unaligned or leaves the area.
+ */
+enum {
+    MMU_PAM_READ = 1u << 0,
+    MMU_PAM_WRITE = 1u << 1,
+};
+int mmu_set_pam(struct mmu *m, u32 base, u32 size, unsigned mode) MUST_CHECK;
 
 /* Port I/O.  Unclaimed ports read as all ones and ignore writes. */
 u32 mmu_io_read(struct mmu *m, u16 port, unsigned size);

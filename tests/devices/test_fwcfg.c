@@ -97,6 +97,72 @@ START_TEST(added_items)
 }
 END_TEST
 
+/* Read n bytes of the selected item, big-endian (the file directory). */
+static u32 read_be(unsigned n)
+{
+    u32 v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = v << 8 | mmu_io_read(m, FWCFG_PORT_DATA, 1);
+    return v;
+}
+
+/* Look `name` up in the directory as firmware does; its key and size. */
+static bool find_file(const char *name, u16 *key, u32 *size)
+{
+    select_key(FW_CFG_FILE_DIR);
+    u32 n = read_be(4);
+    bool found = false;
+    for (u32 i = 0; i < n; i++) {
+        u32 sz = read_be(4);
+        u16 k = (u16)read_be(2);
+        read_be(2);
+        char nm[FWCFG_MAX_NAME];
+        for (unsigned j = 0; j < FWCFG_MAX_NAME; j++)
+            nm[j] = (char)mmu_io_read(m, FWCFG_PORT_DATA, 1);
+        ck_assert_int_eq(nm[FWCFG_MAX_NAME - 1], 0);
+        if (!strcmp(nm, name)) {
+            *key = k;
+            *size = sz;
+            found = true;
+        }
+    }
+    return found;
+}
+
+START_TEST(files)
+{
+    u16 key;
+    u32 size;
+    ck_assert(!find_file("bootorder", &key, &size));
+    ck_assert_int_eq(fwcfg_add_file(f, "etc/e820", "0123456789abcdefghij", 20), 0);
+    ck_assert_int_eq(fwcfg_add_file(f, "bootorder", "/x@1\n", 5), 0);
+    ck_assert_int_eq(fwcfg_add_file(f, "etc/boot-fail-wait", "\x10\x27\0\0", 4), 0);
+    /* Sorted by name: bootorder, etc/boot-fail-wait, etc/e820. */
+    select_key(FW_CFG_FILE_DIR);
+    ck_assert_uint_eq(read_be(4), 3);
+    ck_assert_uint_eq(read_be(4), 5);
+    ck_assert_uint_eq(read_be(2), FW_CFG_FILE_FIRST + 1);
+    ck_assert(find_file("etc/e820", &key, &size));
+    ck_assert_uint_eq(key, FW_CFG_FILE_FIRST);
+    ck_assert_uint_eq(size, 20);
+    select_key(key);
+    ck_assert_uint_eq(read_le(4), '0' | '1' << 8 | '2' << 16 | '3' << 24);
+    /* Replacing a file keeps its key and updates its size. */
+    ck_assert_int_eq(fwcfg_add_file(f, "bootorder", "/y@2\n/z\n", 8), 0);
+    ck_assert(find_file("bootorder", &key, &size));
+    ck_assert_uint_eq(key, FW_CFG_FILE_FIRST + 1);
+    ck_assert_uint_eq(size, 8);
+    select_key(key);
+    ck_assert_uint_eq(read_le(4), '/' | 'y' << 8 | '@' << 16 | '2' << 24);
+    /* Names that do not fit the directory are refused. */
+    char longname[FWCFG_MAX_NAME + 1];
+    memset(longname, 'a', FWCFG_MAX_NAME);
+    longname[FWCFG_MAX_NAME] = 0;
+    ck_assert_int_eq(fwcfg_add_file(f, longname, "x", 1), -1);
+    ck_assert_int_eq(fwcfg_add_file(f, "", "x", 1), -1);
+}
+END_TEST
+
 static Suite *fwcfg_suite(void)
 {
     Suite *s = suite_create("fwcfg");
@@ -105,6 +171,7 @@ static Suite *fwcfg_suite(void)
     tcase_add_test(tc, signature);
     tcase_add_test(tc, numbers);
     tcase_add_test(tc, added_items);
+    tcase_add_test(tc, files);
     suite_add_tcase(s, tc);
     return s;
 }

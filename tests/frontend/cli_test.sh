@@ -56,7 +56,7 @@ help)
     done
     # Every flag the help lists is accepted (none is reported unknown).
     for f in $(sed -n 's/^  \(-[A-Za-z-]*\).*/\1/p' "$tmp/out"); do
-        (cd "$tmp" && "$umbra" "$f" x >/dev/null 2>"$tmp/err" </dev/null)
+        (cd "$tmp" && "$umbra" -L nodir "$f" x >/dev/null 2>"$tmp/err" </dev/null)
         ! grep -q "unknown option" "$tmp/err" || fail "--help lists $f but umbra rejects it"
     done
     expect 0 "umbra version" -- -version
@@ -83,7 +83,9 @@ cpu)
     done
     expect 2 "umbra: -cpu pentium5: unknown CPU model" -- -cpu pentium5 -bios "$demo" ;;
 no_image)
-    expect 2 "-bios $demo" -- ;;
+    # Nothing given: the default firmware, here looked for where it is not.
+    expect 2 "umbra: firmware nodir/bios-256k.bin: No such file or directory" -- -L nodir
+    grep -qF -- "-bios $demo" "$tmp/out" || fail "no hint to boot the demo" ;;
 bad_bios)
     head -c 1000 /dev/zero >"$tmp/small.rom"
     expect 2 "umbra: -bios small.rom: size 1000 is not a multiple of 4 KiB" -- -bios small.rom

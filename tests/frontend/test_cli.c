@@ -283,8 +283,8 @@ static int check_images(const char *const *args, char *err, size_t len)
 START_TEST(image_rules)
 {
     char err[512];
-    ck_assert_int_eq(check_images((const char *const[]){ NULL }, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "-bios /x/demo.bin"));
+    /* Nothing given: the default firmware boots. */
+    ck_assert_int_eq(check_images((const char *const[]){ NULL }, err, sizeof err), 0);
     ck_assert_int_eq(check_images((const char *const[]){ "-initrd", "m", "-bios", "b", NULL },
                                   err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "-initrd"));
@@ -297,12 +297,83 @@ START_TEST(image_rules)
 }
 END_TEST
 
+START_TEST(firmware_path)
+{
+    struct parsed p;
+    char buf[256];
+    parse(&p, (const char *const[]){ NULL });
+    ck_assert_str_eq(cli_firmware_path(&p.o, buf, sizeof buf),
+                     CLI_FIRMWARE_DIR "/" CLI_FIRMWARE_FILE);
+    parse(&p, (const char *const[]){ "-L", "/opt/fw", NULL });
+    ck_assert_str_eq(cli_firmware_path(&p.o, buf, sizeof buf), "/opt/fw/bios-256k.bin");
+    parse(&p, (const char *const[]){ "-L", "/opt/fw", "-bios", "my.rom", NULL });
+    ck_assert_str_eq(cli_firmware_path(&p.o, buf, sizeof buf), "my.rom");
+    parse(&p, (const char *const[]){ "-kernel", "k", NULL });
+    ck_assert_ptr_null(cli_firmware_path(&p.o, buf, sizeof buf));
+}
+END_TEST
+
+START_TEST(drives)
+{
+    struct parsed p;
+    PARSE(&p, "-hdb", "b.img", "-drive", "file=c.img,format=raw,if=ide,index=2,readonly=on",
+          "-drive", "snapshot=on,file=d.img", "-snapshot", "-boot", "order=dc,menu=on");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_str_eq(p.o.drive[1].file, "b.img");
+    ck_assert_str_eq(p.o.drive[1].flag, "-hdb");
+    ck_assert_str_eq(p.o.drive[2].file, "c.img");
+    ck_assert(p.o.drive[2].readonly && !p.o.drive[2].snapshot);
+    /* No index: the first free position. */
+    ck_assert_str_eq(p.o.drive[0].file, "d.img");
+    ck_assert(p.o.drive[0].snapshot && !p.o.drive[0].readonly);
+    ck_assert_ptr_null(p.o.drive[3].file);
+    ck_assert(p.o.snapshot);
+    ck_assert_str_eq(p.o.boot_order, "dc");
+    /* file= before other options gets its own copy of the name. */
+    PARSE(&p, "-drive", "file=x.img,index=3");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_str_eq(p.o.drive[3].file, "x.img");
+    PARSE(&p, "-boot", "c");
+    ck_assert_str_eq(p.o.boot_order, "c");
+    /* -cdrom is the secondary master, read-only. */
+    PARSE(&p, "-cdrom", "cd.iso", "-drive", "file=e.iso,media=cdrom");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_str_eq(p.o.drive[2].file, "cd.iso");
+    ck_assert(p.o.drive[2].cdrom && p.o.drive[2].readonly);
+    ck_assert(p.o.drive[0].cdrom && p.o.drive[0].readonly);
+    PARSE(&p, "-hdc", "d.img", "-cdrom", "cd.iso");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+
+    PARSE(&p, "-hda", "a.img", "-drive", "file=b.img,index=0");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "IDE index 0 is already a.img"));
+    PARSE(&p, "-drive", "file=b.img,format=qcow2");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-drive", "file=b.img,if=virtio");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-drive", "file=b.img,index=4");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-drive", "index=1");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "no file="));
+    PARSE(&p, "-drive", "file=b.img,readonly=maybe");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-boot", "order=cz");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    PARSE(&p, "-hda", "1", "-hdb", "2", "-hdc", "3", "-hdd", "4", "-drive", "file=5");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "all four"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("frontend-cli");
     TCase *t = tcase_create("parse");
     tcase_add_test(t, defaults);
     tcase_add_test(t, images_and_flags);
+    tcase_add_test(t, firmware_path);
+    tcase_add_test(t, drives);
     tcase_add_test(t, mmu_flags);
     tcase_add_test(t, exec_flag);
     tcase_add_test(t, rtc_flag);

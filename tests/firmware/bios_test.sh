@@ -1,0 +1,152 @@
+#!/bin/sh
+# Boots through Debian's SeaBIOS, one case per ctest test.
+#   bios_test.sh UMBRA SOURCE_DIR BUILD_DIR CASE [EXTRA-FLAGS]
+# Every run uses the deterministic clock, -no-reboot and an instruction
+# bound, and sends the firmware's log (port 0x402) and port 0xE9 to a file.
+set -u
+umbra=$1 srcdir=$2 builddir=$3 case=$4 extra=${5:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fw=/usr/share/seabios/bios-256k.bin
+
+fail() { echo "FAIL ($case): $*"; echo "--- debug console:"; cat "$tmp/con"; echo "--- stderr:"
+         cat "$tmp/err"; exit 1; }
+[ -f "$fw" ] || { echo "FAIL ($case): $fw missing (scripts/setup.sh installs seabios)"; exit 1; }
+
+# run STATUS LIMIT ARGS...: umbra with no -kernel, so it powers on into the
+# default firmware; the exit status must be STATUS.
+run() {
+    want=$1 limit=$2
+    shift 2
+    # shellcheck disable=SC2086
+    (cd "$tmp" && timeout 300 "$umbra" -clock virtual -m 64 -display none -no-reboot \
+        -debugcon file:"$tmp/con" -icount-limit "$limit" "$@" $extra) \
+        >"$tmp/out" 2>"$tmp/err" </dev/null
+    got=$?
+    [ "$got" -eq "$want" ] || fail "umbra $* exited $got, expected $want"
+}
+
+has() { grep -qF -- "$1" "$tmp/con" || fail "no '$1' on the debug console"; }
+
+disk=$builddir/tests/firmware/disk_boot.img
+cdboot=$builddir/tests/firmware/cd_boot.bin
+# make_iso: tmp/cd.iso with cd_boot.bin as its El Torito boot image.
+make_iso() {
+    command -v xorriso >/dev/null || fail "xorriso missing (scripts/setup.sh installs it)"
+    [ -f "$cdboot" ] || fail "$cdboot not built"
+    mkdir -p "$tmp/cdroot"
+    cp "$cdboot" "$tmp/cdroot/boot.bin"
+    xorriso -as mkisofs -quiet -o "$tmp/cd.iso" -b boot.bin -no-emul-boot -boot-load-size 4 \
+        "$tmp/cdroot" >"$tmp/xorriso.log" 2>&1 || { cat "$tmp/xorriso.log"; fail "xorriso"; }
+}
+sector3() { dd if="$1" bs=512 skip=3 count=1 2>/dev/null | head -c 16; }
+
+case $case in
+banner)
+    # No disks: the firmware finds nothing to boot, waits its 60 s (idle
+    # time, skipped by the virtual clock) and reboots, which -no-reboot
+    # turns into the end of the run (status 0).
+    run 0 8000000000
+    has "SeaBIOS (version "
+    has "Found QEMU fw_cfg"
+    # The firmware took the memory map from fw_cfg's etc/e820 ...
+    has "qemu/e820: addr 0x0000000000000000 len 0x0000000004000000 [RAM]"
+    # ... found the i440FX and the PIIX3 on PCI bus 0 ...
+    has "PCI: init bdf=00:00.0 id=8086:1237"
+    has "PCI: init bdf=00:01.0 id=8086:7000"
+    # ... ran from its shadow copy in RAM (its init code moved itself out
+    # of the BIOS area, which needs the PAM registers) ...
+    has "Relocating init from 0x000"
+    has "No bootable device."
+    has "Attempting a hard reboot" ;;
+reboot)
+    # Without -no-reboot the firmware's reset (after its 60 s wait) brings
+    # the machine back to power-on: the BIOS area is the ROM again and the
+    # firmware starts over, copying itself to shadow RAM once more.
+    (cd "$tmp" && timeout 300 "$umbra" -clock virtual -m 64 -display none \
+        -debugcon file:"$tmp/con" -icount-limit 10000000000 $extra) >"$tmp/out" 2>"$tmp/err" </dev/null
+    [ $? -eq 4 ] || fail "the run did not reach the instruction limit"
+    has "Attempting a hard reboot"
+    [ "$(grep -c "Relocating init from" "$tmp/con")" -ge 2 ] || fail "the firmware did not start over"
+    sed -n '/Attempting a hard reboot/,$p' "$tmp/con" | grep -qF "No bootable device." ||
+        fail "the second boot did not reach its boot menu" ;;
+disk)
+    # tests/firmware/disk_boot.asm: the MBR loads its second stage with
+    # INT 13h, which reads, writes and reads back sectors.
+    [ -f "$disk" ] || fail "$disk not built"
+    cp "$disk" "$tmp/disk.img"
+    run 1 2000000000 -hda disk.img
+    has "Booting from Hard Disk..."
+    has "MBR: loading stage 2"
+    has "STAGE2: read LBA 2 ok"
+    has "STAGE2: wrote LBA 3 and read it back"
+    # The write reached the image file.
+    [ "$(sector3 "$tmp/disk.img")" = "WRITTEN-BY-GUEST" ] || fail "sector 3 not written"
+    cmp -s -n 1536 "$disk" "$tmp/disk.img" || fail "sectors 0-2 changed"
+    # The same through -drive at the secondary master, booted as disk 0x80.
+    cp "$disk" "$tmp/disk2.img"
+    run 1 2000000000 -drive file=disk2.img,format=raw,if=ide,index=2
+    has "STAGE2: wrote LBA 3 and read it back"
+    [ "$(sector3 "$tmp/disk2.img")" = "WRITTEN-BY-GUEST" ] || fail "-drive: sector 3 not written" ;;
+snapshot)
+    # -snapshot (and snapshot=on): the guest reads back what it wrote, and
+    # the file is untouched.
+    cp "$disk" "$tmp/disk.img"
+    before=$(sha256sum <"$tmp/disk.img")
+    run 1 2000000000 -hda disk.img -snapshot
+    has "STAGE2: wrote LBA 3 and read it back"
+    [ "$(sha256sum <"$tmp/disk.img")" = "$before" ] || fail "-snapshot changed the image"
+    [ "$(sector3 "$tmp/disk.img")" = "ORIGINAL-SECTOR3" ] || fail "-snapshot: sector 3 changed"
+    run 1 2000000000 -drive file=disk.img,snapshot=on
+    [ "$(sha256sum <"$tmp/disk.img")" = "$before" ] || fail "snapshot=on changed the image"
+    # readonly=on: the guest's write fails, which the boot sector reports.
+    run 33 2000000000 -drive file=disk.img,readonly=on
+    has "STAGE2: read LBA 2 ok"
+    has "FAIL"
+    [ "$(sha256sum <"$tmp/disk.img")" = "$before" ] || fail "readonly=on changed the image" ;;
+lock)
+    # A second writer of an image is refused while another holds it.
+    cp "$disk" "$tmp/disk.img"
+    (cd "$tmp" && flock -x disk.img timeout 60 "$umbra" -clock virtual -m 64 -no-reboot \
+        -icount-limit 1000 -hda disk.img) >"$tmp/out" 2>"$tmp/err" </dev/null
+    [ $? -eq 2 ] || fail "a locked image was opened"
+    grep -qF "umbra: -hda disk.img: the image is in use by another process (locked)" "$tmp/err" ||
+        fail "no message naming the locked image"
+    # Missing images and bad -drive options are errors naming them.
+    run 2 1000 -hda missing.img
+    grep -qF "umbra: -hda missing.img: No such file or directory" "$tmp/err" || fail "missing image"
+    run 2 1000 -drive file=disk.img,format=qcow2
+    grep -qF "format=qcow2: only raw images are supported" "$tmp/err" || fail "format=qcow2"
+    run 2 1000 -boot z
+    grep -qF "umbra: -boot z: expected drive letters" "$tmp/err" || fail "-boot z" ;;
+cdrom)
+    # tests/firmware/cd_boot.asm as the no-emulation boot image of an ISO
+    # made with xorriso: the firmware boots it over ATAPI and it reads the
+    # volume descriptor with INT 13h.
+    make_iso
+    before=$(sha256sum <"$tmp/cd.iso")
+    run 1 2000000000 -cdrom cd.iso -boot d
+    has "Booting from DVD/CD..."
+    has "CDBOOT: running from the CD"
+    has "CDBOOT: read the primary volume descriptor"
+    [ "$(sha256sum <"$tmp/cd.iso")" = "$before" ] || fail "the ISO changed"
+    # The same drive through -drive, as the primary slave.
+    run 1 2000000000 -drive file=cd.iso,media=cdrom,index=1 -boot d
+    has "CDBOOT: read the primary volume descriptor" ;;
+boot_order)
+    # A disk and a CD: the default order (c first) boots the disk, -boot d
+    # (and order=dc) the CD.
+    make_iso
+    cp "$disk" "$tmp/disk.img"
+    run 1 2000000000 -hda disk.img -cdrom cd.iso -snapshot
+    has "STAGE2: wrote LBA 3 and read it back"
+    ! grep -qF "CDBOOT" "$tmp/con" || fail "the default order booted the CD"
+    for order in d order=dc; do
+        run 1 2000000000 -hda disk.img -cdrom cd.iso -snapshot -boot $order
+        has "CDBOOT: read the primary volume descriptor"
+        ! grep -qF "MBR:" "$tmp/con" || fail "-boot $order booted the disk"
+    done ;;
+*)
+    fail "unknown case" ;;
+esac
+echo "PASS ($case)"

@@ -1,0 +1,69 @@
+#!/bin/bash
+# Boots Debian 12's i386 kernel and the initramfs from scripts/fetch-guest.sh
+# the way a PC boots an installer CD: SeaBIOS finds an El Torito ISO
+# (built here with xorriso around Debian's isolinux) on the ATAPI drive,
+# isolinux loads the kernel and initrd with BIOS calls, and the guest runs
+# its workload (scripts/initramfs/init) and resets the machine.
+#
+#   cdboot_test.sh UMBRA SOURCE_DIR [UMBRA OPTIONS...]
+#
+# Environment: UMBRA_GUEST_CACHE (default SOURCE_DIR/cache/guest),
+# LINUX_BOOT_TIMEOUT (seconds, default 840).
+set -u
+umbra=$1 srcdir=$2
+shift 2
+guest=${UMBRA_GUEST_CACHE:-$srcdir/cache/guest}
+limit=${LINUX_BOOT_TIMEOUT:-840}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+for f in "$guest/vmlinuz" "$guest/initrd.img" /usr/lib/ISOLINUX/isolinux.bin \
+         /usr/lib/syslinux/modules/bios/ldlinux.c32; do
+    [ -s "$f" ] || { echo "FAIL: $f is missing (scripts/setup.sh and scripts/fetch-guest.sh)"; exit 1; }
+done
+command -v xorriso >/dev/null || { echo "FAIL: xorriso missing (scripts/setup.sh)"; exit 1; }
+
+mkdir -p "$tmp/iso/isolinux"
+cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$tmp/iso/isolinux/"
+cp "$guest/vmlinuz" "$guest/initrd.img" "$tmp/iso/"
+cat >"$tmp/iso/isolinux/isolinux.cfg" <<'CFG'
+DEFAULT linux
+PROMPT 0
+TIMEOUT 0
+LABEL linux
+  KERNEL /vmlinuz
+  APPEND initrd=/initrd.img console=ttyS0 acpi=off panic=-1
+CFG
+xorriso -as mkisofs -quiet -o "$tmp/cd.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+    -no-emul-boot -boot-load-size 4 -boot-info-table "$tmp/iso" >"$tmp/xorriso.log" 2>&1 ||
+    { cat "$tmp/xorriso.log"; echo "FAIL: xorriso"; exit 1; }
+
+echo "umbra -clock virtual $* -cdrom cd.iso -boot d -m 256"
+start=$(date +%s)
+timeout "$limit" "$umbra" -clock virtual "$@" -cdrom "$tmp/cd.iso" -boot d -m 256 \
+    -serial file:"$tmp/serial" -debugcon file:"$tmp/con" -display none -no-reboot </dev/null \
+    >"$tmp/out" 2>&1
+status=$?
+echo "umbra exited with status $status after $(($(date +%s) - start)) s"
+log=$tmp/serial.txt
+tr -d '\r' <"$tmp/serial" >"$log"
+
+[ "$status" -eq 0 ] || fail "umbra exited with status $status, expected 0 (reset with -no-reboot)"
+grep -qF "Booting from DVD/CD..." "$tmp/con" || fail "the firmware did not boot the CD"
+grep -qx 'UMBRA-GUEST-READY' "$log" || fail "no UMBRA-GUEST-READY line: /init never ran"
+grep -qx 'UMBRA-WORKLOAD-DONE' "$log" || fail "no UMBRA-WORKLOAD-DONE line"
+grep -q 'reboot: Restarting system' "$log" || fail "the kernel did not report the restart"
+# The firmware's MP table routes the timer as the board does (IRQ0 on
+# I/O APIC pin 2), so the kernel finds nothing to complain about.
+grep -E 'Oops|Kernel panic|BUG:|WARNING: CPU|Call Trace|MP-BIOS bug|general protection fault|Unable to handle' \
+    "$log" >"$tmp/bad" && { fail "the kernel reported trouble:"; head -n 20 "$tmp/bad"; }
+grep -qE '^ *0: +[0-9]+ +IO-APIC +2-edge +timer' "$log" || fail "the timer is not on I/O APIC pin 2"
+
+if [ "$failures" -ne 0 ]; then
+    echo "--- serial console (last 40 lines):"; tail -n 40 "$log"
+    echo "--- debug console (last 20 lines):"; tail -n 20 "$tmp/con"
+    exit 1
+fi
+echo PASS
