@@ -35,6 +35,7 @@
 #include "testdev.h"
 #include "translate/block.h"
 #include "uart.h"
+#include "vga.h"
 
 #define PC_MAX_SLICE (1u << 20)          /* instructions */
 #define PC_HOST_MAX_SLEEP 10000000u      /* ns: bounds host-mode idling */
@@ -321,6 +322,8 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
         pc->fwcfg = fwcfg_new(pc->mmu, (u64)cfg->ram_mib << 20, 1);
         if (!pc->kbd || !pc->testdev || !pc->fwcfg || pc_add_timer(pc, uart_timer, pc) < 0)
             goto fail;
+        if (cfg->vga && !(pc->vga = vga_new(pc->mmu, &pc->log)))
+            goto fail;
     }
     /* ---- end ---- */
 
@@ -340,6 +343,7 @@ void pc_free(struct pc *pc)
     i8042_free(pc->kbd);
     testdev_free(pc->testdev);
     fwcfg_free(pc->fwcfg);
+    vga_free(pc->vga);
     blocks_free(pc->blocks);
     cpu_free(pc->cpu);
     mmu_free(pc->mmu);
@@ -418,6 +422,8 @@ static void pc_system_reset(struct pc *pc)
     for (unsigned i = 0; i < ARRAY_SIZE(pc->com); i++)
         uart_reset(pc->com[i]);
     i8042_reset(pc->kbd);
+    if (pc->vga)
+        vga_reset(pc->vga);
 }
 
 /* The architectural state and a checksum of all of RAM (FNV-1a, 64-bit):

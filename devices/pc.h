@@ -26,6 +26,7 @@ struct uart;
 struct i8042;
 struct testdev;
 struct fwcfg;
+struct vga;
 struct blocks;
 
 struct pc_config {
@@ -45,6 +46,8 @@ struct pc_config {
     u32 ns_per_insn;      /* virtual_clock: ns per instruction, 0 = PC_NS_PER_INSN */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
     bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
+    bool vga;             /* a standard VGA with the Bochs VBE extension
+                           * (-vga std); false: no display adapter */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
 };
 
@@ -103,6 +106,7 @@ struct pc {
     struct i8042 *kbd;
     struct testdev *testdev;
     struct fwcfg *fwcfg;
+    struct vga *vga;           /* NULL without cfg.vga */
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */

@@ -29,6 +29,13 @@ struct cli_chr {
     const char *spec;     /* the argument as given, for messages */
 };
 
+/* -display: where the VGA picture is shown. */
+enum cli_display {
+    DISPLAY_DEFAULT, /* SDL when DISPLAY or WAYLAND_DISPLAY is set, else none */
+    DISPLAY_NONE,
+    DISPLAY_SDL,
+};
+
 struct cli_options {
     const char *kernel;   /* -kernel */
     const char *initrd;   /* -initrd: comma-separated module list */
@@ -55,6 +62,9 @@ struct cli_options {
                            * 1 << N with -icount shift=N */
     i64 rtc_base;         /* -rtc base=DATE: epoch seconds; 0 = the host's time */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
+    bool vga;             /* -vga std (default) or none */
+    const char *screendump; /* -screendump-at-exit: PNG written when the run ends */
+    enum cli_display display; /* -display, -nographic */
 };
 
 /* -icount shift=N: the largest N accepted (as QEMU's). */

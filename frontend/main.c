@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cpu/cpu.h"
 #include "devices/pc.h"
+#include "devices/vga.h"
 #include "loader.h"
 #include "mptable.h"
 #include "mmu/mmu.h"
@@ -52,6 +53,21 @@ static int open_outputs(const struct cli_options *o, struct run_files *rf, struc
     }
     cfg->debugcon_off = o->debugcon.kind == CHR_NONE;
     cfg->serial = o->serial.spec; /* opened by the board's COM1 */
+    if (o->screendump) {
+        if (!o->vga) {
+            fprintf(stderr, "umbra: -screendump-at-exit %s: there is no display adapter "
+                            "(-vga none)\n", o->screendump);
+            return -1;
+        }
+        /* Find out now, not after the run, that the file cannot be written. */
+        FILE *f = fopen(o->screendump, "wb");
+        if (!f) {
+            fprintf(stderr, "umbra: -screendump-at-exit %s: %s\n", o->screendump,
+                    strerror(errno));
+            return -1;
+        }
+        fclose(f);
+    }
     return 0;
 }
 
@@ -185,6 +201,7 @@ int main(int argc, char **argv)
         .ns_per_insn = o.icount_ns,
         .rtc_base = o.rtc_base,
         .cpu_model = o.cpu_model,
+        .vga = o.vga,
     };
     struct pc *pc = NULL;
     int status = EXIT_USAGE;
@@ -202,6 +219,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
                         "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
     status = pc_run(pc).exit_code;
+    if (o.screendump && vga_screendump(pc->vga, o.screendump) < 0)
+        status = EXIT_USAGE;
 out:
     pc_free(pc);
     if (rf.log)
