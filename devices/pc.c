@@ -203,6 +203,13 @@ static u64 rtc_timer(void *opaque, u64 now)
     return rtc_update(opaque, now);
 }
 
+void pc_request_exit(struct pc *pc, int exit_code)
+{
+    pc->exit_requested = true;
+    pc->exit_code = exit_code;
+    cpu_request_exit(pc->cpu);
+}
+
 void pc_kick(struct pc *pc)
 {
     cpu_request_exit(pc->cpu);

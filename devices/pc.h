@@ -121,6 +121,10 @@ struct pc_result pc_run(struct pc *pc);
 /* Register a chip timer; the run loop calls it at or after each deadline it
  * reports.  Returns 0 or -1 (table full). */
 int pc_add_timer(struct pc *pc, pc_timer_fn update, void *opaque) MUST_CHECK;
+/* End the run from outside the guest (the display window was closed):
+ * pc_run() returns `exit_code` once the CPU leaves its slice, through the
+ * same path as a guest exit. */
+void pc_request_exit(struct pc *pc, int exit_code);
 /* A chip's deadline moved earlier (a register write): the CPU leaves its
  * slice so the run loop recomputes deadlines. */
 void pc_kick(struct pc *pc);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cpu/cpu.h"
+#include "display_sdl.h"
 #include "devices/pc.h"
 #include "devices/vga.h"
 #include "loader.h"
@@ -69,6 +70,35 @@ static int open_outputs(const struct cli_options *o, struct run_files *rf, struc
         fclose(f);
     }
     return 0;
+}
+
+/* -display: SDL by default only where a display server can be reached. */
+static bool want_sdl(const struct cli_options *o)
+{
+    if (o->display != DISPLAY_DEFAULT)
+        return o->display == DISPLAY_SDL;
+    const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+    return o->vga && ((x && *x) || (w && *w));
+}
+
+/* The window, or NULL with no display.  Returns -1 if one was asked for
+ * explicitly and cannot be opened. */
+static int open_display(struct pc *pc, const struct cli_options *o, struct sdl_display **d)
+{
+    *d = NULL;
+    if (!want_sdl(o))
+        return 0;
+    if (!pc->vga) {
+        fprintf(stderr, "umbra: -display sdl: there is no display adapter (-vga none)\n");
+        return -1;
+    }
+    *d = sdl_display_new(pc, stderr);
+    if (*d || o->display == DISPLAY_DEFAULT) {
+        if (!*d)
+            fprintf(stderr, "umbra: running without a window (-display none)\n");
+        return 0;
+    }
+    return -1;
 }
 
 static int load_bios(struct pc *pc, const char *path)
@@ -204,6 +234,7 @@ int main(int argc, char **argv)
         .vga = o.vga,
     };
     struct pc *pc = NULL;
+    struct sdl_display *display = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)
         goto out;
@@ -218,10 +249,13 @@ int main(int argc, char **argv)
     if (o.kernel && o.apic && mptable_write(pc->mmu) < 0)
         fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
                         "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
+    if (open_display(pc, &o, &display) < 0)
+        goto out;
     status = pc_run(pc).exit_code;
     if (o.screendump && vga_screendump(pc->vga, o.screendump) < 0)
         status = EXIT_USAGE;
 out:
+    sdl_display_free(display);
     pc_free(pc);
     if (rf.log)
         fclose(rf.log);
