@@ -35,11 +35,11 @@ void i8042_free(struct i8042 *k);
 void i8042_reset(struct i8042 *k);
 
 /*
- * Key presses and releases from the display: the bytes are queued as the
- * keyboard sends them and read by the guest unchanged, so they are
- * scancode set 1, what the guest sees with the controller translating
- * (config bit 6, set at reset as a BIOS leaves it).  Dropped while the
- * keyboard has scanning disabled.
+ * Key presses and releases from the display, in scancode set 1: what the
+ * guest reads with the controller translating (config bit 6, set at reset
+ * as a BIOS leaves it).  With translation off and the keyboard in set 2
+ * (or 3) they are turned into the set 2 codes the keyboard would send.
+ * Dropped while the keyboard has scanning disabled.
  */
 void i8042_key_event(struct i8042 *k, const u8 *bytes, size_t n);
 

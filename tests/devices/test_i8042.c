@@ -311,6 +311,29 @@ START_TEST(mouse_packets)
 }
 END_TEST
 
+START_TEST(key_events_set1_and_set2)
+{
+    static const u8 a_make[] = { 0x1e }, a_break[] = { 0x9e };
+    static const u8 up_make[] = { 0xe0, 0x48 }, pause[] = { 0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5 };
+    i8042_key_event(k, a_make, 1);
+    ck_assert_uint_eq(next(), 0x1e); /* translated: set 1 as given */
+    u8 c = read_config();
+    cmd(0x60);
+    data(c & ~0x40);                 /* translation off: set 2 */
+    i8042_key_event(k, a_make, 1);
+    i8042_key_event(k, a_break, 1);
+    i8042_key_event(k, up_make, 2);
+    static const u8 want[] = { 0x1c, 0xf0, 0x1c, 0xe0, 0x75 };
+    for (unsigned i = 0; i < sizeof want; i++)
+        ck_assert_uint_eq(next(), want[i]);
+    i8042_key_event(k, pause, sizeof pause);
+    static const u8 want_pause[] = { 0xe1, 0x14, 0x77, 0xe1, 0xf0, 0x14, 0xf0, 0x77 };
+    for (unsigned i = 0; i < sizeof want_pause; i++)
+        ck_assert_uint_eq(next(), want_pause[i]);
+    ck_assert(empty());
+}
+END_TEST
+
 /* A20 seen from the bus: 1 MiB aliases 0 when the gate is closed. */
 static bool a20_on(void)
 {
@@ -387,6 +410,7 @@ static Suite *i8042_suite(void)
     tcase_add_test(tc, keyboard_commands);
     tcase_add_test(tc, scanning_and_disable);
     tcase_add_test(tc, irq1_on_obf);
+    tcase_add_test(tc, key_events_set1_and_set2);
     suite_add_tcase(s, tc);
     tc = tcase_create("a20_reset");
     tcase_add_checked_fixture(tc, setup, teardown);
