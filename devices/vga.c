@@ -28,6 +28,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "mmu/mmu.h"
 
@@ -521,13 +522,15 @@ struct vga *vga_new(struct mmu *m, struct logger *log)
         return NULL;
     v->mmu = m;
     v->log = log;
-    /* Page aligned: the framebuffer is mapped into guest physical space. */
-    v->vram = aligned_alloc(4096, VGA_VRAM_SIZE);
-    if (!v->vram) {
+    /* Page aligned, as the framebuffer is mapped into guest physical
+     * space; zero, and backed only where the guest draws. */
+    void *mem = mmap(NULL, VGA_VRAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (mem == MAP_FAILED) {
         free(v);
         return NULL;
     }
-    memset(v->vram, 0, VGA_VRAM_SIZE);
+    v->vram = mem;
     vga_reset(v);
     if (mmu_map_io(m, 0x3b0, 0x30, &regs_ops, v) < 0 ||
         mmu_map_io(m, 0x1ce, 2, &dispi_ops, v) < 0 ||
@@ -559,6 +562,6 @@ void vga_free(struct vga *v)
     /* The bus must not keep pointing at memory about to be freed. */
     if (v->lfb_base)
         mmu_unmap(v->mmu, v->lfb_base, VGA_VRAM_SIZE);
-    free(v->vram);
+    munmap(v->vram, VGA_VRAM_SIZE);
     free(v);
 }

@@ -331,6 +331,48 @@ START_TEST(render_text_cell)
 }
 END_TEST
 
+START_TEST(render_dispi_panning)
+{
+    /* 16x8 at 8 bpp on a 32-pixel-wide virtual screen shown from (4, 2):
+     * surface pixel (x, y) is video memory byte (y + 2) * 32 + x + 4. */
+    dispi(VBE_INDEX_XRES, 16);
+    dispi(VBE_INDEX_YRES, 8);
+    dispi(VBE_INDEX_BPP, 8);
+    dispi(VBE_INDEX_ENABLE, VBE_ENABLED | VBE_8BIT_DAC);
+    dispi(VBE_INDEX_VIRT_WIDTH, 32);
+    dispi(VBE_INDEX_X_OFFSET, 4);
+    dispi(VBE_INDEX_Y_OFFSET, 2);
+    /* 16 MiB / 32 lines is more than the 16-bit register holds. */
+    ck_assert_uint_eq(dispi_get(VBE_INDEX_VIRT_HEIGHT), 0xffff);
+    for (unsigned i = 0; i < 256; i++) {
+        v->dac[i][0] = (u8)i;
+        v->dac[i][1] = (u8)(255 - i);
+        v->dac[i][2] = 0x40;
+    }
+    for (unsigned k = 0; k < 32 * 16; k++)
+        v->vram[k] = (u8)(k * 7);
+    struct vga_surface s = { calloc((size_t)VGA_MAX_W * VGA_MAX_H, sizeof(u32)), 0, 0 };
+    ck_assert_ptr_nonnull(s.px);
+    vga_render(v, &s, true);
+    ck_assert_uint_eq(s.w, 16);
+    ck_assert_uint_eq(s.h, 8);
+    for (unsigned y = 0; y < 8; y++)
+        for (unsigned x = 0; x < 16; x++) {
+            u8 c = (u8)(((y + 2) * 32 + x + 4) * 7);
+            ck_assert_uint_eq(s.px[y * 16 + x], (u32)c << 16 | (u32)(255 - c) << 8 | 0x40);
+        }
+    /* 16 bpp: RGB 5:6:5, each field widened by repeating its top bits. */
+    dispi(VBE_INDEX_ENABLE, 0);
+    dispi(VBE_INDEX_BPP, 16);
+    dispi(VBE_INDEX_ENABLE, VBE_ENABLED);
+    v->vram[0] = 0x1f;                          /* blue 31 */
+    v->vram[1] = 0xf8;                          /* red 31 */
+    vga_render(v, &s, true);
+    ck_assert_uint_eq(s.px[0], 0xff00ffu);
+    free(s.px);
+}
+END_TEST
+
 static Suite *vga_suite(void)
 {
     Suite *s = suite_create("vga");
@@ -351,6 +393,7 @@ static Suite *vga_suite(void)
     tc = tcase_create("render");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, render_text_cell);
+    tcase_add_test(tc, render_dispi_panning);
     suite_add_tcase(s, tc);
     return s;
 }
