@@ -138,6 +138,7 @@ static void write_pipeline(const struct vga *v, u8 val, u8 out[4])
 
 void vga_mem_write(struct vga *v, u32 offset, u8 val)
 {
+    v->touched = true;
     if (vbe_on(v)) {
         if (offset < 0x10000)
             v->vram[((u32)v->vbe[VBE_INDEX_BANK] << 16) + offset] = val;
@@ -300,6 +301,7 @@ void vga_ioport_write(struct vga *v, u16 port, u8 val)
 {
     if (!port_decoded(v, port))
         return;
+    v->touched = true;
     switch (port) {
     case 0x3c0:
         ar_write(v, val);
@@ -486,6 +488,7 @@ static u32 dispi_read(void *opaque, u16 port, unsigned size)
 static void dispi_write(void *opaque, u16 port, u32 val, unsigned size)
 {
     struct vga *v = opaque;
+    v->touched = true;
     if (port == 0x1ce)
         v->vbe_index = (u16)val;
     else
@@ -493,6 +496,13 @@ static void dispi_write(void *opaque, u16 port, u32 val, unsigned size)
 }
 
 static const struct io_ops dispi_ops = { dispi_read, dispi_write };
+
+bool vga_take_changes(struct vga *v)
+{
+    bool changed = v->touched || vbe_on(v);
+    v->touched = false;
+    return changed;
+}
 
 /* ---- lifecycle ---- */
 
@@ -513,6 +523,7 @@ void vga_reset(struct vga *v)
     v->vbe_index = 0;
     v->vbe[VBE_INDEX_ID] = VBE_ID5;
     v->vbe_start = v->vbe_pitch = 0;
+    v->touched = true;
 }
 
 struct vga *vga_new(struct mmu *m, struct logger *log)

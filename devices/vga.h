@@ -78,6 +78,8 @@ struct vga {
     u32 vbe_start;      /* byte offset of the displayed picture in vram */
     u32 vbe_pitch;      /* bytes per line of the virtual screen */
 
+    bool touched;       /* a register or the window was written since
+                         * vga_take_changes() last looked */
     u32 lfb_base;       /* guest physical base of the framebuffer, 0 = none */
     struct mmu *mmu;
     struct logger *log;
@@ -102,6 +104,14 @@ u32 vga_ioport_read(struct vga *v, u16 port);
 void vga_ioport_write(struct vga *v, u16 port, u8 val);
 u8 vga_mem_read(struct vga *v, u32 offset);            /* offset from 0xA0000 */
 void vga_mem_write(struct vga *v, u32 offset, u8 val);
+
+/*
+ * Whether the picture may have changed since the last call: true after
+ * any register or window write, and always while a dispi mode is shown
+ * (the CPU writes the framebuffer directly, unseen).  Clears the record.
+ * A display uses it to skip rendering an unchanged screen.
+ */
+bool vga_take_changes(struct vga *v);
 
 /* ---- rendering (vga_render.c) ---- */
 

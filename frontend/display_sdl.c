@@ -1,10 +1,11 @@
 /*
  * SDL2 display.  The board calls the refresh as a chip timer: at most
  * SDL_DISPLAY_HZ times a second of guest time it drains SDL's event queue
- * (keys, mouse, window close) and redraws the VGA picture.  A frame whose
- * picture equals the last one shown costs one render into memory and a
- * compare: nothing is uploaded or presented, so an unchanging screen does
- * not slow the guest.
+ * (keys, mouse, window close) and redraws the VGA picture.  With no VGA
+ * write since the last frame (vga_take_changes) and the same blink phase
+ * nothing is rendered; a rendered picture equal to the one shown (the
+ * framebuffer of a dispi mode is written unseen, so it is rendered every
+ * frame) is neither uploaded nor presented.
  *
  * Input: keys go to the i8042 as scancode set 1 (keymap.c) whatever the
  * grab; mouse motion and buttons only while grabbed, when SDL's relative
@@ -37,6 +38,7 @@ struct sdl_display {
     u32 *shown;                 /* the picture on screen */
     unsigned shown_w, shown_h;
     bool dirty;                 /* redraw even if the picture is the same */
+    bool blink_on;              /* the blink phase last drawn */
     bool grabbed;
     bool ctrl, alt;             /* held, as seen in key events */
     bool swallow_g;             /* the G of Ctrl+Alt+G is still down */
@@ -137,7 +139,12 @@ static void poll_events(struct sdl_display *d)
 static void present(struct sdl_display *d)
 {
     struct vga_surface *s = &d->cur;
-    vga_render(d->pc->vga, s, (SDL_GetTicks() / BLINK_MS) % 2 == 0);
+    bool blink_on = (SDL_GetTicks() / BLINK_MS) % 2 == 0;
+    /* Nothing written and the same blink phase: the same picture. */
+    if (!vga_take_changes(d->pc->vga) && blink_on == d->blink_on && !d->dirty)
+        return;
+    d->blink_on = blink_on;
+    vga_render(d->pc->vga, s, blink_on);
     size_t bytes = (size_t)s->w * s->h * sizeof(u32);
     bool same_size = s->w == d->shown_w && s->h == d->shown_h;
     if (!d->dirty && same_size && !memcmp(s->px, d->shown, bytes))

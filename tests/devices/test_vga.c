@@ -373,6 +373,55 @@ START_TEST(render_dispi_panning)
 }
 END_TEST
 
+/* Whatever the guest writes, the picture stays inside the surface and
+ * every access inside video memory (run under -DUMBRA_SANITIZE=ON this
+ * also checks every index). */
+START_TEST(random_registers_render_in_bounds)
+{
+    static const u16 ports[] = { 0x3c0, 0x3c2, 0x3c4, 0x3c5, 0x3c6, 0x3c7, 0x3c8, 0x3c9,
+                                 0x3ce, 0x3cf, 0x3d4, 0x3d5, 0x3b4, 0x3b5, 0x3da };
+    struct vga_surface s = { calloc((size_t)VGA_MAX_W * VGA_MAX_H, sizeof(u32)), 0, 0 };
+    ck_assert_ptr_nonnull(s.px);
+    u32 x = 12345;
+    for (unsigned round = 0; round < 200; round++) {
+        for (unsigned k = 0; k < 64; k++) {
+            x = x * 1103515245u + 12345u;
+            out8(ports[(x >> 16) % ARRAY_SIZE(ports)], (u8)(x >> 8));
+            x = x * 1103515245u + 12345u;
+            mmu_phys_write(m, 0xa0000 + (x >> 15) % 0x20000, x & 0xff, 1);
+        }
+        x = x * 1103515245u + 12345u;
+        dispi((u16)((x >> 16) % VBE_INDEX_COUNT), (u16)(x >> 3));
+        if (round % 4 == 0)
+            dispi(VBE_INDEX_ENABLE, (u16)((x >> 8) & 0xff));
+        vga_render(v, &s, round & 1);
+        ck_assert(s.w >= 1 && s.w <= VGA_MAX_W);
+        ck_assert(s.h >= 1 && s.h <= VGA_MAX_H);
+    }
+    free(s.px);
+}
+END_TEST
+
+START_TEST(changes_are_recorded)
+{
+    ck_assert(vga_take_changes(v));            /* power-on: draw once */
+    ck_assert(!vga_take_changes(v));
+    (void)mmu_phys_read(m, 0xb8000, 1);        /* reads change nothing */
+    (void)in8(0x3da);
+    ck_assert(!vga_take_changes(v));
+    gc(6, 0x0e);
+    ck_assert(vga_take_changes(v));
+    mmu_phys_write(m, 0xb8000, 0x41, 1);
+    ck_assert(vga_take_changes(v));
+    ck_assert(!vga_take_changes(v));
+    /* A dispi mode: the framebuffer is written without the device
+     * seeing it, so every frame may differ. */
+    dispi(VBE_INDEX_ENABLE, VBE_ENABLED | VBE_LFB_ENABLED);
+    ck_assert(vga_take_changes(v));
+    ck_assert(vga_take_changes(v));
+}
+END_TEST
+
 static Suite *vga_suite(void)
 {
     Suite *s = suite_create("vga");
@@ -394,6 +443,8 @@ static Suite *vga_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, render_text_cell);
     tcase_add_test(tc, render_dispi_panning);
+    tcase_add_test(tc, random_registers_render_in_bounds);
+    tcase_add_test(tc, changes_are_recorded);
     suite_add_tcase(s, tc);
     return s;
 }
