@@ -2,9 +2,10 @@
  * The translator: a recorded block of decoded instructions becomes x86-64
  * host code.
  *
- * Instructions that dominate ordinary code (MOV, MOVZX/MOVSX, LEA, the ALU
- * group, TEST, INC/DEC/NOT/NEG, SETcc, CMOVcc, PUSH/POP of registers, Jcc
- * and JMP) become host instructions operating on the guest registers in
+ * Instructions that dominate ordinary code (README.md lists them: MOV,
+ * LEA, the ALU group, shifts and rotates, multiplies, SETcc, CMOVcc,
+ * PUSH/POP, the jumps, calls and returns) become host instructions
+ * operating on the guest registers in
  * `struct cpu`, with the guest's arithmetic flags computed by the host's
  * own instructions and kept in the host's EFLAGS until something can read
  * them.  Every other instruction is a call to the handler the decoder

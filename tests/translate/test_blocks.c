@@ -496,7 +496,16 @@ static void gen_plain(struct gen *g, bool simple)
     struct rm_op o;
     unsigned sz, r;
     switch (below(g, simple ? 12 : 17)) {
-    case 0: /* mov r/m,r or r,r/m, byte or full */
+    case 0: /* mov r/m,r or r,r/m, byte or full; mov with moffs */
+        if (below(g, 4) == 0) {
+            opsize(g);
+            b8(g, 0xa0 | below(g, 4));
+            if (g->b32)
+                b32(g, DATA_BASE + below(g, 0xff0));
+            else
+                b16(g, rnd(g));
+            break;
+        }
         pick_rm(g, &o);
         opsize(g);
         if (below(g, 2)) {
@@ -742,11 +751,13 @@ static void gen_plain(struct gen *g, bool simple)
 static void gen_branch(struct gen *g)
 {
     struct rm_op o;
+    unsigned r;
     pick_rm(g, &o);
     opsize(g);
     b8(g, below(g, 2) ? 0x39 : 0x85); /* cmp or test r/m, r */
     modrm(g, below(g, 8), o.mem, o.rm, &o.mo);
-    b8(g, below(g, 8) ? 0x70 | below(g, 16) : 0xeb);
+    r = below(g, 10);
+    b8(g, r < 8 ? 0x70 | below(g, 16) : r == 8 ? 0xeb : 0xe3); /* Jcc, JMP, JeCXZ */
     if (g->nfix < MAX_FIX)
         g->fix[g->nfix++] = (struct fixup){ g->len, g->nt + 1 + below(g, 6) };
     b8(g, 0);
@@ -1479,6 +1490,92 @@ START_TEST(budget_inside_block)
 END_TEST
 
 /*
+ * A store into a code line through a TLB entry already holding the page
+ * for stores beside code: the routine is decoded, a store beside it fills
+ * that entry, and the next store patches the routine's immediate through
+ * the same entry.  The patched value must be what the next call returns.
+ *
+ *       mov ecx, 6
+ *   L:  call B              ; B (0x20100): mov eax, imm32; ret
+ *       add edx, eax
+ *       mov [0x20800], ecx  ; beside B
+ *       mov [0x20101], ecx  ; B's immediate
+ *       loop L
+ */
+START_TEST(store_into_code_beside_store)
+{
+    const u8 code[] = {
+        0xb9, 6, 0, 0, 0,                           /* mov ecx, 6 */
+        0xe8, 0xf6, 0x00, 0x01, 0x00,               /* L: call 0x20100 */
+        0x01, 0xc2,                                 /* add edx, eax */
+        0x89, 0x0d, 0x00, 0x08, 0x02, 0x00,         /* mov [0x20800], ecx */
+        0x89, 0x0d, 0x01, 0x01, 0x02, 0x00,         /* mov [0x20101], ecx */
+        0xe2, 0xeb,                                 /* loop L */
+        0xf4,
+    };
+    const u8 routine[] = { 0xb8, 0, 0, 0, 0, 0xc3 }; /* mov eax, 0; ret */
+    _Static_assert(PROG_BASE == 0x10000u, "addresses in the code");
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++)
+        memcpy(ms[k]->m->ram + 0x20100, routine, sizeof routine);
+    run_to_halt(&p, "store into code beside a store");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 6 + 5 + 4 + 3 + 2);
+    ck_assert_uint_ge(p.b.cnt.v[CNT_mmu_code_writes], 6);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * A LOOP whose target is past the CS limit raises #GP(0) with ECX as it
+ * was before the instruction.  The loop first runs with a 4 GiB limit, so
+ * its block is translated; then CS's limit is cut below the target and
+ * the block runs again from L with ECX = 5.
+ *
+ *       mov ecx, 5
+ *   L:  inc edx
+ *       loop F          ; F is at +0x40
+ *       hlt
+ *   F:  jmp L
+ */
+START_TEST(loop_past_cs_limit)
+{
+    u8 code[0x43] = {
+        0xb9, 5, 0, 0, 0,                           /* mov ecx, 5 */
+        0x42,                                       /* L: inc edx */
+        0xe2, 0x40 - 8,                             /* loop F */
+        0xf4,                                       /* hlt */
+    };
+    code[0x40] = 0xeb;
+    code[0x41] = (u8)(5 - 0x42);                    /* F: jmp L */
+    code[0x42] = 0xf4;
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    run_to_halt(&p, "loop within the limit");
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 5);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        struct cpu *c = ms[k]->c;
+        struct seg *cs = &c->seg[S_CS];
+        seg_set(cs, cs->sel, cs->base, PROG_BASE + 0x20, cs->flags);
+        c->halted = false;
+        c->eip = PROG_BASE + 5; /* L, whose block is translated */
+        c->r[R_ECX] = 5;
+        put32(ms[k]->m->ram, RESUME_ADDR, PROG_BASE + 8); /* the first HLT */
+    }
+    run_until_halt(&p, "loop past the limit");
+    u32 gp;
+    memcpy(&gp, p.b.m->ram + FAULT_CNT + 4 * 13, 4);
+    ck_assert_uint_eq(gp, 1);
+    ck_assert_uint_eq(p.b.c->r[R_ECX], 5);
+    pair_close(&p);
+}
+END_TEST
+
+/*
  * Stores next to running code: to another 16-byte line of the loop's own
  * 64-byte line and to another line of its page.  Neither touches a byte
  * code was decoded from, so nothing cached is dropped: no code-write
@@ -1668,6 +1765,8 @@ static Suite *suite(void)
     tcase_add_test(t, budget_inside_block);
     tcase_add_test(t, counters_show_replays);
     tcase_add_test(t, store_near_code);
+    tcase_add_test(t, loop_past_cs_limit);
+    tcase_add_test(t, store_into_code_beside_store);
     tcase_add_test(t, insn_across_pages);
     tcase_add_test(t, hot_written_code);
     suite_add_tcase(s, t);

@@ -328,6 +328,11 @@ START_TEST(test_unary_shift_test)
             x64_bt_mi(&e, m[k], 31);
             expect("bt_mi", &e, "bt", 2, (struct want[]){ WM(m[k], 4), WI(31, 1) });
         }
+        for (int k = 0; k < nm && sz == 8; k += 3) {
+            struct x64 e = fresh();
+            x64_bt_mr(&e, m[k], (enum x64_reg)(k % 16));
+            expect("bt_mr", &e, "bt", 2, (struct want[]){ WM(m[k], 8), WR(k % 16, 8) });
+        }
         for (int k = 0; k < nm; k += 5) {
             struct x64 e = fresh();
             x64_test_mi(&e, sz, m[k], 0x41);

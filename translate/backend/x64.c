@@ -255,6 +255,11 @@ void x64_bt_mi(struct x64 *e, struct x64_mem m, u8 bit)
     x64_byte(e, bit);
 }
 
+void x64_bt_mr(struct x64 *e, struct x64_mem m, enum x64_reg r)
+{
+    op_rm(e, 8, 0x0fa3, r, m);
+}
+
 void x64_inc_r(struct x64 *e, unsigned size, enum x64_reg r)
 {
     op_rr(e, size, sized(0xff, size), 0, r);

@@ -95,6 +95,8 @@ void x64_test_ri(struct x64 *e, unsigned size, enum x64_reg a, u32 imm);
 void x64_test_mi(struct x64 *e, unsigned size, struct x64_mem m, u32 imm);
 /* bt dword m, imm8: CF = bit `bit` of m */
 void x64_bt_mi(struct x64 *e, struct x64_mem m, u8 bit);
+/* bt qword m, r64: CF = bit r of the bit string at m (r may exceed 63) */
+void x64_bt_mr(struct x64 *e, struct x64_mem m, enum x64_reg r);
 /* inc, dec, not, neg of a register */
 void x64_inc_r(struct x64 *e, unsigned size, enum x64_reg r);
 void x64_dec_r(struct x64 *e, unsigned size, enum x64_reg r);

@@ -1,0 +1,108 @@
+/*
+ * Chaining and indirect lookups: a direct exit goes on through its cell
+ * to the successor linked in the current epoch and address space; RET
+ * and indirect jumps look their target up in a small cache; what is
+ * missing is left for the dispatcher to fill (jit_link_pending).
+ */
+#include "jit_priv.h"
+
+/* Go on at the block linked to this exit's cell, if it was linked in
+ * the current epoch; else leave the cell for the dispatcher to link. */
+void tx_emit_chain(struct tx *t, const u8 *epi)
+{
+    struct x64 *e = &t->e;
+    struct jit *j = t->j;
+    if (j->cells_used == j->ncells) {
+        t->too_many = true;
+        return;
+    }
+    struct jit_cell *cell = &j->cells[j->cells_used++];
+    cell->target = (u64)(uintptr_t)codebuf_exec_addr(&j->buf, j->shared_exit);
+    cell->epoch = ~0u;
+    /* The epoch now, not at entry: a handler in this block may have moved
+     * it, and the successor runs under it. */
+    x64_load(e, 4, X_R12, x64_m(X_R13, 0));
+    x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)cell);
+    x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RAX, (i32)offsetof(struct jit_cell, epoch)));
+    long unlinked = x64_jcc(e, 5 /* ne */, NULL);
+    /* A translation serves every address space that maps its page, so a
+     * link holds for the address space it was made in only. */
+    x64_load(e, 8, X_RCX, CPU(tlb));
+    x64_load(e, 4, X_RCX, x64_m(X_RCX, (i32)offsetof(struct tlb, ctx)));
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RAX, (i32)offsetof(struct jit_cell, ctx)));
+    long other_space = x64_jcc(e, 5 /* ne */, NULL);
+    x64_jmp_m(e, x64_m(X_RAX, 0));
+    x64_patch_rel32(e->start, unlinked, e->p);
+    x64_patch_rel32(e->start, other_space, e->p);
+    x64_mov_ri64(e, X_RCX, (u64)(uintptr_t)&j->pending);
+    x64_store(e, 8, x64_m(X_RCX, 0), X_RAX);
+    x64_jmp(e, epi);
+}
+
+/* Go on at the block the indirect-target cache holds for the current
+ * EIP, if any; else leave the entry for the dispatcher to fill. */
+void tx_emit_indirect(struct tx *t, const u8 *epi)
+{
+    struct x64 *e = &t->e;
+    struct jit *j = t->j;
+    x64_load(e, 4, X_R12, x64_m(X_R13, 0)); /* as in emit_chain */
+    x64_load(e, 4, X_RAX, CPU(eip));
+    x64_mov_rr(e, 4, X_RCX, X_RAX);
+    x64_shift_ri(e, XS_SHR, 4, X_RCX, IND_BITS);
+    x64_alu_rr(e, XA_XOR, 4, X_RCX, X_RAX);
+    x64_alu_ri(e, XA_AND, 4, X_RCX, IND_SIZE - 1);
+    x64_shift_ri(e, XS_SHL, 4, X_RCX, 5);
+    x64_mov_ri64(e, X_RDX, (u64)(uintptr_t)j->ind);
+    x64_lea64(e, X_RDX, (struct x64_mem){ X_RDX, X_RCX, 1, 0 });
+    long miss[4];
+    x64_alu_rm(e, XA_CMP, 4, X_RAX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, eip)));
+    miss[0] = x64_jcc(e, 5, NULL);
+    x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RDX, (i32)offsetof(struct jit_ind, epoch)));
+    miss[1] = x64_jcc(e, 5, NULL);
+    /* The code key of now (cpu_code_key): the mode and CPL are this
+     * block's, the address space is whichever runs it. */
+    x64_load(e, 8, X_RCX, CPU(tlb));
+    x64_load(e, 4, X_RCX, x64_m(X_RCX, (i32)offsetof(struct tlb, ctx)));
+    x64_shift_ri(e, XS_SHL, 4, X_RCX, 16);
+    x64_alu_ri(e, XA_OR, 4, X_RCX, cpu_code_key(t->c) & 0xffffu);
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, key)));
+    miss[2] = x64_jcc(e, 5, NULL);
+    x64_load(e, 4, X_RCX, CPU(seg[S_CS].base));
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, cs_base)));
+    miss[3] = x64_jcc(e, 5, NULL);
+    x64_jmp_m(e, x64_m(X_RDX, (i32)offsetof(struct jit_ind, target)));
+    for (unsigned k = 0; k < 4; k++)
+        x64_patch_rel32(e->start, miss[k], e->p);
+    x64_mov_ri64(e, X_RCX, (u64)(uintptr_t)&j->pending_ind);
+    x64_store(e, 8, x64_m(X_RCX, 0), X_RDX);
+    x64_jmp(e, epi);
+}
+
+static void jit_link_indirect(struct jit *j, void *chain, u32 epoch)
+{
+    struct jit_ind *d = j->pending_ind;
+    if (!d)
+        return;
+    const struct cpu *c = j->c;
+    *d = (struct jit_ind){ .eip = c->eip, .epoch = epoch, .target = (u64)(uintptr_t)chain,
+                           .key = cpu_code_key(c), .cs_base = c->seg[S_CS].base };
+    j->pending_ind = NULL;
+}
+
+void jit_link_pending(struct jit *j, void *chain, u32 epoch)
+{
+    jit_link_indirect(j, chain, epoch);
+    struct jit_cell *cell = j->pending;
+    if (!cell)
+        return;
+    cell->target = (u64)(uintptr_t)chain;
+    cell->epoch = epoch;
+    cell->ctx = j->c->tlb->ctx;
+    j->pending = NULL;
+}
+
+void jit_drop_pending(struct jit *j)
+{
+    j->pending = NULL;
+    j->pending_ind = NULL;
+}

@@ -1,0 +1,158 @@
+/*
+ * Memory accesses of translated code: the effective address, the calls
+ * to the thunks, and the thunks themselves -- one per access size, kind
+ * and segment, made once at the start of the code buffer, each doing the
+ * L1 TLB hit path inline and tail-calling the C path for the rest.
+ */
+#include "jit_priv.h"
+
+#include "mmu/mmu.h"
+
+/* The C path of the thunks: segment checks, TLB misses, MMIO, faults. */
+static u32 jit_ld1(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 1); }
+static u32 jit_ld2(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 2); }
+static u32 jit_ld4(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 4); }
+static void jit_st1(struct cpu *c, u32 ea, u32 v, u32 s) { mem_write(c, s, ea, v, 1); }
+static void jit_st2(struct cpu *c, u32 ea, u32 v, u32 s) { mem_write(c, s, ea, v, 2); }
+static void jit_st4(struct cpu *c, u32 ea, u32 v, u32 s) { mem_write(c, s, ea, v, 4); }
+
+static const void *const ld_fn[5] = { NULL, jit_ld1, jit_ld2, NULL, jit_ld4 };
+static const void *const st_fn[5] = { NULL, jit_st1, jit_st2, NULL, jit_st4 };
+
+unsigned tx_size_index(unsigned size)
+{
+    return size == 4 ? 2 : size - 1;
+}
+
+
+/* ESI = the effective address of the memory operand of `i`. */
+void tx_emit_ea(struct tx *t, const struct insn *i)
+{
+    struct x64 *e = &t->e;
+    bool b = i->base != R_ZERO, x = i->index != R_ZERO;
+    if (b)
+        x64_load(e, 4, X_RCX, CPU(r[i->base]));
+    if (x)
+        x64_load(e, 4, X_RDX, CPU(r[i->index]));
+    if (!b && !x)
+        x64_mov_ri32(e, X_RSI, i->disp);
+    else
+        x64_lea32(e, X_RSI, (struct x64_mem){ b ? X_RCX : X_NONE, x ? X_RDX : X_NONE,
+                                               (u8)(1u << i->scale), (i32)i->disp });
+    if (i->asz == 2)
+        x64_movzx_rr(e, 2, X_RSI, X_RSI);
+}
+
+/* EAX = the memory operand of `i` (zero-extended), through the MMU. */
+void tx_emit_load(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsigned size)
+{
+    struct x64 *e = &t->e;
+    tx_sync_fault(t, k, eip);
+    tx_emit_ea(t, i);
+    x64_call_rel(e, t->j->ld_thunk[tx_size_index(size)][i->seg]);
+}
+
+/* Store EDX (already loaded) to the memory operand at ESI. */
+void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 next)
+{
+    x64_call_rel(&t->e, t->j->st_thunk[tx_size_index(size)][seg]);
+    tx_check_epoch(t, k, next);
+}
+
+
+/*
+ * A memory-access thunk: the L1 TLB hit path of cpu/mem.h in host code,
+ * shared by every access of one size, kind and segment.
+ *   in:  ESI = effective address, EDX = the value (stores)
+ *   out: EAX = the value, zero-extended (loads)
+ * A flat segment (`seg.flat` allows the access) makes the linear address
+ * the effective address; the TLB tag of the access's last byte must match
+ * the entry indexed by its first (so a page-crossing or wrapping access
+ * misses).  Anything else -- a segment with a base or limit, a miss, MMIO,
+ * a tracked or clean page -- tail-calls the C helper, which checks the
+ * segment, takes the MMU's slow path and raises faults -- except a store
+ * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
+ * RSI, RDI and R8-R10.
+ */
+u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store)
+{
+    u8 *start = e->p;
+    enum mmu_acc acc = store ? ACC_WRITE : ACC_READ;
+    x64_test_mi(e, 1, CPU(seg[seg].flat), store ? SEGOK_WRITE : SEGOK_READ);
+    long slow1 = x64_jcc(e, 4 /* e */, NULL);
+    x64_load(e, 8, X_RDI, CPU(tlb));
+    x64_mov_rr(e, 4, X_RAX, X_RSI);
+    x64_shift_ri(e, XS_SHR, 4, X_RAX, PAGE_SHIFT);
+    x64_alu_rm(e, XA_XOR, 4, X_RAX, x64_m(X_RDI, (i32)offsetof(struct tlb, salt)));
+    x64_alu_ri(e, XA_AND, 4, X_RAX, TLB_SIZE - 1);
+    x64_shift_ri(e, XS_SHL, 4, X_RAX, 5);
+    _Static_assert(sizeof(struct tlb_entry) == 32, "entry index shift");
+    x64_lea32(e, X_RCX, x64_m(X_RSI, (i32)size - 1));
+    x64_alu_ri(e, XA_AND, 4, X_RCX, PAGE_MASK);
+    x64_alu_rm(e, XA_OR, 4, X_RCX, x64_m(X_RDI, (i32)offsetof(struct tlb, ctx)));
+    struct x64_mem ent = { X_RDI, X_RAX, 1, 0 };
+    ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, tag) + 4 * acc);
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, ent);
+    long slow2 = x64_jcc(e, 5 /* ne */, NULL);
+    x64_alu_mi(e, XA_ADD, 8, x64_m(X_RDI, (i32)(offsetof(struct tlb, hits) + 8 * acc)), 1);
+    ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, addend));
+    x64_load(e, 8, X_RCX, ent);
+    struct x64_mem host = { X_RCX, X_RSI, 1, 0 };
+    if (store)
+        x64_store(e, size, host, X_RDX);
+    else if (size == 4)
+        x64_load(e, 4, X_RAX, host);
+    else
+        x64_movzx_rm(e, size, X_RAX, host);
+    x64_ret(e);
+    x64_patch_rel32(e->start, slow2, e->p);
+    long slow3 = -1, slow4 = -1, slow5 = -1;
+    if (store) {
+        /* A page whose only tracking is code lines (code_wtag): a store
+         * that misses every line decoded code came from goes straight to
+         * RAM, as mmu_lin_write() would do it.  code_lines is one bit
+         * string over all of RAM, bit gpa >> MMU_CODE_LINE_SHIFT. */
+        ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, code_wtag));
+        x64_alu_rm(e, XA_CMP, 4, X_RCX, ent);
+        slow3 = x64_jcc(e, 5 /* ne */, NULL);
+        ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, addend));
+        x64_load(e, 8, X_RCX, ent);
+        x64_lea64(e, X_RCX, (struct x64_mem){ X_RCX, X_RSI, 1, 0 });
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->ram);
+        x64_mov_rr(e, 8, X_R9, X_RCX);
+        x64_alu_rr(e, XA_SUB, 8, X_R9, X_R8); /* the guest physical address */
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->code_lines);
+        x64_mov_rr(e, 8, X_R10, X_R9);
+        x64_shift_ri(e, XS_SHR, 8, X_R10, MMU_CODE_LINE_SHIFT);
+        x64_bt_mr(e, x64_m(X_R8, 0), X_R10);
+        slow4 = x64_jcc(e, 2 /* c */, NULL);
+        if (size > 1) {
+            x64_lea64(e, X_R10, x64_m(X_R9, (i32)size - 1));
+            x64_shift_ri(e, XS_SHR, 8, X_R10, MMU_CODE_LINE_SHIFT);
+            x64_bt_mr(e, x64_m(X_R8, 0), X_R10);
+            slow5 = x64_jcc(e, 2 /* c */, NULL);
+        }
+        /* counted as mmu_lin_write() counts it: only while still code */
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)m->page_flags);
+        x64_shift_ri(e, XS_SHR, 8, X_R9, PAGE_SHIFT);
+        x64_test_mi(e, 1, (struct x64_mem){ X_R8, X_R9, 1, 0 }, PG_CODE);
+        long untracked = x64_jcc(e, 4 /* e */, NULL);
+        x64_mov_ri64(e, X_R8, (u64)(uintptr_t)&m->cnt->v[CNT_mmu_code_near_writes]);
+        x64_alu_mi(e, XA_ADD, 8, x64_m(X_R8, 0), 1);
+        x64_patch_rel32(e->start, untracked, e->p);
+        x64_store(e, size, x64_m(X_RCX, 0), X_RDX);
+        x64_ret(e);
+    }
+    x64_patch_rel32(e->start, slow1, e->p);
+    if (slow3 >= 0)
+        x64_patch_rel32(e->start, slow3, e->p);
+    if (slow4 >= 0)
+        x64_patch_rel32(e->start, slow4, e->p);
+    if (slow5 >= 0)
+        x64_patch_rel32(e->start, slow5, e->p);
+    x64_mov_rr(e, 8, X_RDI, X_RBX);
+    x64_mov_ri32(e, store ? X_RCX : X_RDX, seg);
+    x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)(store ? st_fn[size] : ld_fn[size]));
+    x64_jmp_r(e, X_RAX);
+    return start;
+}

@@ -1,0 +1,206 @@
+/*
+ * What the translator's files share (private to translate/): the
+ * translator's state, the state of one translation, and the emitters
+ * each file offers the others.  See jit.h for the contract and
+ * README.md for the register conventions and the files' jobs.
+ */
+#ifndef UMBRA_TRANSLATE_JIT_PRIV_H
+#define UMBRA_TRANSLATE_JIT_PRIV_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "jit.h"
+#include "backend/codebuf.h"
+#include "backend/x64.h"
+#include "cpu/cpu_state.h"
+#include "cpu/flags.h"
+#include "cpu/mem.h"
+
+/* Room one block's code may take at most: 32 instructions of at most
+ * about 80 bytes each, and their exits. */
+#define JIT_BLOCK_MAX 8192u
+
+struct jit {
+    struct cpu *c;
+    struct codebuf buf;
+    struct jit_stats st;
+    /* Memory-access thunks at the start of the buffer (write view), by
+     * size (1, 2, 4 -> 0, 1, 2) and segment; they survive jit_reset. */
+    u8 *ld_thunk[3][6];
+    u8 *st_thunk[3][6];
+    size_t thunk_end;
+    /* Chaining: a cell per direct exit, holding the successor's chained
+     * entry and the MMU epoch it was linked in (a link is only followed
+     * in that epoch: any TLB flush or code write unlinks everything at
+     * once).  The exit that found its cell unlinked leaves it here for
+     * the dispatcher to fill. */
+    struct jit_cell *cells;
+    u32 ncells, cells_used;
+    struct jit_cell *pending;
+    u8 *shared_exit; /* the epilogue, where an unlinked cell points */
+    struct tx *tx;   /* translation state, kept for reuse */
+    /* Indirect exits (RET, JMP/CALL through a register or memory) look
+     * their target up here; a miss leaves the entry for the dispatcher. */
+    struct jit_ind *ind;
+    struct jit_ind *pending_ind;
+    FILE *perf_map; /* UMBRA_PERF_MAP: symbols for perf(1), or NULL */
+};
+
+/* An indirect-target entry: valid for EIP `eip` under code key `key` and
+ * CS base `cs_base`, in MMU epoch `epoch`. */
+struct jit_ind {
+    u32 eip;
+    u32 epoch;
+    u64 target; /* chained entry of the block */
+    u32 key;
+    u32 cs_base;
+    u64 pad;
+};
+_Static_assert(sizeof(struct jit_ind) == 32, "indirect entries are indexed by a shift of 5");
+#define IND_BITS 12
+#define IND_SIZE (1u << IND_BITS)
+
+struct jit_cell {
+    u64 target; /* host address to jump to */
+    u32 epoch;  /* MMU epoch of the link */
+    u32 ctx;    /* L1 address-space tag of the link */
+};
+
+enum fl_state { F_MEM, F_HOST, F_BOTH };
+
+/* An exit out of the middle of the block, emitted after the body. */
+struct stub {
+    long at;            /* rel32 to patch */
+    enum fl_state fl;   /* where the flags were when it was taken */
+    u32 retired;        /* instructions of the block retired at the exit */
+    bool set_eip;       /* store `eip` (else EIP is already right) */
+    u32 eip;
+    /* A taken jump checked against the CS limit: if the target is past
+     * it, the handler of instruction `k` runs to raise the fault. */
+    bool limit_check;
+    bool chain;         /* a direct exit to `eip`: may link to its block */
+    bool indirect;      /* an exit to wherever a handler jumped: look it up */
+    u8 undo_ecx;        /* LOOP: ECX (this size) was stepped before the
+                         * limit check; undone before the handler runs */
+    unsigned k;
+    u32 insn_eip, next;
+    u32 synced;         /* block instructions counted when it was taken */
+};
+
+#define MAX_STUBS 128
+
+struct tx {
+    struct x64 e;
+    struct jit *j;
+    struct cpu *c;
+    const struct insn *ins;
+    enum fl_state fl;
+    u32 synced;     /* block instructions already added to icount */
+    bool esp_dirty; /* ESP may differ from insn_esp */
+    u32 mask;       /* EIP wrap: 0xffff in 16-bit code */
+    const u8 *epi;  /* the block's epilogue (once emitted) */
+    struct stub stub[MAX_STUBS];
+    unsigned nstub;
+    bool too_many;
+};
+
+#define OFF(field) ((i32)offsetof(struct cpu, field))
+#define CPU(field) x64_m(X_RBX, OFF(field))
+
+/* Where guest register `r` of `size` lives in struct cpu (byte registers
+ * 4-7 are AH..BH, the second byte of EAX..EBX). */
+static inline struct x64_mem greg(unsigned r, unsigned size)
+{
+    if (size == 1 && r >= 4)
+        return x64_m(X_RBX, OFF(r) + 4 * (i32)(r - 4) + 1);
+    return x64_m(X_RBX, OFF(r) + 4 * (i32)r);
+}
+
+/* ---- jit.c: flags, exits, syncing for faults and calls ---- */
+
+/* Call fn(struct cpu *) (clobbers the caller-saved registers). */
+void tx_call_cpu(struct x64 *e, const void *fn);
+
+/* Put host flags that only the host holds into struct cpu. */
+void tx_flags_save(struct tx *t);
+
+/* Make the host flags hold the guest's (for a reader). */
+void tx_flags_to_host(struct tx *t);
+
+/* Make the host CF the guest's, for an instruction that reads only CF and
+ * then writes every other arithmetic flag (ADC, SBB, INC, DEC): one bit
+ * test of the lazy or the plain form, instead of loading all six. */
+void tx_cf_to_host(struct tx *t);
+
+/* Store the lazy flags of a result in EAX (32-bit) with the aux word in
+ * EDX (flags.h: bit 31 CF, bit 30 CF^OF, bit 3 AF). */
+void tx_flags_lazy(struct tx *t);
+
+/* The guest's flags become the host flags kept in R14 (after the store
+ * of a read-modify-write succeeded); INC and DEC keep the guest's CF. */
+void tx_commit_r14_flags(struct tx *t, bool keep_cf);
+
+/* ---- exits ---- */
+struct stub *tx_stub_new(struct tx *t, long at, u32 retired);
+
+/* Leave the block if host condition `cc` holds, `retired` instructions
+ * retired; EIP is stored as `eip` if set_eip. */
+void tx_exit_if(struct tx *t, int cc, u32 retired, bool set_eip, u32 eip);
+
+/* ---- syncing for faults and calls ---- */
+void tx_call_handler(struct tx *t, const struct insn *i);
+
+/* Make the state precise for instruction `k` at `eip`, which may fault. */
+void tx_sync_fault(struct tx *t, unsigned k, u32 eip);
+
+/* Leave after instruction `k`, with EIP at `after`, if the MMU epoch
+ * moved (a store reached code, or a TLB flush). */
+void tx_check_epoch(struct tx *t, unsigned k, u32 after);
+
+/* ---- jit_mem.c: memory accesses ---- */
+
+unsigned tx_size_index(unsigned size);
+
+/* ESI = the effective address of the memory operand of `i`. */
+void tx_emit_ea(struct tx *t, const struct insn *i);
+
+/* EAX = the memory operand of `i` (zero-extended), through the MMU. */
+void tx_emit_load(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsigned size);
+
+/* Store EDX (already loaded) to the memory operand at ESI. */
+void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 next);
+
+/*
+ * A memory-access thunk: the L1 TLB hit path of cpu/mem.h in host code,
+ * shared by every access of one size, kind and segment.
+ *   in:  ESI = effective address, EDX = the value (stores)
+ *   out: EAX = the value, zero-extended (loads)
+ * A flat segment (`seg.flat` allows the access) makes the linear address
+ * the effective address; the TLB tag of the access's last byte must match
+ * the entry indexed by its first (so a page-crossing or wrapping access
+ * misses).  Anything else -- a segment with a base or limit, a miss, MMIO,
+ * a tracked or clean page -- tail-calls the C helper, which checks the
+ * segment, takes the MMU's slow path and raises faults -- except a store
+ * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
+ * RSI, RDI and R8-R10.
+ */
+u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store);
+
+/* ---- jit_chain.c: chaining and indirect lookups ---- */
+
+/* Go on at the block linked to this exit's cell, if it was linked in
+ * the current epoch; else leave the cell for the dispatcher to link. */
+void tx_emit_chain(struct tx *t, const u8 *epi);
+
+/* Go on at the block the indirect-target cache holds for the current
+ * EIP, if any; else leave the entry for the dispatcher to fill. */
+void tx_emit_indirect(struct tx *t, const u8 *epi);
+
+/* ---- jit_native.c: the native forms ---- */
+
+/* Translate instruction `k` natively.  False if it has no native form
+ * here (the caller then emits a handler call). */
+bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next);
+
+#endif
