@@ -17,17 +17,19 @@
  *   4 keyboard OBF, 5 aux OBF, 6/7 keyboard clock/data
  *
  * The controller consumes each write at once, so IBF is never seen set.
- * Bytes for the guest wait in two queues feeding the one-byte output
+ * Bytes for the guest wait in three queues feeding the one-byte output
  * buffer: controller replies first, then keyboard bytes (held back while
- * the keyboard clock is disabled).  IRQ1 follows "output buffer full and
- * config bit 0".
+ * the keyboard clock is disabled), then mouse bytes (held back while the
+ * auxiliary clock is disabled; they set AUXB).  IRQ1 follows "output
+ * buffer full with keyboard data and config bit 0", IRQ12 "output buffer
+ * full with aux data and config bit 1".
  *
- * No auxiliary device is attached.  Commands addressed to it (D4) are
- * dropped, as a port with nothing connected gives no answer.  D3 (write
- * the aux output buffer) returns the byte as keyboard data without AUXB:
- * that is how a controller without an auxiliary channel answers, and
- * Linux's i8042 driver takes it as "no AUX port" at once, without
- * waiting for a timeout.
+ * The auxiliary port has a PS/2 mouse (IBM PS/2 Hardware Interface
+ * Technical Reference, "Pointing Device"): commands reach it through D4,
+ * D3 loops a byte back as if the mouse had sent it.  In stream mode with
+ * reporting enabled (F4) it sends 3-byte movement packets; after the
+ * sample-rate sequence 200, 100, 80 it identifies as a wheel mouse
+ * (ID 3, the IntelliMouse extension) and adds a fourth byte.
  *
  * A20 is enabled when either the output port or port 0x92 enables it,
  * as chipsets combine the two.
@@ -45,8 +47,10 @@ enum {
     ST_SYS = 0x04,
     ST_CMD = 0x08,
     ST_UNLOCKED = 0x10,
+    ST_AUXB = 0x20,
 
     CFG_KBD_INT = 0x01,
+    CFG_AUX_INT = 0x02,
     CFG_SYS = 0x04,
     CFG_KBD_DISABLE = 0x10,
     CFG_AUX_DISABLE = 0x20,
@@ -83,13 +87,24 @@ struct i8042 {
     u8 pending_cmd;      /* controller command waiting for its data byte */
     struct queue ctrl_q; /* controller replies */
     struct queue kbd_q;  /* bytes sent by the keyboard */
+    struct queue aux_q;  /* bytes sent by the mouse */
     bool irq_level;
+    bool aux_irq_level;
     /* keyboard */
     bool scanning;
     u8 kbd_pending;      /* keyboard command waiting for its argument */
     u8 scancode_set;
     u8 leds, typematic;
     u8 kbd_last;         /* last byte sent, for Resend */
+    /* mouse */
+    bool reporting;      /* stream mode data reporting (F4/F5) */
+    bool remote;         /* remote mode (F0): packets only on request */
+    bool scale21;        /* 2:1 scaling (E7); reported, not applied */
+    u8 aux_pending;      /* mouse command waiting for its argument */
+    u8 sample_rate, resolution;
+    u8 rates[3];         /* the last three sample rates set */
+    u8 mouse_id;         /* 0, or 3 after the wheel sequence */
+    unsigned mouse_buttons;
     /* wiring */
     struct mmu *mmu;
     struct irq_sink sink;
@@ -121,10 +136,16 @@ static u8 config(const struct i8042 *k)
 
 static void update_irq(struct i8042 *k)
 {
-    bool level = (k->status & ST_OBF) && (config(k) & CFG_KBD_INT);
+    bool full = k->status & ST_OBF, aux = k->status & ST_AUXB;
+    bool level = full && !aux && (config(k) & CFG_KBD_INT);
     if (level != k->irq_level) {
         k->irq_level = level;
         irq_set(&k->sink, I8042_IRQ_KBD, level);
+    }
+    level = full && aux && (config(k) & CFG_AUX_INT);
+    if (level != k->aux_irq_level) {
+        k->aux_irq_level = level;
+        irq_set(&k->sink, I8042_IRQ_AUX, level);
     }
 }
 
@@ -138,6 +159,9 @@ static void refill(struct i8042 *k)
         } else if (k->kbd_q.count && !(config(k) & CFG_KBD_DISABLE)) {
             k->obuf = q_pop(&k->kbd_q);
             k->status |= ST_OBF;
+        } else if (k->aux_q.count && !(config(k) & CFG_AUX_DISABLE)) {
+            k->obuf = q_pop(&k->aux_q);
+            k->status |= ST_OBF | ST_AUXB;
         }
     }
     update_irq(k);
@@ -286,12 +310,170 @@ static void kbd_write(struct i8042 *k, u8 b)
     }
 }
 
+/* Set 1 code -> set 2 code: the inverse of the controller's translation
+ * (IBM PS/2 Hardware Interface Technical Reference, "Keyboards", scan
+ * code sets 1 and 2).  0xE0-prefixed keys use the same table; the three
+ * Windows keys exist only with the prefix. */
+static const u8 set1_to_set2[0x80] = {
+    0x00, 0x76, 0x16, 0x1e, 0x26, 0x25, 0x2e, 0x36, 0x3d, 0x3e, 0x46, 0x45, 0x4e, 0x55, 0x66, 0x0d,
+    0x15, 0x1d, 0x24, 0x2d, 0x2c, 0x35, 0x3c, 0x43, 0x44, 0x4d, 0x54, 0x5b, 0x5a, 0x14, 0x1c, 0x1b,
+    0x23, 0x2b, 0x34, 0x33, 0x3b, 0x42, 0x4b, 0x4c, 0x52, 0x0e, 0x12, 0x5d, 0x1a, 0x22, 0x21, 0x2a,
+    0x32, 0x31, 0x3a, 0x41, 0x49, 0x4a, 0x59, 0x7c, 0x11, 0x29, 0x58, 0x05, 0x06, 0x04, 0x0c, 0x03,
+    0x0b, 0x83, 0x0a, 0x01, 0x09, 0x77, 0x7e, 0x6c, 0x75, 0x7d, 0x7b, 0x6b, 0x73, 0x74, 0x79, 0x69,
+    0x72, 0x7a, 0x70, 0x71, 0x00, 0x00, 0x61, 0x78, 0x07, 0x00, 0x00, 0x1f, 0x27, 0x2f, 0x00, 0x00,
+};
+
 void i8042_key_event(struct i8042 *k, const u8 *bytes, size_t n)
 {
     if (!k->scanning)
         return;
-    for (size_t i = 0; i < n; i++)
-        kbd_send(k, bytes[i]);
+    /* Without the controller's translation the guest hears the keyboard's
+     * own set 2 codes (a break is F0 and the make code). */
+    bool set2 = !(config(k) & CFG_XLATE) && k->scancode_set != 1;
+    for (size_t i = 0; i < n; i++) {
+        u8 b = bytes[i];
+        if (!set2 || b == 0xe0 || b == 0xe1) {
+            kbd_send(k, b);
+            continue;
+        }
+        if (b & 0x80)
+            kbd_send(k, 0xf0);
+        kbd_send(k, set1_to_set2[b & 0x7f]);
+    }
+}
+
+/* ---- the mouse ---- */
+
+static void aux_send(struct i8042 *k, u8 b)
+{
+    q_push(&k->aux_q, b);
+    refill(k);
+}
+
+static void mouse_defaults(struct i8042 *k)
+{
+    k->sample_rate = 100;
+    k->resolution = 2; /* 4 counts/mm */
+    k->scale21 = false;
+    k->reporting = false;
+    k->remote = false;
+    k->aux_pending = 0;
+}
+
+/* One movement packet from the motion given (already within -256..255). */
+static void mouse_packet(struct i8042 *k, int dx, int dy, int dz)
+{
+    unsigned n = k->mouse_id == 3 ? 4 : 3;
+    if (QUEUE_SIZE - k->aux_q.count < n)
+        return; /* the guest is not reading: drop whole packets */
+    u8 b0 = (u8)(0x08 | (k->mouse_buttons & 7) | (dx < 0 ? 0x10 : 0) | (dy < 0 ? 0x20 : 0));
+    aux_send(k, b0);
+    aux_send(k, (u8)dx);
+    aux_send(k, (u8)dy);
+    if (n == 4)
+        aux_send(k, (u8)(dz < -8 ? -8 : dz > 7 ? 7 : dz) & 0x0f);
+}
+
+static int clamp_step(int v)
+{
+    return v < -255 ? -255 : v > 255 ? 255 : v;
+}
+
+void i8042_mouse_event(struct i8042 *k, int dx, int dy, int dz, unsigned buttons)
+{
+    k->mouse_buttons = buttons & 7;
+    if (!k->reporting || k->remote)
+        return;
+    do {
+        int sx = clamp_step(dx), sy = clamp_step(dy);
+        mouse_packet(k, sx, sy, dz);
+        dx -= sx;
+        dy -= sy;
+        dz = 0;
+    } while (dx || dy);
+}
+
+static void mouse_argument(struct i8042 *k, u8 cmd, u8 arg)
+{
+    if (cmd == 0xe8) {
+        k->resolution = arg & 3;
+    } else { /* 0xf3 */
+        k->sample_rate = arg;
+        k->rates[0] = k->rates[1];
+        k->rates[1] = k->rates[2];
+        k->rates[2] = arg;
+        if (k->rates[0] == 200 && k->rates[1] == 100 && k->rates[2] == 80)
+            k->mouse_id = 3;
+    }
+    aux_send(k, KBD_ACK);
+}
+
+/* A byte for the mouse (controller command D4). */
+static void mouse_write(struct i8042 *k, u8 b)
+{
+    if (k->aux_pending) {
+        u8 cmd = k->aux_pending;
+        k->aux_pending = 0;
+        mouse_argument(k, cmd, b);
+        return;
+    }
+    switch (b) {
+    case 0xe6: /* scaling 1:1 */
+    case 0xe7: /* scaling 2:1 */
+        k->scale21 = b == 0xe7;
+        aux_send(k, KBD_ACK);
+        break;
+    case 0xe8: /* set resolution */
+    case 0xf3: /* set sample rate */
+        k->aux_pending = b;
+        aux_send(k, KBD_ACK);
+        break;
+    case 0xe9: /* status request */
+        aux_send(k, KBD_ACK);
+        aux_send(k, (u8)((k->remote ? 0x40 : 0) | (k->reporting ? 0x20 : 0) |
+                         (k->scale21 ? 0x10 : 0) | (k->mouse_buttons & 1 ? 4 : 0) |
+                         (k->mouse_buttons & 4 ? 2 : 0) | (k->mouse_buttons & 2 ? 1 : 0)));
+        aux_send(k, k->resolution);
+        aux_send(k, k->sample_rate);
+        break;
+    case 0xea: /* stream mode */
+    case 0xf0: /* remote mode */
+        k->remote = b == 0xf0;
+        aux_send(k, KBD_ACK);
+        break;
+    case 0xeb: /* read data: a packet of no motion */
+        aux_send(k, KBD_ACK);
+        mouse_packet(k, 0, 0, 0);
+        break;
+    case 0xec: /* reset wrap mode: never entered */
+        aux_send(k, KBD_ACK);
+        break;
+    case 0xf2: /* identify */
+        aux_send(k, KBD_ACK);
+        aux_send(k, k->mouse_id);
+        break;
+    case 0xf4:
+    case 0xf5:
+        k->reporting = b == 0xf4;
+        aux_send(k, KBD_ACK);
+        break;
+    case 0xf6:
+        mouse_defaults(k);
+        aux_send(k, KBD_ACK);
+        break;
+    case 0xff: /* reset: self-test passed, ID 0 */
+        k->aux_q.count = 0;
+        mouse_defaults(k);
+        k->mouse_id = 0;
+        aux_send(k, KBD_ACK);
+        aux_send(k, KBD_BAT_OK);
+        aux_send(k, 0x00);
+        break;
+    default: /* wrap mode (EE) and unknown commands */
+        LOG(k->log, GUEST_ERROR, "i8042: unsupported mouse command %02x", b);
+        aux_send(k, KBD_RESEND);
+        break;
+    }
 }
 
 /* ---- the controller ---- */
@@ -313,11 +495,11 @@ static void controller_data(struct i8042 *k, u8 cmd, u8 val)
         q_push(&k->kbd_q, val);
         refill(k);
         break;
-    case 0xd3: /* no aux channel: see the file comment */
-        reply(k, val);
+    case 0xd3: /* as if sent by the mouse */
+        aux_send(k, val);
         break;
-    case 0xd4: /* to the aux device: nothing is attached */
-        LOG(k->log, UNIMP, "i8042: byte %02x for the absent aux device", val);
+    case 0xd4: /* to the mouse */
+        mouse_write(k, val);
         break;
     default: /* 0x60-0x7f: controller RAM */
         if (cmd == 0x60)
@@ -372,7 +554,7 @@ static void controller_command(struct i8042 *k, u8 cmd)
     case 0xd0: {
         u8 v = k->outport & ~(OUT_KBD_OBF | OUT_AUX_OBF);
         if (k->status & ST_OBF)
-            v |= OUT_KBD_OBF;
+            v |= (k->status & ST_AUXB) ? OUT_AUX_OBF : OUT_KBD_OBF;
         reply(k, v);
         break;
     }
@@ -390,7 +572,7 @@ static u32 i8042_io_read(void *opaque, u16 port, unsigned size)
     /* Port 0x60: reading empties the buffer; with nothing new it holds
      * the last byte, as the chip does. */
     u8 v = k->obuf;
-    k->status &= (u8)~ST_OBF;
+    k->status &= (u8)~(ST_OBF | ST_AUXB);
     /* Drop IRQ1 before the next byte raises it: an edge-triggered 8259
      * must see a new edge for each byte. */
     update_irq(k);
@@ -450,8 +632,12 @@ void i8042_reset(struct i8042 *k)
     k->port92 = 0;
     k->obuf = 0;
     k->pending_cmd = 0;
-    k->ctrl_q.count = k->kbd_q.count = 0;
+    k->ctrl_q.count = k->kbd_q.count = k->aux_q.count = 0;
     kbd_defaults(k);
+    mouse_defaults(k);
+    k->mouse_id = 0;
+    k->mouse_buttons = 0;
+    k->rates[0] = k->rates[1] = k->rates[2] = 0;
     k->scanning = true;
     k->leds = 0;
     k->kbd_last = 0;

@@ -37,6 +37,7 @@
 #include "testdev.h"
 #include "translate/block.h"
 #include "uart.h"
+#include "vga.h"
 
 #define PC_MAX_SLICE (1u << 20)          /* instructions */
 #define PC_HOST_MAX_SLEEP 10000000u      /* ns: bounds host-mode idling */
@@ -202,6 +203,13 @@ static u64 pit_timer(void *opaque, u64 now)
 static u64 rtc_timer(void *opaque, u64 now)
 {
     return rtc_update(opaque, now);
+}
+
+void pc_request_exit(struct pc *pc, int exit_code)
+{
+    pc->exit_requested = true;
+    pc->exit_code = exit_code;
+    cpu_request_exit(pc->cpu);
 }
 
 void pc_kick(struct pc *pc)
@@ -403,6 +411,8 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
         pc->fwcfg = fwcfg_new(pc->mmu, (u64)cfg->ram_mib << 20, 1);
         if (!pc->kbd || !pc->testdev || !pc->fwcfg || pc_add_timer(pc, uart_timer, pc) < 0)
             goto fail;
+        if (cfg->vga && !(pc->vga = vga_new(pc->mmu, &pc->log)))
+            goto fail;
     }
     /* ---- end ---- */
 
@@ -436,6 +446,7 @@ void pc_free(struct pc *pc)
     testdev_free(pc->testdev);
     fwcfg_free(pc->fwcfg);
     ide_free(pc->ide);
+    vga_free(pc->vga);
     blocks_free(pc->blocks);
     cpu_free(pc->cpu);
     mmu_free(pc->mmu);
@@ -518,6 +529,8 @@ static void pc_system_reset(struct pc *pc)
     i440fx_reset(&pc->i440fx);
     piix3_reset(&pc->piix3);
     ide_reset(pc->ide);
+    if (pc->vga)
+        vga_reset(pc->vga);
 }
 
 /* The architectural state and a checksum of all of RAM (FNV-1a, 64-bit):

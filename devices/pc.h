@@ -29,6 +29,7 @@ struct uart;
 struct i8042;
 struct testdev;
 struct fwcfg;
+struct vga;
 struct blocks;
 struct ide;
 
@@ -60,6 +61,8 @@ struct pc_config {
     u32 ns_per_insn;      /* virtual_clock: ns per instruction, 0 = PC_NS_PER_INSN */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
     bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
+    bool vga;             /* a standard VGA with the Bochs VBE extension
+                           * (-vga std); false: no display adapter */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
     struct pc_drive drive[PC_MAX_DRIVES]; /* IDE index 0-3 */
     const char *boot_order; /* -boot: device letters (a floppy, c disk,
@@ -145,6 +148,7 @@ struct pc {
     struct i440fx i440fx;
     struct piix3 piix3;
     struct ide *ide;           /* PIIX3 IDE, 00:01.1 */
+    struct vga *vga;           /* NULL without cfg.vga */
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */
@@ -165,6 +169,10 @@ void pc_request_reset(struct pc *pc);
 /* Register a chip timer; the run loop calls it at or after each deadline it
  * reports.  Returns 0 or -1 (table full). */
 int pc_add_timer(struct pc *pc, pc_timer_fn update, void *opaque) MUST_CHECK;
+/* End the run from outside the guest (the display window was closed):
+ * pc_run() returns `exit_code` once the CPU leaves its slice, through the
+ * same path as a guest exit. */
+void pc_request_exit(struct pc *pc, int exit_code);
 /* A chip's deadline moved earlier (a register write): the CPU leaves its
  * slice so the run loop recomputes deadlines. */
 void pc_kick(struct pc *pc);

@@ -386,20 +386,47 @@ static int h_logfile(struct cli_options *o, const char *flag, const char *arg, F
     return 0;
 }
 
+/* -nographic: no window (the console stays where -serial puts it). */
 static int h_nographic(struct cli_options *o, const char *flag, const char *arg, FILE *out,
                        FILE *err)
 {
-    return 0; /* there is no display yet: nothing to turn off */
+    o->display = DISPLAY_NONE;
+    return 0;
 }
 
 static int h_display(struct cli_options *o, const char *flag, const char *arg, FILE *out,
                      FILE *err)
 {
-    if (strcmp(arg, "none")) {
-        fprintf(err, "umbra: %s %s: no display is emulated yet; only 'none' is accepted\n", flag,
-                arg);
+    /* QEMU accepts suboptions after a comma (sdl,gl=off); none apply here. */
+    size_t n = strcspn(arg, ",");
+    if (n == 3 && !strncmp(arg, "sdl", 3)) {
+        o->display = DISPLAY_SDL;
+    } else if (n == 4 && !strncmp(arg, "none", 4)) {
+        o->display = DISPLAY_NONE;
+    } else {
+        fprintf(err, "umbra: %s %s: expected sdl or none\n", flag, arg);
         return -1;
     }
+    return 0;
+}
+
+static int h_vga(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    if (!strcmp(arg, "std")) {
+        o->vga = true;
+    } else if (!strcmp(arg, "none")) {
+        o->vga = false;
+    } else {
+        fprintf(err, "umbra: %s %s: expected std or none\n", flag, arg);
+        return -1;
+    }
+    return 0;
+}
+
+static int h_screendump(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                        FILE *err)
+{
+    o->screendump = arg;
     return 0;
 }
 
@@ -597,8 +624,15 @@ static const struct cli_flag flags[] = {
       h_icount_shift },
     { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
-    { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
-    { "display", "none", "display backend; only none exists", h_display },
+    { "nographic", NULL, "no window: the same as -display none", h_nographic },
+    { "display", "sdl|none",
+      "show the screen in an SDL window (default when DISPLAY or WAYLAND_DISPLAY is set) or "
+      "nowhere",
+      h_display },
+    { "vga", "std|none", "standard VGA with Bochs VBE extensions (default), or no adapter",
+      h_vga },
+    { "screendump-at-exit", "FILE", "write the screen as a PNG file when the run ends",
+      h_screendump },
     { "serial", "stdio|none|file:PATH", "backend of the first serial port (COM1)",
       h_serial },
     { "debugcon", "stdio|none|file:PATH", "where port 0xE9 output goes (default stdio)",
@@ -663,6 +697,7 @@ enum cli_status cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
         .mmu_contexts = CLI_MMU_CONTEXTS_DEFAULT,
         .apic = true,
         .host_clock = true,
+        .vga = true,
     };
     for (int k = 1; k < argc; k++) {
         const struct cli_flag *f = find_flag(argv[k]);

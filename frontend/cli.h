@@ -44,6 +44,13 @@ struct cli_drive {
 
 #define CLI_MAX_DRIVES 4
 
+/* -display: where the VGA picture is shown. */
+enum cli_display {
+    DISPLAY_DEFAULT, /* SDL when DISPLAY or WAYLAND_DISPLAY is set, else none */
+    DISPLAY_NONE,
+    DISPLAY_SDL,
+};
+
 struct cli_options {
     const char *kernel;   /* -kernel */
     const char *initrd;   /* -initrd: comma-separated module list */
@@ -79,6 +86,9 @@ struct cli_options {
     struct cli_drive drive[CLI_MAX_DRIVES]; /* IDE index 0-3 */
     bool snapshot;        /* -snapshot: every drive's writes are thrown away */
     char boot_order[8];   /* -boot: device letters from "acdn", "" = default */
+    bool vga;             /* -vga std (default) or none */
+    const char *screendump; /* -screendump-at-exit: PNG written when the run ends */
+    enum cli_display display; /* -display, -nographic */
 };
 
 /* -icount shift=N: the largest N accepted (as QEMU's). */

@@ -13,7 +13,9 @@
 #include "cli.h"
 #include "cpu/cpu.h"
 #include "debug/debug.h"
+#include "display_sdl.h"
 #include "devices/pc.h"
+#include "devices/vga.h"
 #include "loader.h"
 #include "mptable.h"
 #include "mmu/mmu.h"
@@ -53,6 +55,21 @@ static int open_outputs(const struct cli_options *o, struct run_files *rf, struc
     }
     cfg->debugcon_off = o->debugcon.kind == CHR_NONE;
     cfg->serial = o->serial.spec; /* opened by the board's COM1 */
+    if (o->screendump) {
+        if (!o->vga) {
+            fprintf(stderr, "umbra: -screendump-at-exit %s: there is no display adapter "
+                            "(-vga none)\n", o->screendump);
+            return -1;
+        }
+        /* Find out now, not after the run, that the file cannot be written. */
+        FILE *f = fopen(o->screendump, "wb");
+        if (!f) {
+            fprintf(stderr, "umbra: -screendump-at-exit %s: %s\n", o->screendump,
+                    strerror(errno));
+            return -1;
+        }
+        fclose(f);
+    }
     return 0;
 }
 
@@ -69,6 +86,35 @@ static void no_default_firmware(const char *path, const char *why)
             "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
             "To boot the demo guest: umbra -bios %s -no-reboot\n",
             path, why, UMBRA_DEMO_BIN);
+}
+
+/* -display: SDL by default only where a display server can be reached. */
+static bool want_sdl(const struct cli_options *o)
+{
+    if (o->display != DISPLAY_DEFAULT)
+        return o->display == DISPLAY_SDL;
+    const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+    return o->vga && ((x && *x) || (w && *w));
+}
+
+/* The window, or NULL with no display.  Returns -1 if one was asked for
+ * explicitly and cannot be opened. */
+static int open_display(struct pc *pc, const struct cli_options *o, struct sdl_display **d)
+{
+    *d = NULL;
+    if (!want_sdl(o))
+        return 0;
+    if (!pc->vga) {
+        fprintf(stderr, "umbra: -display sdl: there is no display adapter (-vga none)\n");
+        return -1;
+    }
+    *d = sdl_display_new(pc, stderr);
+    if (*d || o->display == DISPLAY_DEFAULT) {
+        if (!*d)
+            fprintf(stderr, "umbra: running without a window (-display none)\n");
+        return 0;
+    }
+    return -1;
 }
 
 static int load_bios(struct pc *pc, const char *path, bool is_default)
@@ -204,6 +250,7 @@ int main(int argc, char **argv)
         .rtc_base = o.rtc_base,
         .cpu_model = o.cpu_model,
         .boot_order = o.boot_order[0] ? o.boot_order : NULL,
+        .vga = o.vga,
     };
     for (unsigned i = 0; i < CLI_MAX_DRIVES && i < PC_MAX_DRIVES; i++)
         cfg.drive[i] = (struct pc_drive){ o.drive[i].file, o.drive[i].flag, o.drive[i].cdrom,
@@ -211,6 +258,7 @@ int main(int argc, char **argv)
                                           o.drive[i].snapshot || o.snapshot };
     struct pc *pc = NULL;
     struct dbg *dbg = NULL;
+    struct sdl_display *display = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)
         goto out;
@@ -236,9 +284,14 @@ int main(int argc, char **argv)
         if (!(dbg = dbg_new(pc, &dc, stderr)))
             goto out;
     }
+    if (open_display(pc, &o, &display) < 0)
+        goto out;
     status = pc_run(pc).exit_code;
+    if (o.screendump && vga_screendump(pc->vga, o.screendump) < 0)
+        status = EXIT_USAGE;
 out:
     dbg_free(dbg);
+    sdl_display_free(display);
     pc_free(pc);
     if (rf.log)
         fclose(rf.log);

@@ -171,6 +171,33 @@ int mmu_map_mmio(struct mmu *m, u32 base, u32 size, const struct mmio_ops *ops, 
     return 0;
 }
 
+int mmu_map_ram(struct mmu *m, u32 base, u8 *host, u32 size)
+{
+    if ((base | size | (uintptr_t)host) & (PAGE_SIZE - 1) || size == 0 ||
+        (u64)base + size > (1ull << 32) || base < m->ram_size)
+        return -1;
+    for (u32 off = 0; off < size; off += PAGE_SIZE) {
+        u32 pfn = (base + off) >> PAGE_SHIFT;
+        m->page_flags[pfn] = PG_RAM;
+        m->page_host[pfn] = host + off;
+    }
+    flush_everything(m);
+    return 0;
+}
+
+void mmu_unmap(struct mmu *m, u32 base, u32 size)
+{
+    base &= PAGE_MASK;
+    for (u64 a = base; a < (u64)base + size && a < (1ull << 32); a += PAGE_SIZE) {
+        u32 pfn = (u32)(a >> PAGE_SHIFT);
+        if (a < m->ram_size || (m->page_flags[pfn] & PG_ROM))
+            continue;
+        m->page_flags[pfn] = 0;
+        m->page_host[pfn] = NULL;
+    }
+    flush_everything(m);
+}
+
 int mmu_map_io(struct mmu *m, u16 first, unsigned count, const struct io_ops *ops, void *opaque)
 {
     if (count == 0 || first + count > 65536)

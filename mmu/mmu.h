@@ -165,6 +165,15 @@ int mmu_map_mmio(struct mmu *m, u32 base, u32 size, const struct mmio_ops *ops,
 /* Claim ports [first, first+count) for (ops, opaque); a pair already
  * registered reuses its slot, so a device moved again and again (a PCI
  * BAR) does not fill the table.  Returns 0 or -1 (table full). */
+/* Map `size` bytes of host memory at `host` (owned by the caller, page
+ * aligned, living until it is unmapped or the bus freed) as RAM at guest
+ * physical [base, base+size): the CPU then reads and writes it through the
+ * TLB like RAM (a video card's linear framebuffer).  Returns 0, or -1 if
+ * the range is unaligned, empty, beyond 4 GiB or overlaps guest RAM. */
+int mmu_map_ram(struct mmu *m, u32 base, u8 *host, u32 size) MUST_CHECK;
+/* Undo mmu_map_ram() or mmu_map_mmio() for [base, base+size): the pages read
+ * as all ones again.  Main RAM and ROM pages are left alone. */
+void mmu_unmap(struct mmu *m, u32 base, u32 size);
 int mmu_map_io(struct mmu *m, u16 first, unsigned count, const struct io_ops *ops,
                void *opaque) MUST_CHECK;
 /* Release ports [first, first+count): they read as all ones again. */

@@ -1,7 +1,7 @@
 /*
  * 8042 keyboard controller and port 0x92 through their port callbacks:
  * controller self-test and commands, the config byte, the keyboard's
- * command replies, IRQ1, the absent auxiliary device, the A20 gate seen
+ * command replies, IRQ1, the PS/2 mouse on the auxiliary port, the A20 gate seen
  * through physical reads that wrap at 1 MiB, and the reset line.
  */
 #include <check.h>
@@ -216,19 +216,121 @@ START_TEST(irq1_on_obf)
 }
 END_TEST
 
-START_TEST(no_aux_device)
+/* A byte for the mouse through D4; its answers follow as aux data. */
+static void mouse(u8 b)
 {
     cmd(0xd4);
-    data(0xff); /* reset the mouse: nobody answers */
+    data(b);
+}
+
+static u8 next_aux(void)
+{
+    ck_assert_uint_eq(status() & 0x21, 0x21); /* OBF with AUXB */
+    return next();
+}
+
+START_TEST(aux_device)
+{
+    /* The BIOS leaves the aux clock disabled: the reply waits for A8. */
+    mouse(0xff);
     ck_assert(empty());
-    cmd(0xd3);
-    data(0x5a); /* aux loopback comes back without AUXB */
-    ck_assert_uint_eq(status() & 0x21, 0x01);
-    ck_assert_uint_eq(next(), 0x5a);
-    cmd(0xd2);
-    data(0x99); /* keyboard output buffer */
-    ck_assert_uint_eq(next(), 0x99);
+    cmd(0xa8);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    ck_assert_uint_eq(next_aux(), 0xaa);
+    ck_assert_uint_eq(next_aux(), 0x00);
+    ck_assert(empty());
+    /* IRQ12 follows aux data once config bit 1 allows it, IRQ1 does not. */
     ck_assert(!irqs.level[12]);
+    u8 c = read_config();
+    cmd(0x60);
+    data(c | 0x02);
+    cmd(0xd3);
+    data(0x5a); /* loopback: as if the mouse sent it */
+    ck_assert(irqs.level[12]);
+    ck_assert(!irqs.level[1]);
+    ck_assert_uint_eq(next_aux(), 0x5a);
+    ck_assert(!irqs.level[12]);
+    mouse(0xf2);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    ck_assert_uint_eq(next_aux(), 0x00); /* a standard mouse */
+    mouse(0xe8);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    mouse(0x03);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    mouse(0xe9);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    ck_assert_uint_eq(next_aux(), 0x00);  /* stream, disabled, 1:1 */
+    ck_assert_uint_eq(next_aux(), 0x03);  /* resolution */
+    ck_assert_uint_eq(next_aux(), 100);   /* sample rate */
+}
+END_TEST
+
+START_TEST(mouse_packets)
+{
+    cmd(0xa8);
+    /* Not reporting yet: motion is dropped. */
+    i8042_mouse_event(k, 5, 5, 0, 0);
+    ck_assert(empty());
+    mouse(0xf4);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    i8042_mouse_event(k, -3, 10, 0, 1);
+    ck_assert_uint_eq(next_aux(), 0x08 | 0x10 | 0x01);  /* X negative, left */
+    ck_assert_uint_eq(next_aux(), 0xfd);
+    ck_assert_uint_eq(next_aux(), 10);
+    ck_assert(empty());
+    /* A long motion becomes several packets. */
+    i8042_mouse_event(k, 300, -2, 0, 2);
+    ck_assert_uint_eq(next_aux(), 0x08 | 0x20 | 0x02);
+    ck_assert_uint_eq(next_aux(), 255);
+    ck_assert_uint_eq(next_aux(), 0xfe);
+    ck_assert_uint_eq(next_aux(), 0x08 | 0x02);
+    ck_assert_uint_eq(next_aux(), 45);
+    ck_assert_uint_eq(next_aux(), 0);
+    /* The IntelliMouse sequence: rates 200, 100, 80 make it ID 3 with a
+     * fourth (wheel) byte. */
+    static const u8 rates[] = { 200, 100, 80 };
+    for (unsigned i = 0; i < 3; i++) {
+        mouse(0xf3);
+        ck_assert_uint_eq(next_aux(), 0xfa);
+        mouse(rates[i]);
+        ck_assert_uint_eq(next_aux(), 0xfa);
+    }
+    mouse(0xf2);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    ck_assert_uint_eq(next_aux(), 0x03);
+    i8042_mouse_event(k, 0, 0, -1, 0);
+    ck_assert_uint_eq(next_aux(), 0x08);
+    ck_assert_uint_eq(next_aux(), 0);
+    ck_assert_uint_eq(next_aux(), 0);
+    ck_assert_uint_eq(next_aux(), 0x0f);
+    /* Disabled again: nothing more. */
+    mouse(0xf5);
+    ck_assert_uint_eq(next_aux(), 0xfa);
+    i8042_mouse_event(k, 1, 1, 0, 0);
+    ck_assert(empty());
+}
+END_TEST
+
+START_TEST(key_events_set1_and_set2)
+{
+    static const u8 a_make[] = { 0x1e }, a_break[] = { 0x9e };
+    static const u8 up_make[] = { 0xe0, 0x48 }, pause[] = { 0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5 };
+    i8042_key_event(k, a_make, 1);
+    ck_assert_uint_eq(next(), 0x1e); /* translated: set 1 as given */
+    u8 c = read_config();
+    cmd(0x60);
+    data(c & ~0x40);                 /* translation off: set 2 */
+    i8042_key_event(k, a_make, 1);
+    i8042_key_event(k, a_break, 1);
+    i8042_key_event(k, up_make, 2);
+    static const u8 want[] = { 0x1c, 0xf0, 0x1c, 0xe0, 0x75 };
+    for (unsigned i = 0; i < sizeof want; i++)
+        ck_assert_uint_eq(next(), want[i]);
+    i8042_key_event(k, pause, sizeof pause);
+    static const u8 want_pause[] = { 0xe1, 0x14, 0x77, 0xe1, 0xf0, 0x14, 0xf0, 0x77 };
+    for (unsigned i = 0; i < sizeof want_pause; i++)
+        ck_assert_uint_eq(next(), want_pause[i]);
+    ck_assert(empty());
 }
 END_TEST
 
@@ -300,13 +402,15 @@ static Suite *i8042_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, self_test);
     tcase_add_test(tc, config_byte);
-    tcase_add_test(tc, no_aux_device);
+    tcase_add_test(tc, aux_device);
+    tcase_add_test(tc, mouse_packets);
     suite_add_tcase(s, tc);
     tc = tcase_create("keyboard");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, keyboard_commands);
     tcase_add_test(tc, scanning_and_disable);
     tcase_add_test(tc, irq1_on_obf);
+    tcase_add_test(tc, key_events_set1_and_set2);
     suite_add_tcase(s, tc);
     tc = tcase_create("a20_reset");
     tcase_add_checked_fixture(tc, setup, teardown);

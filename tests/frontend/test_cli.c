@@ -218,8 +218,24 @@ START_TEST(chardevs)
     ck_assert_ptr_nonnull(strstr(p.err, "-debugcon tcp:1234"));
     PARSE(&p, "-serial", "file:");
     ck_assert_int_eq(p.st, CLI_ERROR);
-    PARSE(&p, "-display", "sdl");
+    PARSE(&p, "-display", "gtk");
     ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-display gtk"));
+    PARSE(&p, "-display", "sdl");
+    ck_assert_int_eq(p.st, CLI_RUN);
+    ck_assert_int_eq(p.o.display, DISPLAY_SDL);
+    PARSE(&p, "-display", "sdl", "-nographic");
+    ck_assert_int_eq(p.o.display, DISPLAY_NONE);
+    PARSE(&p, "-kernel", "k");
+    ck_assert_int_eq(p.o.display, DISPLAY_DEFAULT);
+    ck_assert(p.o.vga);
+    ck_assert_ptr_null(p.o.screendump);
+    PARSE(&p, "-vga", "none", "-screendump-at-exit", "s.png");
+    ck_assert(!p.o.vga);
+    ck_assert_str_eq(p.o.screendump, "s.png");
+    PARSE(&p, "-vga", "cirrus");
+    ck_assert_int_eq(p.st, CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(p.err, "-vga cirrus"));
 }
 END_TEST
 
