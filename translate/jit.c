@@ -9,8 +9,9 @@
  *   R13  &mmu->epoch              R12d  the epoch at block entry
  *   R14  host flags of a read-modify-write, kept across its store
  *   R15  the effective address of a read-modify-write
- *   RAX RCX RDX RSI RDI           scratch; the guest registers stay in
- *                                 struct cpu and are operated on in place
+ *   R8-R11                        copies of up to four guest registers
+ *                                 (write-through: struct cpu is exact)
+ *   RAX RCX RDX RSI RDI           scratch
  * Entry pushes RBX and R12-R15, which leaves RSP 16-byte aligned for the
  * calls out to handlers and memory helpers.
  *
