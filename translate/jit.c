@@ -243,6 +243,24 @@ void tx_flags_to_host(struct tx *t)
     t->fl = F_BOTH;
 }
 
+/* EAX = the guest's flags as a host EFLAGS image (OSZAPC where the host
+ * has them), wherever they are; the host flags are then clobbered. */
+void tx_flags_image(struct tx *t)
+{
+    struct x64 *e = &t->e;
+    if (t->fl != F_MEM) {
+        x64_pushfq(e);
+        x64_pop(e, X_RAX);
+        return;
+    }
+    x64_load(e, 4, X_RAX, CPU(lf_aux));
+    x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_HOST);
+    long image = x64_jcc(e, 4 /* e */, NULL);
+    tx_call_cpu(e, jit_flags_get);
+    tx_cache_forget(t);
+    x64_patch_rel32(e->start, image, e->p);
+}
+
 /* Make the host CF the guest's, for an instruction that reads only CF and
  * then writes every other arithmetic flag (ADC, SBB, INC, DEC): one bit
  * test of the lazy or the plain form, instead of loading all six. */

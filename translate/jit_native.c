@@ -207,9 +207,9 @@ static bool emit_mul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
 
 /* ROL and ROR of a 32-bit register by an immediate or CL: only CF and
  * OF change, as the handler defines them for every count (ops_alu.c
- * shift_compute: ROL OF = msb ^ CF, ROR OF = the two top bits' xor),
- * so the host rotates with the guest's flags loaded, and OF is then
- * set from the result.  A count of 0 changes nothing. */
+ * shift_compute: ROL OF = msb ^ CF, ROR OF = the two top bits' xor):
+ * both are set from the result into an image of the guest's flags,
+ * kept as the host form (LF_HOST).  A count of 0 changes nothing. */
 static bool emit_rotate(struct tx *t, const struct insn *i)
 {
     struct x64 *e = &t->e;
@@ -229,8 +229,11 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
     }
     bool before[8];
     memcpy(before, t->cvalid, sizeof before);
-    tx_flags_to_host(t);
-    if (by_cl) /* flags_to_host may have called out */
+    /* EDX = the guest's flags as a host EFLAGS image, without loading
+     * them into the host (POPF is slow, and rotates come in runs) */
+    tx_flags_image(t);
+    x64_mov_rr(e, 4, X_RDX, X_RAX);
+    if (by_cl) /* tx_flags_image may have called out */
         x64_movzx_rm(e, 1, X_RCX, greg(R_ECX, 1));
     tx_gr_load(t, 4, X_RAX, i->rm);
     if (by_cl)
@@ -238,10 +241,14 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
     else
         x64_shift_ri(e, ror ? XS_ROR : XS_ROL, 4, X_RAX, (u8)n);
     tx_gr_store(t, 4, i->rm, X_RAX);
-    /* EDX = the host EFLAGS with OF replaced */
-    x64_pushfq(e);
-    x64_pop(e, X_RDX);
-    x64_alu_ri(e, XA_AND, 4, X_RDX, ~(u32)EFLAGS_OF);
+    x64_alu_ri(e, XA_AND, 4, X_RDX, ~(u32)(EFLAGS_OF | EFLAGS_CF));
+    /* CF: the bit rotated in last, bit 0 (ROL) or bit 31 (ROR) */
+    x64_mov_rr(e, 4, X_RCX, X_RAX);
+    if (ror)
+        x64_shift_ri(e, XS_SHR, 4, X_RCX, 31);
+    else
+        x64_alu_ri(e, XA_AND, 4, X_RCX, 1);
+    x64_alu_rr(e, XA_OR, 4, X_RDX, X_RCX);
     x64_mov_rr(e, 4, X_RCX, X_RAX);
     if (ror) {
         x64_shift_ri(e, XS_SHL, 4, X_RCX, 1);

@@ -150,6 +150,8 @@ void tx_flags_save(struct tx *t);
 
 /* Make the host flags hold the guest's (for a reader). */
 void tx_flags_to_host(struct tx *t);
+/* EAX = the guest's flags as a host EFLAGS image; host flags clobbered. */
+void tx_flags_image(struct tx *t);
 
 /* Make the host CF the guest's, for an instruction that reads only CF and
  * then writes every other arithmetic flag (ADC, SBB, INC, DEC): one bit

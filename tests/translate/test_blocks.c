@@ -1490,6 +1490,40 @@ START_TEST(budget_inside_block)
 END_TEST
 
 /*
+ * CF and OF after ROL and ROR by 1, by an immediate and by CL, read back
+ * with PUSHFD after each and summed, so a wrong flag shows in a register.
+ *
+ *   L:  rol eax, 1 / ror ebx, 7 / rol ebx, cl / ror eax, cl, each followed
+ *       by pushfd; pop edx; and edx, OF|SF|ZF|AF|PF|CF; add esi/edi, edx
+ *       add eax, ebx; loop L
+ */
+START_TEST(rotate_flags)
+{
+#define FLAGS_INTO(r) 0x9c, 0x5a, 0x81, 0xe2, 0xd5, 0x08, 0x00, 0x00, 0x01, (u8)(0xd0 | (r))
+    const u8 code[] = {
+        0xb9, 40, 0, 0, 0,                          /* mov ecx, 40 */
+        0xb8, 0x01, 0x00, 0x00, 0x80,               /* mov eax, 0x80000001 */
+        0xbb, 0x78, 0x56, 0x34, 0x92,               /* mov ebx, 0x92345678 */
+        0xd1, 0xc0, FLAGS_INTO(R_ESI),              /* L: rol eax, 1 */
+        0xc1, 0xcb, 0x07, FLAGS_INTO(R_EDI),        /* ror ebx, 7 */
+        0xd3, 0xc3, FLAGS_INTO(R_ESI),              /* rol ebx, cl */
+        0xd3, 0xc8, FLAGS_INTO(R_EDI),              /* ror eax, cl */
+        0x01, 0xd8,                                 /* add eax, ebx */
+        0xe2, (u8)-(2 + 2 + 10 + 2 + 10 + 3 + 10 + 2 + 10 + 2), /* loop L */
+        0xf4,
+    };
+#undef FLAGS_INTO
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, false);
+    run_to_halt(&p, "rotate flags");
+    ck_assert_uint_ne(p.b.c->r[R_ESI], 0);
+    ck_assert_uint_ne(p.b.c->r[R_EDI], 0);
+    pair_close(&p);
+}
+END_TEST
+
+/*
  * A store into a code line through a TLB entry already holding the page
  * for stores beside code: the routine is decoded, a store beside it fills
  * that entry, and the next store patches the routine's immediate through
@@ -1766,6 +1800,7 @@ static Suite *suite(void)
     tcase_add_test(t, counters_show_replays);
     tcase_add_test(t, store_near_code);
     tcase_add_test(t, loop_past_cs_limit);
+    tcase_add_test(t, rotate_flags);
     tcase_add_test(t, store_into_code_beside_store);
     tcase_add_test(t, insn_across_pages);
     tcase_add_test(t, hot_written_code);
