@@ -137,4 +137,49 @@ void cpu_sync_counters(struct cpu *c);
 void cpu_advance_tsc(struct cpu *c, u64 ticks);
 void cpu_dump_state(struct cpu *c, FILE *f);
 
+/* A segment register as its descriptor cache holds it. */
+struct cpu_seg_view {
+    u16 sel;
+    u32 base, limit;  /* limit in bytes */
+    u32 flags;        /* descriptor high dword & 0x00f0ff00 */
+};
+
+/* What a debugger shows beyond cpu_get_reg() (cpu_get_sysregs). */
+struct cpu_sysregs {
+    struct cpu_seg_view seg[6]; /* ES, CS, SS, DS, FS, GS */
+    struct cpu_seg_view ldtr, tr;
+    u32 gdtr_base, idtr_base;
+    u16 gdtr_limit, idtr_limit;
+    u32 cr0, cr2, cr3, cr4;
+    u64 efer;
+    unsigned cpl;
+    u32 eflags;
+    u8 st[8][10];     /* ST(0)..ST(7), 80-bit images */
+    u16 fcw, fsw, ftw; /* ftw: the full tag word, 2 bits per register */
+    u16 fop, fcs, fds;
+    u32 fip, fdp;
+};
+
+/* A debugger watchpoint: accesses by instructions (not fetches) to
+ * [lin, lin + len) of the kinds asked for.  Checked where the data
+ * breakpoints of DR7 are: the pages are kept out of the TLB, so every
+ * access to them takes the slow path, string instructions included. */
+#define CPU_MAX_WATCH 4
+struct cpu_watch {
+    u32 lin, len;
+    bool read, write;
+};
+
+/* Replace the debugger's watchpoints (n <= CPU_MAX_WATCH; len >= 1).
+ * While any is set, instructions run through the interpreter.  An access
+ * to one records a hit (the first since cpu_take_watch_hit) and ends
+ * cpu_run() after the instruction, with CPU_EXIT_REQUEST. */
+void cpu_set_watchpoints(struct cpu *c, const struct cpu_watch *w, unsigned n);
+/* The hit recorded since the last call: true with the watchpoint's index,
+ * the accessed linear address and whether it was a write. */
+bool cpu_take_watch_hit(struct cpu *c, unsigned *index, u32 *lin, bool *write);
+
+/* Copy the state above out of the CPU.  Any caller; no side effect. */
+void cpu_get_sysregs(const struct cpu *c, struct cpu_sysregs *s);
+
 #endif

@@ -174,7 +174,16 @@ struct cpu {
     /* Debug breakpoints armed by DR7 (recomputed by dr_update()): keeps the
      * breakpoint checks off the fast path. */
     bool dbg_insn_armed;  /* some enabled execute breakpoint */
-    bool dbg_data_armed;  /* some enabled data read/write breakpoint */
+    bool dbg_data_armed;  /* some enabled data read/write breakpoint, or a
+                           * debugger watchpoint */
+    /* Debugger watchpoints (cpu_set_watchpoints) and the first access to
+     * one since the debugger last looked (cpu_take_watch_hit). */
+    struct cpu_watch watch[CPU_MAX_WATCH];
+    unsigned n_watch;
+    bool watch_hit;
+    unsigned watch_hit_index;
+    u32 watch_hit_lin;
+    bool watch_hit_write;
 
     /* ---- FPU and SSE ---- */
     struct fpu fpu;    /* x87 state (fpu.h) */

@@ -506,7 +506,7 @@ static u32 dr7_len(u32 dr7, unsigned n)
 
 void dr_update(struct cpu *c)
 {
-    u32 dr7 = c->dr[7], pages[4];
+    u32 dr7 = c->dr[7], pages[4 + 2 * CPU_MAX_WATCH];
     unsigned np = 0;
     c->dbg_insn_armed = c->dbg_data_armed = false;
     for (unsigned n = 0; n < 4; n++) {
@@ -519,6 +519,12 @@ void dr_update(struct cpu *c)
             c->dbg_data_armed = true;
             pages[np++] = (c->dr[n] & ~(dr7_len(dr7, n) - 1)) & PAGE_MASK;
         }
+    }
+    /* The debugger's watchpoints: both pages of a range that straddles. */
+    for (unsigned k = 0; k < c->n_watch; k++) {
+        pages[np++] = c->watch[k].lin & PAGE_MASK;
+        pages[np++] = (c->watch[k].lin + c->watch[k].len - 1) & PAGE_MASK;
+        c->dbg_data_armed = true;
     }
     mmu_set_nofill_pages(c->mmu, pages, np);
 }
@@ -552,6 +558,18 @@ void dbg_data_access(struct cpu *c, u32 lin, unsigned size, bool write)
         /* Overlap of [lin, lin+size) and [start, start+len), wrap-safe. */
         if (lin - start < len || start - lin < size)
             c->dr6_pending |= 1u << n;
+    }
+    for (unsigned k = 0; k < c->n_watch && !c->watch_hit; k++) {
+        const struct cpu_watch *w = &c->watch[k];
+        if (!(write ? w->write : w->read))
+            continue;
+        if (lin - w->lin < w->len || w->lin - lin < size) {
+            c->watch_hit = true;
+            c->watch_hit_index = k;
+            c->watch_hit_lin = lin;
+            c->watch_hit_write = write;
+            cpu_request_exit(c);
+        }
     }
 }
 

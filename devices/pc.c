@@ -259,6 +259,16 @@ static void pc_reset_line(void *opaque)
     cpu_request_exit(pc->cpu);
 }
 
+void pc_request_reset(struct pc *pc)
+{
+    pc_reset_line(pc);
+}
+
+void pc_set_debugger(struct pc *pc, const struct pc_debugger *d)
+{
+    pc->dbg = *d;
+}
+
 #define PC_UART_POLL_NS 1000000u /* host input and the receivers' timeout */
 
 static u64 uart_timer(void *opaque, u64 now)
@@ -455,7 +465,20 @@ struct pc_result pc_run(struct pc *pc)
             if (limit - done < slice)
                 slice = limit - done;
         }
-        enum cpu_exit e = cpu_run(pc->cpu, slice);
+        if (pc->dbg.poll) {
+            u64 most = pc->dbg.poll(pc->dbg.opaque);
+            if (!most) {
+                r.exit_code = 0;
+                break;
+            }
+            if (most < slice)
+                slice = most;
+        }
+        /* A reset asked for while the debugger held the machine comes
+         * before any further instruction. */
+        enum cpu_exit e = pc->reset_requested ? CPU_EXIT_REQUEST : cpu_run(pc->cpu, slice);
+        if (pc->dbg.after)
+            pc->dbg.after(pc->dbg.opaque, e);
         if (pc->exit_requested) {
             r.exit_code = pc->exit_code;
             r.exited_by_guest = true;
@@ -494,6 +517,8 @@ struct pc_result pc_run(struct pc *pc)
         }
     }
     fflush(pc->cfg.debugcon ? pc->cfg.debugcon : stdout);
+    if (pc->dbg.ended)
+        pc->dbg.ended(pc->dbg.opaque, r.exit_code);
     cpu_sync_counters(pc->cpu);
     if (pc->blocks)
         blocks_sync_counters(pc->blocks);

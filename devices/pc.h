@@ -70,6 +70,22 @@ struct pc_timer {
 
 #define PC_MAX_TIMERS 8
 
+/*
+ * A debugger driving the run loop (debug/ registers one; the board knows
+ * it only through these calls).  `poll` runs before every slice and may
+ * block while the debugger holds the machine stopped; it returns the most
+ * instructions the next slice may run (1: one at a time, so breakpoints
+ * can be checked before each), or 0 to end the run.  `after` runs after
+ * every slice with the CPU's exit reason; `ended` once, when the run
+ * ends for any reason, with the exit status.
+ */
+struct pc_debugger {
+    void *opaque;
+    u64 (*poll)(void *opaque);
+    void (*after)(void *opaque, int cpu_exit);
+    void (*ended)(void *opaque, int exit_code);
+};
+
 struct pc {
     struct pc_config cfg;
     struct counters cnt;
@@ -103,6 +119,8 @@ struct pc {
     struct i8042 *kbd;
     struct testdev *testdev;
     struct fwcfg *fwcfg;
+
+    struct pc_debugger dbg;    /* dbg.poll NULL: no debugger */
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */
@@ -114,6 +132,12 @@ void pc_free(struct pc *pc);
  * HLT with interrupts off 0; triple fault with no_reboot 3; limit 4.
  */
 struct pc_result pc_run(struct pc *pc);
+/* Attach a debugger to the run loop (replaces any earlier one). */
+void pc_set_debugger(struct pc *pc, const struct pc_debugger *d);
+/* Pull the reset line, as the keyboard controller's 0xFE command does:
+ * the run loop resets the machine (or ends the run with -no-reboot). */
+void pc_request_reset(struct pc *pc);
+
 /* Register a chip timer; the run loop calls it at or after each deadline it
  * reports.  Returns 0 or -1 (table full). */
 int pc_add_timer(struct pc *pc, pc_timer_fn update, void *opaque) MUST_CHECK;

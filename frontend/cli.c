@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "cpu/cpu.h"
+#include "debug/debug.h"
 
 typedef int (*cli_handler)(struct cli_options *o, const char *flag, const char *arg,
                            FILE *out, FILE *err);
@@ -318,6 +319,38 @@ static int h_cpu(struct cli_options *o, const char *flag, const char *arg, FILE 
     return 0;
 }
 
+/* -gdb DEV, -s, -S, -monitor DEV: the debugger (debug/). */
+static int h_gdb(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
+{
+    if (!dbg_gdb_spec_ok(arg, flag, err))
+        return -1;
+    o->gdb = arg;
+    return 0;
+}
+
+static int h_gdb_default(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                         FILE *err)
+{
+    o->gdb = "tcp::1234";
+    return 0;
+}
+
+static int h_gdb_wait(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                      FILE *err)
+{
+    o->gdb_wait = true;
+    return 0;
+}
+
+static int h_monitor(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    if (!dbg_monitor_spec_ok(arg, flag, err))
+        return -1;
+    o->monitor = arg;
+    return 0;
+}
+
 static int h_help(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
     cli_usage(out);
@@ -370,6 +403,13 @@ static const struct cli_flag flags[] = {
     { "exec", "jit|block|interp",
       "translate hot blocks to host code (default), replay pre-decoded blocks, or decode every instruction as it runs",
       h_exec },
+    { "gdb", "tcp::PORT|unix:PATH", "gdb remote stub on 127.0.0.1:PORT or a unix socket",
+      h_gdb },
+    { "s", NULL, "shorthand for -gdb tcp::1234", h_gdb_default },
+    { "S", NULL, "start stopped: wait for gdb's or the monitor's continue", h_gdb_wait },
+    { "monitor", "stdio|unix:PATH|tcp:HOST:PORT",
+      "monitor on the terminal or a socket (,server,nowait accepted; 'help' lists commands)",
+      h_monitor },
     { "help", NULL, "print this help and exit (also -h)", h_help },
     { "version", NULL, "print the version and exit", h_version },
 };

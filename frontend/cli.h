@@ -55,6 +55,9 @@ struct cli_options {
                            * 1 << N with -icount shift=N */
     i64 rtc_base;         /* -rtc base=DATE: epoch seconds; 0 = the host's time */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
+    const char *gdb;      /* -gdb DEV (-s: tcp::1234), NULL = no gdb stub */
+    bool gdb_wait;        /* -S: start stopped */
+    const char *monitor;  /* -monitor DEV, NULL = none */
 };
 
 /* -icount shift=N: the largest N accepted (as QEMU's). */

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cpu/cpu.h"
+#include "debug/debug.h"
 #include "devices/pc.h"
 #include "loader.h"
 #include "mptable.h"
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
         .cpu_model = o.cpu_model,
     };
     struct pc *pc = NULL;
+    struct dbg *dbg = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)
         goto out;
@@ -201,8 +203,14 @@ int main(int argc, char **argv)
     if (o.kernel && o.apic && mptable_write(pc->mmu) < 0)
         fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
                         "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
+    if (o.gdb || o.monitor || o.gdb_wait) {
+        struct dbg_config dc = { o.gdb, o.gdb_wait, o.monitor };
+        if (!(dbg = dbg_new(pc, &dc, stderr)))
+            goto out;
+    }
     status = pc_run(pc).exit_code;
 out:
+    dbg_free(dbg);
     pc_free(pc);
     if (rf.log)
         fclose(rf.log);

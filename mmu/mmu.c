@@ -341,6 +341,26 @@ void mmu_phys_write(struct mmu *m, u32 gpa, u64 val, unsigned size)
     phys_write_page(m, (gpa + first) & m->a20_mask, val >> (first * 8), size - first);
 }
 
+bool mmu_phys_peek(const struct mmu *m, u32 gpa, unsigned size, u64 *val)
+{
+    u64 v = 0;
+    for (unsigned k = 0; k < size; k++) {
+        u32 a = (gpa + k) & m->a20_mask;
+        const u8 *host = m->page_host[a >> PAGE_SHIFT];
+        if (!host)
+            return false;
+        v |= (u64)host[a & (PAGE_SIZE - 1)] << (8 * k);
+    }
+    *val = v;
+    return true;
+}
+
+int mmu_walk_peek(struct mmu *m, u32 cr3, u32 lin, enum mmu_acc acc, bool user,
+                  struct pg_peek *out)
+{
+    return pg_walk_peek(&m->pg, m, cr3, lin, acc, user, out);
+}
+
 void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len)
 {
     const u8 *s = src;
@@ -596,7 +616,7 @@ bool mmu_pdptes_valid(struct mmu *m, u32 cr3)
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n)
 {
     m->n_nofill = 0;
-    for (unsigned k = 0; k < n && k < 4; k++)
+    for (unsigned k = 0; k < n && k < MMU_MAX_NOFILL; k++)
         m->nofill[m->n_nofill++] = pages[k] & PAGE_MASK;
     mmu_flush_tlb(m);
 }

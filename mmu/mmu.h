@@ -23,6 +23,9 @@
 #define MMU_MAX_REGIONS 32
 #define MMU_MAX_IO 128
 #define MMU_MAX_WRITE_SUBSCRIBERS 4
+/* Linear pages kept out of the TLB: two per debug register (DR0-DR3) and
+ * per debugger watchpoint (CPU_MAX_WATCH), as a range may straddle. */
+#define MMU_MAX_NOFILL 16
 /* Granularity of code-write tracking: 16-byte lines, 256 per 4 KiB page,
  * so data a few bytes past a routine's end is not code. */
 #define MMU_CODE_LINE_SHIFT 4
@@ -66,11 +69,6 @@ struct mmu_region {
 /* Called when a page carrying `flag` is written (after the write). */
 typedef void (*mmu_write_notify_fn)(void *opaque, u32 gpa, unsigned size);
 
-struct mmu_fault {
-    u32 lin;  /* faulting linear address (CR2) */
-    u32 err;  /* page-fault error code */
-};
-
 /* L1 address-space tags (tlb.h): 11 bits, tag 0 = no address space. */
 #define L1_TAGS 2048u
 
@@ -102,7 +100,7 @@ struct mmu {
         void *opaque;
     } code_sub[MMU_MAX_WRITE_SUBSCRIBERS];
     unsigned n_code_sub;
-    u32 nofill[4];             /* linear pages the TLB must never cache */
+    u32 nofill[MMU_MAX_NOFILL]; /* linear pages the TLB must never cache */
     unsigned n_nofill;
     enum mmu_policy policy;
     struct shadow *sh;         /* L2 (MMU_SHADOW), NULL with MMU_FLUSH */
@@ -136,6 +134,10 @@ void mmu_io_write(struct mmu *m, u16 port, u32 val, unsigned size);
 /* Physical access (A20 applied).  Unbacked reads give all ones. */
 u64 mmu_phys_read(struct mmu *m, u32 gpa, unsigned size);
 void mmu_phys_write(struct mmu *m, u32 gpa, u64 val, unsigned size);
+/* Read RAM or ROM without any side effect: true with *val, or false for
+ * MMIO or unbacked space (nothing is read, no device is touched).  The
+ * range may cross one page boundary.  For the debugger and page peeks. */
+bool mmu_phys_peek(const struct mmu *m, u32 gpa, unsigned size, u64 *val);
 /* Bulk copies for loaders and DMA; same rules as above. */
 void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len);
 void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len);
@@ -156,6 +158,25 @@ void mmu_set_efer(struct mmu *m, u32 efer);
 /* INVLPG: drop every cached translation of the page of `lin` (both TLBs,
  * global entries too, and its shadow entry). */
 void mmu_invlpg(struct mmu *m, u32 lin);
+/* The walk of `lin` in address space `cr3` under the current paging mode,
+ * without side effects (pg_walk_peek): no A/D bit set, no TLB or shadow
+ * filled, no device read.  Returns 0 or -1 (fault in out->fault). */
+int mmu_walk_peek(struct mmu *m, u32 cr3, u32 lin, enum mmu_acc acc, bool user,
+                  struct pg_peek *out);
+/* One shadow address space as the monitor shows it (slot 0: the global
+ * entries shared by every context). */
+struct mmu_shadow_ctx {
+    unsigned slot;
+    u32 cr3;
+    bool pae, pse, nxe;  /* the mode bits of its key */
+    bool current;
+    u64 age;             /* context switches since it was last current */
+    u32 entries, leaves;
+    u64 hits;            /* L1 misses its entries answered */
+};
+/* Fill out[0..max) with the live contexts, global slot first; returns how
+ * many.  0 with MMU_FLUSH.  Reads only. */
+unsigned mmu_shadow_contexts(const struct mmu *m, struct mmu_shadow_ctx *out, unsigned max);
 /* Choose the caching policy and, for MMU_SHADOW, how many address spaces
  * are kept (LRU).  Default: MMU_SHADOW, 64.  Drops all cached state. */
 void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts);
@@ -167,7 +188,7 @@ void mmu_flush_tlb(struct mmu *m);
 /* Bring the L1 hit counters, kept inside the TLBs so the hit path needs
  * no extra pointer, into the counter registry. */
 void mmu_sync_counters(struct mmu *m);
-/* Keep the linear pages `pages[0..n)` (n <= 4, page-aligned) out of the TLB,
+/* Keep the linear pages `pages[0..n)` (n <= MMU_MAX_NOFILL) out of the TLB,
  * so every access to them takes the slow path (data breakpoints watch
  * them there).  Replaces the previous set and flushes the TLB. */
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n);

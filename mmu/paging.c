@@ -26,6 +26,8 @@
 
 #include "mmu.h"
 
+#include <string.h>
+
 /* CPUID advertises PAT but not PSE-36 (SDM 4.1.4): the PAT bits of
  * leaf entries select a PAT entry and are not reserved. */
 #define PG_HAVE_PAT true
@@ -75,6 +77,7 @@ struct pg_level {
 };
 
 struct pg_walk_state {
+    bool peek;             /* read backed memory only (mmu_walk_peek) */
     struct pg_level lv[2]; /* the entries in memory: PDE, then PTE */
     unsigned n;
     u64 leaf;              /* the entry that maps the page */
@@ -82,11 +85,18 @@ struct pg_walk_state {
 };
 
 /* Entry read through the bus.  Tables beyond the 32-bit bus read as all
- * ones, like unbacked space below 4 GiB. */
-static u64 read_entry(struct mmu *m, u64 addr, bool wide)
+ * ones, like unbacked space below 4 GiB.  A peek reads RAM and ROM only:
+ * an entry in MMIO space reads as all ones rather than reach a device. */
+static u64 read_entry(struct mmu *m, const struct pg_walk_state *w, u64 addr, bool wide)
 {
     if (addr >> 32)
         return ~0ull;
+    if (w->peek) {
+        u64 v;
+        if (mmu_phys_peek(m, (u32)addr, wide ? 8 : 4, &v))
+            return v;
+        return wide ? ~0ull : 0xffffffffull;
+    }
     return wide ? mmu_phys_read(m, (u32)addr, 8) : mmu_phys_read(m, (u32)addr, 4);
 }
 
@@ -124,7 +134,7 @@ static u32 check_entry(u64 e, u64 rsvd)
 static u32 walk_32(const struct pg_state *pg, struct mmu *m, u32 lin, struct pg_walk_state *w)
 {
     u64 pde_addr = (pg->cr3 & PAGE_MASK) + ((lin >> 22) << 2);
-    u64 pde = read_entry(m, pde_addr, false);
+    u64 pde = read_entry(m, w, pde_addr, false);
     w->lv[0] = (struct pg_level){ pde_addr, pde };
     w->n = 1;
     if (!(pde & PTE_P))
@@ -139,7 +149,7 @@ static u32 walk_32(const struct pg_state *pg, struct mmu *m, u32 lin, struct pg_
     }
     /* Without CR4.PSE the PS bit is ignored: the PDE points to a table. */
     u64 pte_addr = (pde & PAGE_MASK) + (((lin >> 12) & 0x3ff) << 2);
-    u64 pte = read_entry(m, pte_addr, false);
+    u64 pte = read_entry(m, w, pte_addr, false);
     w->lv[1] = (struct pg_level){ pte_addr, pte };
     w->n = 2;
     u32 why = check_entry(pte, (pg->pse && !PG_HAVE_PAT) ? PAT_PTE : 0);
@@ -159,7 +169,7 @@ static u32 walk_pae(const struct pg_state *pg, struct mmu *m, u32 lin, struct pg
     if (why)
         return why;
     u64 pde_addr = (pdpte & ADDR_36) + (((lin >> 21) & 0x1ff) << 3);
-    u64 pde = read_entry(m, pde_addr, true);
+    u64 pde = read_entry(m, w, pde_addr, true);
     w->lv[0] = (struct pg_level){ pde_addr, pde };
     w->n = 1;
     if (pde & PTE_PS) {
@@ -173,7 +183,7 @@ static u32 walk_pae(const struct pg_state *pg, struct mmu *m, u32 lin, struct pg
     if ((why = check_entry(pde, RSVD_PAE | xd_rsvd)))
         return why;
     u64 pte_addr = (pde & ADDR_36) + (((lin >> 12) & 0x1ff) << 3);
-    u64 pte = read_entry(m, pte_addr, true);
+    u64 pte = read_entry(m, w, pte_addr, true);
     w->lv[1] = (struct pg_level){ pte_addr, pte };
     w->n = 2;
     if ((why = check_entry(pte, RSVD_PAE | xd_rsvd | (PG_HAVE_PAT ? 0 : PAT_PTE))))
@@ -213,20 +223,13 @@ int pg_walk(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool use
     return pg_walk_traced(pg, m, lin, acc, user, gpa, perm, f, NULL);
 }
 
-int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user,
-                   u64 *gpa, u32 *perm, struct mmu_fault *f, struct pg_trace *t)
+/* Effective rights of a walk that reached its leaf (SDM 4.6): they
+ * combine over the entries in memory; PAE PDPTEs carry none. */
+static u32 walk_perm(const struct pg_state *pg, const struct pg_walk_state *w)
 {
-    struct pg_walk_state w;
-    u32 why = pg->pae ? walk_pae(pg, m, lin, &w) : walk_32(pg, m, lin, &w);
-    if (why == WALK_NP)
-        return fault(pg, f, lin, acc, user, 0);
-    if (why)
-        return fault(pg, f, lin, acc, user, why);
-
-    /* Rights combine over the entries in memory; PAE PDPTEs carry none. */
     u32 p = PG_PERM_WRITE | PG_PERM_USER;
-    for (unsigned k = 0; k < w.n; k++) {
-        u64 e = w.lv[k].val;
+    for (unsigned k = 0; k < w->n; k++) {
+        u64 e = w->lv[k].val;
         if (!(e & PTE_RW))
             p &= ~PG_PERM_WRITE;
         if (!(e & PTE_US))
@@ -234,16 +237,32 @@ int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, b
         if (pg->pae && pg->nxe && (e & PTE_XD))
             p |= PG_PERM_NX;
     }
+    if (w->leaf & PTE_D)
+        p |= PG_PERM_DIRTY;
+    if (pg->pge && (w->leaf & PTE_G))
+        p |= PG_PERM_GLOBAL;
+    return p;
+}
+
+int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user,
+                   u64 *gpa, u32 *perm, struct mmu_fault *f, struct pg_trace *t)
+{
+    struct pg_walk_state w = { .peek = false };
+    u32 why = pg->pae ? walk_pae(pg, m, lin, &w) : walk_32(pg, m, lin, &w);
+    if (why == WALK_NP)
+        return fault(pg, f, lin, acc, user, 0);
+    if (why)
+        return fault(pg, f, lin, acc, user, why);
+
+    u32 p = walk_perm(pg, &w);
     if (!allowed(pg, p, acc, user))
         return fault(pg, f, lin, acc, user, PF_P);
 
     for (unsigned k = 0; k + 1 < w.n; k++)
         set_bits(m, w.lv[k].addr, PTE_A);
     set_bits(m, w.lv[w.n - 1].addr, PTE_A | (acc == ACC_WRITE ? PTE_D : 0));
-    if ((w.leaf & PTE_D) || acc == ACC_WRITE)
+    if (acc == ACC_WRITE)
         p |= PG_PERM_DIRTY;
-    if (pg->pge && (w.leaf & PTE_G))
-        p |= PG_PERM_GLOBAL;
     *gpa = w.gpa;
     *perm = p;
     if (t) {
@@ -252,5 +271,52 @@ int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, b
             t->entry[k] = w.lv[k].addr;
         t->big = w.n == 1;
     }
+    return 0;
+}
+
+int pg_walk_peek(const struct pg_state *cur, struct mmu *m, u32 cr3, u32 lin, int acc,
+                 bool user, struct pg_peek *out)
+{
+    struct pg_state pg = *cur;
+    memset(out, 0, sizeof *out);
+    out->lin = lin;
+    out->cr3 = cr3;
+    out->paging = pg.enabled;
+    out->pae = pg.pae;
+    if (!pg.enabled) {
+        out->gpa = lin;
+        out->perm = PG_PERM_WRITE | PG_PERM_USER | PG_PERM_DIRTY;
+        return 0;
+    }
+    pg.cr3 = cr3;
+    if (pg.pae && cr3 != cur->cr3) {
+        /* Another address space: its PDPTEs as a MOV to CR3 would load
+         * them, read without side effects. */
+        u32 base = cr3 & 0xffffffe0u;
+        for (unsigned k = 0; k < 4; k++) {
+            u64 v;
+            pg.pdpte[k] = mmu_phys_peek(m, base + 8 * k, 8, &v) ? v : ~0ull;
+        }
+    }
+    struct pg_walk_state w = { .peek = true };
+    u32 why = pg.pae ? walk_pae(&pg, m, lin, &w) : walk_32(&pg, m, lin, &w);
+    if (pg.pae) {
+        out->lv[out->n++] = (struct pg_peek_level){ PG_LEVEL_PDPTE,
+                                                    (cr3 & 0xffffffe0u) + 8 * (lin >> 30),
+                                                    pg.pdpte[lin >> 30] };
+    }
+    for (unsigned k = 0; k < w.n; k++) {
+        unsigned level = k == 0 ? PG_LEVEL_PDE : PG_LEVEL_PTE;
+        out->lv[out->n++] = (struct pg_peek_level){ level, w.lv[k].addr, w.lv[k].val };
+    }
+    if (why == WALK_NP)
+        return fault(&pg, &out->fault, lin, acc, user, 0);
+    if (why)
+        return fault(&pg, &out->fault, lin, acc, user, why);
+    out->big = w.n == 1;
+    out->perm = walk_perm(&pg, &w);
+    out->gpa = w.gpa;
+    if (!allowed(&pg, out->perm, acc, user))
+        return fault(&pg, &out->fault, lin, acc, user, PF_P);
     return 0;
 }

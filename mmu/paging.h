@@ -13,7 +13,11 @@
 #include "common/types.h"
 
 struct mmu;
-struct mmu_fault;
+
+struct mmu_fault {
+    u32 lin;  /* faulting linear address (CR2) */
+    u32 err;  /* page-fault error code */
+};
 
 #define CR0_PE (1u << 0)
 #define CR0_WP (1u << 16)
@@ -115,6 +119,40 @@ struct pg_trace {
 /* pg_walk, also reporting the entries used when the walk succeeds. */
 int pg_walk_traced(const struct pg_state *pg, struct mmu *m, u32 lin, int acc, bool user,
                    u64 *gpa, u32 *perm, struct mmu_fault *f, struct pg_trace *t);
+
+/* One paging-structure entry a peek read (PDPTEs: the register value). */
+enum { PG_LEVEL_PDPTE, PG_LEVEL_PDE, PG_LEVEL_PTE };
+
+struct pg_peek_level {
+    unsigned level; /* PG_LEVEL_* */
+    u64 addr;       /* guest physical address of the entry */
+    u64 val;        /* its raw value */
+};
+
+/* What a side-effect-free walk found. */
+struct pg_peek {
+    u32 lin, cr3;
+    bool paging;          /* false: linear = physical, no levels */
+    bool pae;
+    bool big;             /* a 4 MiB / 2 MiB page */
+    unsigned n;           /* entries in lv[], in walk order */
+    struct pg_peek_level lv[3];
+    u64 gpa;              /* on success */
+    u32 perm;             /* on success: PG_PERM_* of the leaf
+                           * (DIRTY: the leaf's D bit as it is now) */
+    struct mmu_fault fault; /* on failure: CR2 and the error code */
+};
+
+/*
+ * Walk the tables of `cr3` in the mode of `cur` for an access `acc` at
+ * privilege `user`, as pg_walk would, but write nothing (no A/D bit) and
+ * read only RAM and ROM (a table in MMIO space reads as all ones).  For
+ * PAE with a CR3 other than cur->cr3 the PDPTEs are read from memory.
+ * Returns 0 with out->gpa, or -1 with out->fault; out->lv lists the
+ * entries read either way.  Any caller.
+ */
+int pg_walk_peek(const struct pg_state *cur, struct mmu *m, u32 cr3, u32 lin, int acc,
+                 bool user, struct pg_peek *out);
 
 /* True if a translation with `perm` allows `acc` at that privilege. */
 bool pg_perm_allows(const struct pg_state *pg, u32 perm, int acc, bool user);

@@ -96,6 +96,7 @@ struct sctx {
     u64 stamp;     /* LRU clock */
     u64 pdpte[4];  /* PAE: the PDPTE registers the entries were built with */
     unsigned nleaves;
+    u64 hits;      /* lookups answered by this context's entries */
     struct spt_leaf *dir[1024];
 };
 
@@ -292,6 +293,7 @@ found:;
     ctx_empty(s, c);
     mmu_l1_drop_slot(m, victim, 0, 0);
     c->live = true;
+    c->hits = 0;
     c->cr3 = cr3;
     c->mode = mode;
     c->stamp = s->clock;
@@ -341,8 +343,10 @@ bool shadow_lookup(struct mmu *m, u32 lin, u32 *pa_page, u32 *perm)
     if (s->cur < 0)
         return false;
     u32 drop = 0;
+    unsigned slot = (unsigned)s->cur;
     struct spte *e = spte_find(&s->ctx[s->cur], lin);
     if (!e) {
+        slot = 0;
         e = spte_find(&s->ctx[0], lin);
         if (e && !global_usable(s, e, m->pg.pge))
             e = NULL;
@@ -353,6 +357,7 @@ bool shadow_lookup(struct mmu *m, u32 lin, u32 *pa_page, u32 *perm)
     }
     if (!e)
         return false;
+    s->ctx[slot].hits++;
     *pa_page = e->pa & PAGE_MASK;
     *perm = e->perm & SPTE_PERM & ~drop;
     return true;
@@ -627,4 +632,30 @@ void shadow_write_trap(struct mmu *m, u32 gpa, unsigned size, u32 win, const u8 
         s->flood[gfn] = 0;
         m->page_flags[gfn] &= (u8)~PG_PT;
     }
+}
+
+/* ---- read-only view for the monitor ---- */
+
+unsigned mmu_shadow_contexts(const struct mmu *m, struct mmu_shadow_ctx *out, unsigned max)
+{
+    const struct shadow *s = m->sh;
+    unsigned n = 0;
+    if (!s)
+        return 0;
+    for (unsigned k = 0; k <= s->max_ctx && n < max; k++) {
+        const struct sctx *c = &s->ctx[k];
+        if (k && !c->live)
+            continue;
+        u32 entries = 0;
+        for (unsigned d = 0; d < 1024; d++)
+            if (c->dir[d])
+                entries += c->dir[d]->nvalid;
+        out[n++] = (struct mmu_shadow_ctx){
+            .slot = k, .cr3 = c->cr3, .pae = c->mode & KEY_PAE, .pse = c->mode & KEY_PSE,
+            .nxe = c->mode & KEY_NXE, .current = (int)k == s->cur,
+            .age = k ? s->clock - c->stamp : 0, .entries = entries, .leaves = c->nleaves,
+            .hits = c->hits,
+        };
+    }
+    return n;
 }

@@ -1,13 +1,13 @@
 #!/bin/sh
 # Checks the module layering: a module's sources may include headers of
 # its own module and of modules below it, never above.
-#   common -> mmu -> cpu -> translate -> devices -> frontend
+#   common -> mmu -> cpu -> translate -> devices -> debug -> frontend
 # Project headers are included by root-relative path ("mmu/mmu.h") or, within
 # a module, by bare name ("decode.h"); only the root-relative form can name
 # another module, so that is what is checked.
 # Usage: layering.sh [project-root]
 root=${1:-$(dirname "$0")/..}
-order="common mmu cpu translate devices frontend"
+order="common mmu cpu translate devices debug frontend"
 rank() {
     n=0
     for m in $order; do
@@ -39,10 +39,21 @@ for mod in $order; do
 done
 # A relative climb ("../devices/x.h") would dodge the check above.
 climb=$(grep -rn '#[[:space:]]*include[[:space:]]*"\.\./' "$root/common" "$root/mmu" "$root/cpu" \
-        "$root/translate" "$root/devices" "$root/frontend" 2>/dev/null)
+        "$root/translate" "$root/devices" "$root/debug" "$root/frontend" 2>/dev/null)
 if [ -n "$climb" ]; then
     echo "layering: relative includes climbing out of a module:"
     echo "$climb"
+    bad=$((bad + 1))
+fi
+# cpu/'s private state header is for cpu/ and the executors in
+# translate/; the modules above them (the debugger in particular) read the
+# CPU through cpu/cpu.h.
+private=$(grep -rln '#[[:space:]]*include[[:space:]]*"\(cpu/\)\{0,1\}cpu_state\.h"' \
+          "$root/common" "$root/mmu" "$root/devices" "$root/debug" \
+          "$root/frontend" 2>/dev/null)
+if [ -n "$private" ]; then
+    echo "layering: cpu/cpu_state.h included outside cpu/:"
+    echo "$private"
     bad=$((bad + 1))
 fi
 echo "layering: $checked files checked, $bad violations"

@@ -49,7 +49,8 @@ missing_initrd)
 help)
     expect 0 "-kernel FILE" -- --help
     for f in -kernel -initrd -append -bios -m -cpu -no-reboot -d -D -nographic -display \
-             -serial -debugcon -icount-limit -mmu -mmu-contexts -clock -icount -help -version; do
+             -serial -debugcon -icount-limit -mmu -mmu-contexts -clock -icount -gdb -s -S -monitor \
+             -help -version; do
         grep -q -- "^  $f[ ,]" "$tmp/out" || fail "--help does not list $f"
     done
     # Every flag the help lists is accepted (none is reported unknown).

@@ -1,0 +1,104 @@
+/*
+ * The debugger session, private to debug/: run control (stopped, running,
+ * stepping), breakpoints and watchpoints, memory access through the
+ * guest's paging, and the endpoints (gdb, monitor) it serves.
+ */
+#ifndef UMBRA_DEBUG_SESSION_H
+#define UMBRA_DEBUG_SESSION_H
+
+#include <stdio.h>
+
+#include "common/types.h"
+
+struct pc;
+struct cpu;
+struct mmu;
+struct gdb;
+struct mon;
+
+#define DBG_MAX_BP 64
+#define DBG_MAX_WP 4   /* CPU_MAX_WATCH */
+
+/* gdb's Z types. */
+enum dbg_wp_type { WP_WRITE = 2, WP_READ = 3, WP_ACCESS = 4 };
+
+struct dbg_bp {
+    u32 lin;        /* linear address (CS base + EIP) */
+};
+
+struct dbg_wp {
+    u32 lin, len;
+    enum dbg_wp_type type;
+};
+
+struct dbg {
+    struct pc *pc;
+    struct cpu *cpu;
+    struct mmu *mmu;
+    bool stopped;       /* held by the debugger: the run loop waits */
+    bool stepping;      /* one instruction, then stop */
+    bool skip_bp;       /* resumed at a breakpoint: do not stop there again
+                         * before one instruction has run */
+    bool quit;          /* end the run (monitor quit, gdb k) */
+    bool phys;          /* monitor phys on: gdb m/M take physical addresses */
+    bool ended;         /* the run is over */
+    bool one_by_one;    /* the last slice allowed was one instruction */
+    unsigned tick;      /* slices since the endpoints were last served */
+    struct dbg_bp bp[DBG_MAX_BP];
+    unsigned n_bp;
+    struct dbg_wp wp[DBG_MAX_WP];
+    unsigned n_wp;
+    struct gdb *gdb;
+    struct mon *mon;
+};
+
+/* Hold the machine: tell gdb (if it waits for a stop) with signal `sig`
+ * and the stop-reply fields `extra` ("watch:ADDR;" or ""). */
+void dbg_stop(struct dbg *d, int sig, const char *extra);
+/* Let it run (step: one instruction). */
+void dbg_resume(struct dbg *d, bool step);
+
+/* Linear address -> physical through the current paging, ignoring
+ * access rights (the debugger may look at supervisor pages); `cr3` 0
+ * means the current one.  False if not mapped.  No side effect. */
+bool dbg_lin_to_phys(struct dbg *d, u32 cr3, u32 lin, u32 *gpa);
+/* Copy guest memory out / in, byte by byte through the paging (or
+ * physical with `phys`).  Returns 0, or -1 at the first byte that is not
+ * mapped or not RAM/ROM (reads never touch a device; writes go through
+ * mmu_phys_write, so write tracking sees them). */
+int dbg_read(struct dbg *d, u32 addr, u8 *buf, u32 len, bool phys);
+int dbg_write(struct dbg *d, u32 addr, const u8 *buf, u32 len, bool phys);
+
+int dbg_bp_insert(struct dbg *d, u32 lin);
+int dbg_bp_remove(struct dbg *d, u32 lin);
+int dbg_wp_insert(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type);
+int dbg_wp_remove(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type);
+/* Remove every breakpoint and watchpoint. */
+void dbg_clear_points(struct dbg *d);
+
+/* Run one monitor command line; its output goes to `out`. */
+void mon_exec(struct dbg *d, const char *line, FILE *out);
+
+/* ---- endpoints (gdbstub.c, monitor.c, chardev.c) ---- */
+
+/* A listening socket for `spec` (tcp:[HOST]:PORT bound to 127.0.0.1, or
+ * unix:PATH).  Returns the fd or -1 with errno-based text in `why`. */
+int chr_listen(const char *spec, char *why, size_t whylen);
+
+struct gdb *gdb_open(struct dbg *d, const char *spec, FILE *err);
+void gdb_close(struct gdb *g);
+/* fds to poll (listener or connection) */
+int gdb_fd(const struct gdb *g);
+/* The fd is readable: accept or read and handle packets. */
+void gdb_input(struct gdb *g);
+/* Report a stop if gdb waits for one. */
+void gdb_report_stop(struct gdb *g, int sig, const char *extra);
+/* The run ended: W packet. */
+void gdb_report_exit(struct gdb *g, int code);
+
+struct mon *mon_open(struct dbg *d, const char *spec, FILE *err);
+void mon_close(struct mon *m);
+int mon_fd(const struct mon *m);
+void mon_input(struct mon *m);
+
+#endif

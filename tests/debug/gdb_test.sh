@@ -1,0 +1,297 @@
+#!/bin/sh
+# The debugger against real clients, one case per ctest test.
+#   gdb_test.sh UMBRA GUEST_ELF CASE
+# gdb:     Debian's gdb drives the stub over a unix socket: breakpoint at a
+#          symbol, stepi, registers (CR3 against the page directory's
+#          address from nm), memory read through paging, a write
+#          watchpoint on a page-table entry, monitor walk/info shadow, a
+#          stepi from a faulting instruction landing on the #PF handler,
+#          a read watchpoint through an aliasing mapping, and a memory
+#          write (M) that releases the guest's wait loop.
+# monitor: python3 speaks to -monitor unix:SOCK,server,nowait and checks
+#          each command's reply.
+# rsp:     a raw remote-protocol client (python3): target.xml, memory
+#          write then read back through paging, an unmapped read is an
+#          error, a read watchpoint on the guest's wait flag (the rest
+#          of the machine costing nothing), Ctrl-C stops a
+#          running guest with T02, registers p/P, qRcmd output, k.
+# errors:  bad -gdb/-monitor arguments and unusable sockets are usage
+#          errors that name the flag.
+# Expected addresses come from nm on the guest (dbg_guest.asm).
+set -u
+umbra=$1 elf=$2 case=$3
+tmp=$(mktemp -d)
+upid=
+cleanup() {
+    [ -n "$upid" ] && kill "$upid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL ($case): $*"; for f in "$tmp"/*.out; do echo "--- $f:"; cat "$f"; done; exit 1; }
+sym() { nm "$elf" | awk -v s="$1" '$3 == s { print $1 }'; }
+need() { grep -qF -- "$1" "$2" || fail "no '$1' in $(basename "$2")"; }
+
+pd=$(sym pd) secret=$(sym secret) pt1=$(sym pt1)
+[ -n "$pd" ] && [ -n "$secret" ] && [ -n "$pt1" ] || fail "symbols missing from $elf"
+pd_hex=$(printf '0x%x' "0x$pd")
+secret_hex=$(printf '0x%x' "0x$secret")
+
+# Start umbra with extra flags; wait for the socket `sock` to appear.
+start() {
+    sock=$1
+    shift
+    timeout 120 "$umbra" -clock virtual -m 64 -display none -kernel "$elf" "$@" \
+        >"$tmp/umbra.out" 2>&1 </dev/null &
+    upid=$!
+    for _ in $(seq 100); do
+        [ -S "$sock" ] && return 0
+        sleep 0.05
+    done
+    fail "umbra did not open $sock"
+}
+
+finish() {
+    wait "$upid"
+    status=$?
+    upid=
+}
+
+case $case in
+gdb)
+    start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S
+    timeout 120 gdb -batch -nx \
+        -ex "target remote $tmp/gdb.sock" \
+        -ex 'p $pc' \
+        -ex 'set var *(char *)&go = 1' \
+        -ex 'break bp_here' \
+        -ex 'continue' \
+        -ex 'stepi' \
+        -ex 'p $pc' \
+        -ex 'info registers cr3' \
+        -ex 'x/4wx 0x40000000' \
+        -ex 'monitor phys on' \
+        -ex 'x/1wx 0x40000000' \
+        -ex "x/4wx $secret_hex" \
+        -ex 'monitor phys off' \
+        -ex 'monitor walk 0x40000000' \
+        -ex 'monitor info shadow' \
+        -ex 'watch *(unsigned int *)((char *)&pt1 + 4)' \
+        -ex 'continue' \
+        -ex 'p $pc' \
+        -ex 'delete' \
+        -ex 'rwatch *(unsigned int *)0x40001000' \
+        -ex 'continue' \
+        -ex 'p $pc' \
+        -ex 'delete' \
+        -ex 'break fault_insn' \
+        -ex 'continue' \
+        -ex 'stepi' \
+        -ex 'p $pc' \
+        -ex 'delete' \
+        -ex 'continue' \
+        "$elf" >"$tmp/gdb.out" 2>&1 </dev/null
+    finish
+    o=$tmp/gdb.out
+    need '<_start>' "$o"
+    need "Breakpoint 1, 0x$(sym bp_here) in bp_here ()" "$o"
+    need '<bp_here+5>' "$o"
+    grep -Eq "^cr3 +$pd_hex " "$o" || fail "info registers cr3 is not $pd_hex"
+    need "$(printf '0x40000000:\t0x11223344\t0x55667788\t0x99aabbcc\t0xddeeff00')" "$o"
+    need 'Cannot access memory at address 0x40000000' "$o"
+    need "$(printf '%s:\t0x11223344\t0x55667788\t0x99aabbcc\t0xddeeff00' "$secret_hex")" "$o"
+    need "-> physical 0x0$secret (4 KiB page" "$o"
+    grep -Eq "cr3=0x$pd mode=32 .* current" "$o" || fail "info shadow lacks the current cr3 0x$pd"
+    need 'Hardware watchpoint 2: *(unsigned int *)((char *)&pt1 + 4)' "$o"
+    need "New value = $(( 0x$secret + 3 ))" "$o"
+    need '<after_pte>' "$o"
+    need 'Hardware read watchpoint 3: *(unsigned int *)0x40001000' "$o"
+    need 'Value = 287454020' "$o"
+    need '<read_done>' "$o"
+    need "Breakpoint 4, 0x$(sym fault_insn) in fault_insn ()" "$o"
+    grep -q "^\$[0-9]* = (void (\*)()) 0x$(sym pf_handler | sed 's/^0*//') <pf_handler>" "$o" ||
+        fail "stepi from fault_insn did not land on pf_handler"
+    need 'exited with code 01' "$o"
+    [ "$status" -eq 1 ] || fail "umbra exited $status, expected 1 (guest passed)"
+    ;;
+monitor)
+    start "$tmp/mon.sock" -monitor "unix:$tmp/mon.sock,server,nowait"
+    python3 - "$tmp/mon.sock" "$(sym spin)" "$secret" >"$tmp/mon.out" 2>&1 <<'PY' || fail "monitor session failed"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(30)
+buf = b""
+def reply():
+    global buf
+    while b"(umbra) " not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise SystemExit("connection closed")
+        buf += chunk
+    text, _, buf = buf.partition(b"(umbra) ")
+    return text.decode()
+def cmd(line):
+    s.sendall(line.encode() + b"\n")
+    text = reply()
+    print("(umbra) " + line)
+    print(text, end="")
+    return text
+reply()
+# Let the guest reach its wait loop with paging on.
+for _ in range(100):
+    cmd("stop")
+    if "physical" in cmd("walk 0x40000000"):
+        break
+    cmd("cont")
+    time.sleep(0.05)
+cmd("info registers")
+cmd("walk 0x80000000")
+cmd("walk 0x40000000 0x7000")
+cmd("gva2gpa 0x40000004")
+cmd("gva2gpa 0x80000000")
+cmd("x/4wx 0x40000000")
+cmd("x/3db 0x40000000")
+cmd("xp/2wx 0x%x" % int(sys.argv[3], 16))
+cmd("x/2i 0x%x" % int(sys.argv[2], 16))
+cmd("info mem")
+cmd("info tlb 0x40000000 0x40001fff")
+cmd("info tlb")
+cmd("info shadow")
+cmd("info shadow 0x1234000")
+cmd("info tracked")
+cmd("info l1")
+cmd("stats")
+cmd("help")
+cmd("frobnicate")
+s.sendall(b"quit\n")
+s.recv(100)
+PY
+    finish
+    o=$tmp/mon.out
+    need "CR3=$(printf '%08x' "0x$pd")" "$o"
+    need "-> physical 0x0$secret (4 KiB page" "$o"
+    need "-> page fault, error code 0x0 (not present, read, supervisor)" "$o"
+    need "gpa: 0x$(printf '%x' $(( 0x$secret + 4 )))" "$o"
+    need "Unmapped" "$o"
+    need "40000000: 0x11223344 0x55667788 0x99aabbcc 0xddeeff00" "$o"
+    need "40000000: 68 51 34" "$o"
+    need "$secret: 0x11223344 0x55667788" "$o"
+    need "cmp byte ptr [" "$o"
+    need "00000000-00400000 00400000 -rwx" "$o"
+    need "40000000-40002000 00002000 -rwx" "$o"
+    need "40000000: 0$secret P W S" "$o"
+    need "40001000: 0$(printf '%08x' $(( 0x$secret + 0x1000 ))) P W S" "$o"
+    need "003ff000: 0003ff000 P W S" "$o"
+    grep -Eq "cr3=0x$pd mode=32 .* current" "$o" || fail "info shadow lacks the current context"
+    need "0x$pd page-table" "$o"
+    need "code (" "$o"
+    grep -Eq "x lin=0x00100000" "$o" || fail "info l1 lacks the code page"
+    grep -Eq "^guest_walks +[1-9]" "$o" || fail "stats lacks guest_walks"
+    need "walk VADDR [CR3]" "$o"
+    need "unknown command: frobnicate" "$o"
+    [ "$status" -eq 0 ] || fail "umbra exited $status after quit, expected 0"
+    # The shadow filter: the reply to "info shadow 0x1234000" names no slot.
+    awk '/^\(umbra\) info shadow 0x1234000/{f=1;next} /^\(umbra\)/{f=0} f' "$o" | grep -q slot &&
+        fail "info shadow 0x1234000 listed a context"
+    ;;
+rsp)
+    start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S
+    python3 - "$tmp/gdb.sock" "$secret" "$pd" "$(sym go)" >"$tmp/rsp.out" 2>&1 <<'PY' || fail "protocol session failed"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(30)
+secret, pd, go = int(sys.argv[2], 16), int(sys.argv[3], 16), int(sys.argv[4], 16)
+buf = b""
+def send(p):
+    s.sendall(b"$%s#%02x" % (p.encode(), sum(p.encode()) & 0xff))
+def recv():
+    global buf
+    while True:
+        start = buf.find(b"$")
+        end = buf.find(b"#", start)
+        if start >= 0 and end >= 0 and len(buf) >= end + 3:
+            body = buf[start + 1:end]
+            assert int(buf[end + 1:end + 3], 16) == sum(body) & 0xff, "checksum"
+            buf = buf[end + 3:]
+            s.sendall(b"+")
+            return body.decode()
+        chunk = s.recv(65536)
+        if not chunk:
+            raise SystemExit("connection closed")
+        buf += chunk
+def ask(p):
+    send(p)
+    r = recv()
+    print("%s -> %s" % (p, r[:200]))
+    return r
+def check(cond, what):
+    if not cond:
+        raise SystemExit("FAILED: " + what)
+r = ask("qSupported:multiprocess+;swbreak+")
+check("qXfer:features:read+" in r and "PacketSize=" in r, "qSupported")
+xml, off = "", 0
+while True:
+    r = ask("qXfer:features:read:target.xml:%x,200" % off)
+    xml += r[1:]
+    off += len(r) - 1
+    if r[0] == "l":
+        break
+check("org.gnu.gdb.i386.core" in xml and "org.umbra.i386.sys" in xml, "target.xml features")
+check('<reg name="cr3"' in xml and '<reg name="gs_limit"' in xml, "target.xml registers")
+check(ask("?").startswith("T05"), "stop reason")
+check(ask("qAttached") == "1", "qAttached")
+check(ask("M%x,4:efbeadde" % (secret + 8)) == "OK", "memory write")
+check(ask("m80000000,4").startswith("E"), "unmapped read is an error")
+check(ask("Z5,%x,4" % secret) == "", "unknown point types refused")
+check(ask("Z3,%x,1" % go) == "OK", "read watchpoint")
+send("c")
+r = recv()
+print("c -> " + r)
+check(r == "T05rwatch:%x;" % go, "read watchpoint on the wait flag")
+check(ask("z3,%x,1" % go) == "OK", "read watchpoint removed")
+check(ask("Z2,%x,1" % go) == "OK", "write watchpoint")
+send("c")
+time.sleep(0.3)
+s.sendall(b"\x03")
+r = recv()
+print("^C -> " + r)
+check(r.startswith("T02"), "Ctrl-C stops with T02")
+cr3 = int.from_bytes(bytes.fromhex(ask("p22")), "little")
+check(cr3 == pd, "cr3 register %x, page directory %x" % (cr3, pd))
+check(ask("m40000008,4") == "efbeadde", "write seen through paging")
+check(ask("P0=78563412") == "OK", "P")
+check(ask("p0") == "78563412", "p after P")
+send("qRcmd," + "info shadow".encode().hex())
+text = ""
+while True:
+    r = recv()
+    if r == "OK":
+        break
+    check(r.startswith("O"), "monitor output packet")
+    text += bytes.fromhex(r[1:]).decode()
+print(text)
+check("cr3=0x%08x" % pd in text and "current" in text, "qRcmd info shadow")
+send("k")
+PY
+    finish
+    [ "$status" -eq 0 ] || fail "umbra exited $status after k, expected 0"
+    ;;
+errors)
+    for bad in "-gdb bogus" "-gdb tcp:" "-monitor pipe:x" "-monitor unix:"; do
+        # shellcheck disable=SC2086
+        timeout 30 "$umbra" $bad -kernel "$elf" >"$tmp/err.out" 2>&1 </dev/null
+        st=$?
+        [ "$st" -eq 2 ] || fail "umbra $bad exited $st, expected 2"
+        need "umbra: ${bad%% *} ${bad#* }:" "$tmp/err.out"
+    done
+    timeout 30 "$umbra" -gdb unix:/nonexistent/dir/sock -kernel "$elf" >"$tmp/err.out" 2>&1 </dev/null
+    [ $? -eq 2 ] || fail "an unusable socket path is not a usage error"
+    need "umbra: -gdb unix:/nonexistent/dir/sock: cannot listen on" "$tmp/err.out"
+    ;;
+*)
+    fail "unknown case"
+    ;;
+esac
+echo "PASS ($case)"
