@@ -34,4 +34,25 @@ struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err) MUST
 /* Close the endpoints (removing unix socket files it created). */
 void dbg_free(struct dbg *d);
 
+/* -d in_asm, out_asm, exec (blocks), nochain and -dfilter. */
+struct tracer;
+/* A -dfilter list: blocks whose first byte's linear address lies in one
+ * of the half-open ranges [lo, hi). */
+#define TRACE_MAX_RANGES 32
+struct trace_ranges {
+    unsigned n;  /* 0: no filter, everything passes */
+    u64 lo[TRACE_MAX_RANGES], hi[TRACE_MAX_RANGES];
+};
+
+/* Parse a -dfilter list into `r`: comma-separated ADDR+LEN, ADDR-LEN or
+ * ADDR..LAST, hex with or without 0x.  Returns 0, or -1 with a message
+ * naming the spec on `err`. */
+int dbg_parse_dfilter(const char *spec, struct trace_ranges *r, FILE *err) MUST_CHECK;
+/* Watch the board's block cache for the block-level items of `mask`
+ * (LOG_* bits), writing to the board's log; `ranges` NULL or empty: every
+ * block.  NULL with a message on `err` if out of memory. */
+struct tracer *tracer_new(struct pc *pc, u32 mask, const struct trace_ranges *ranges,
+                          FILE *err) MUST_CHECK;
+void tracer_free(struct tracer *t);
+
 #endif

@@ -208,6 +208,16 @@ static int h_logfile(struct cli_options *o, const char *flag, const char *arg, F
     return 0;
 }
 
+static int h_dfilter(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    struct trace_ranges r;
+    if (dbg_parse_dfilter(arg, &r, err) < 0)
+        return -1;
+    o->dfilter = arg;
+    return 0;
+}
+
 static int h_nographic(struct cli_options *o, const char *flag, const char *arg, FILE *out,
                        FILE *err)
 {
@@ -389,6 +399,9 @@ static const struct cli_flag flags[] = {
       h_icount_shift },
     { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
+    { "dfilter", "RANGE[,RANGE...]",
+      "-d in_asm/out_asm/exec only for blocks starting in ADDR+LEN, ADDR-LEN or ADDR..LAST (hex)",
+      h_dfilter },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
     { "display", "none", "display backend; only none exists", h_display },
     { "serial", "stdio|none|file:PATH", "backend of the first serial port (COM1)",

@@ -38,6 +38,7 @@ struct cli_options {
     bool no_reboot;       /* -no-reboot */
     u32 log_mask;         /* -d */
     const char *log_file; /* -D */
+    const char *dfilter;  /* -dfilter: block ranges for -d's block items */
     bool serial_given;
     struct cli_chr serial;   /* -serial */
     struct cli_chr debugcon; /* -debugcon */

@@ -23,6 +23,9 @@
 #endif
 
 #define EXIT_USAGE 2
+/* The -d items the tracer (debug/trace.c) serves. */
+#define BLOCK_LOG_ITEMS \
+    (1u << LOG_IN_ASM | 1u << LOG_OUT_ASM | 1u << LOG_EXEC | 1u << LOG_NOCHAIN)
 #define KERNEL_MAX ((size_t)1 << 30)
 #define BIOS_FILE_MAX ((size_t)16 << 20)
 
@@ -189,6 +192,7 @@ int main(int argc, char **argv)
     };
     struct pc *pc = NULL;
     struct dbg *dbg = NULL;
+    struct tracer *tracer = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)
         goto out;
@@ -208,8 +212,16 @@ int main(int argc, char **argv)
         if (!(dbg = dbg_new(pc, &dc, stderr)))
             goto out;
     }
+    if ((o.log_mask & BLOCK_LOG_ITEMS) || o.dfilter) {
+        struct trace_ranges r = { 0 };
+        if (o.dfilter && dbg_parse_dfilter(o.dfilter, &r, stderr) < 0)
+            goto out;
+        if (!(tracer = tracer_new(pc, o.log_mask, &r, stderr)))
+            goto out;
+    }
     status = pc_run(pc).exit_code;
 out:
+    tracer_free(tracer);
     dbg_free(dbg);
     pc_free(pc);
     if (rf.log)

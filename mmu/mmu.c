@@ -689,8 +689,13 @@ int mmu_translate(struct mmu *m, u32 lin, enum mmu_acc acc, bool user, u32 *gpa,
             if (m->sh)
                 COUNT(m->cnt, spt_misses);
             COUNT(m->cnt, guest_walks);
-            if (pg_walk_traced(&m->pg, m, lin, acc, user, &wide, &perm, f, &t) < 0)
+            if (pg_walk_traced(&m->pg, m, lin, acc, user, &wide, &perm, f, &t) < 0) {
+                LOG(m->log, MMU, "walk %08x acc %d%s: fault err %x", lin, acc,
+                    user ? " user" : "", f->err);
                 return -1;
+            }
+            LOG(m->log, MMU, "walk %08x acc %d%s -> %08llx perm %x", lin, acc,
+                user ? " user" : "", (unsigned long long)wide, perm);
             /* The bus is 32 bits wide; PAE can name frames above 4 GiB. */
             if (unlikely(wide >> 32))
                 LOG(m->log, GUEST_ERROR, "access to %09llx beyond the 32-bit bus",

@@ -1,0 +1,123 @@
+#!/bin/sh
+# Tracing (-d, -D, -dfilter) on tests/debug/prof_guest.asm, one case per
+# ctest test.
+#   trace_test.sh UMBRA GUEST_ELF CASE
+# in_asm:  every instruction of hot_loop..leaf the log shows must be
+#          objdump's disassembly of the same address (the oracle), with
+#          numbers compared by value; the block's physical address is its
+#          linear one (identity paging).
+# dfilter: with -dfilter on hot_body alone, in_asm and exec show only
+#          blocks starting there; a bad range is a usage error.
+# int:     -d int shows the #PF with CR2 0x00800000 and error code 2 at
+#          fault_insn, CPL 0.
+# mmu:     -d mmu shows the two address spaces created, the switch back
+#          to the first, the faulting walk and a shadow fill.
+# exec:    -d exec counts hot_body's runs under jit and block (HOT_N - 1:
+#          the first iteration is part of hot_loop's block), and -d
+#          nochain leaves the run's outcome alone.
+set -u
+umbra=$1 elf=$2 case=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL ($case): $*"; [ -f "$tmp/log" ] && head -50 "$tmp/log"; exit 1; }
+sym() { nm "$elf" | awk -v s="$1" '$3 == s { print $1 }'; }
+run() {
+    timeout 60 "$umbra" -clock virtual -m 64 -kernel "$elf" "$@" >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] || fail "umbra $* exited with $rc: $(cat "$tmp/out")"
+}
+HOT_N=200000
+hot_body=$(sym hot_body)
+[ -n "$hot_body" ] || fail "no hot_body in $elf"
+
+case $case in
+in_asm)
+    run -d in_asm -D "$tmp/log"
+    objdump -d -M intel --no-show-raw-insn "$elf" >"$tmp/objdump" || fail "objdump"
+    python3 - "$tmp/log" "$tmp/objdump" "$(sym hot_loop)" "$(sym pf_handler)" <<'PY' || fail "in_asm differs"
+import re, sys
+log, dump, lo, hi = sys.argv[1], sys.argv[2], int(sys.argv[3], 16), int(sys.argv[4], 16)
+num = re.compile(r'0x[0-9a-f]+|\b[0-9]+\b')
+def canon(ops, bare_hex):
+    ops = re.sub(r'<[^>]*>', '', ops.lower()).replace(' ', '').replace('ptr', '')
+    if bare_hex and re.fullmatch(r'[0-9a-f]+', ops):
+        return '#%x' % int(ops, 16)
+    return num.sub(lambda m: '#%x' % int(m.group(0), 0), ops)
+want = {}
+for line in open(dump):
+    m = re.match(r'\s+([0-9a-f]+):\s+(\S+)\s*(.*)$', line)
+    if m:
+        a = int(m.group(1), 16)
+        mn = m.group(2)
+        want[a] = (mn, canon(m.group(3), mn.startswith('j') or mn == 'call'))
+seen, bad, phys_ok = 0, [], False
+for line in open(log):
+    m = re.match(r'IN: lin=0x([0-9a-f]+) phys=0x([0-9a-f]+) mode=32', line)
+    if m and lo <= int(m.group(1), 16) < hi:
+        phys_ok = phys_ok or m.group(1) == m.group(2)
+    m = re.match(r'0x([0-9a-f]+):  (\S+) ?(.*)$', line)
+    if not m:
+        continue
+    a = int(m.group(1), 16)
+    if not lo <= a < hi:
+        continue
+    mn = m.group(2)
+    got = (mn, canon(m.group(3), False))
+    seen += 1
+    if want.get(a) != got:
+        bad.append('%x: log %s, objdump %s' % (a, got, want.get(a)))
+print('compared', seen, 'instructions')
+for b in bad:
+    print(b)
+sys.exit(1 if bad or seen < 25 or not phys_ok else 0)
+PY
+    ;;
+dfilter)
+    run -d in_asm,exec -dfilter "0x$hot_body+1" -D "$tmp/log"
+    n=$(grep -c "^Trace: lin=0x$hot_body" "$tmp/log")
+    [ "$n" -eq $((HOT_N - 1)) ] || fail "$n runs of hot_body traced"
+    others=$(grep -E '^(IN|Trace):' "$tmp/log" | grep -vc "lin=0x$hot_body")
+    [ "$others" -eq 0 ] || fail "$others lines for other blocks"
+    grep -q "^IN: lin=0x$hot_body" "$tmp/log" || fail "no in_asm for hot_body"
+    # A..B form, and a range holding no block start: nothing at all.
+    run -d in_asm,exec -dfilter "0x$hot_body..0x$hot_body,ffff0000-10" -D "$tmp/log"
+    [ "$(grep -c "^Trace: lin=0x$hot_body" "$tmp/log")" -eq $((HOT_N - 1)) ] || fail "A..B"
+    run -d in_asm,exec -dfilter "ffff0000+10" -D "$tmp/log"
+    [ ! -s "$tmp/log" ] || fail "a range with no block logged something"
+    for bad in '12+' '0x10..0x5' 'zz+4' '' '1+0'; do
+        timeout 10 "$umbra" -kernel "$elf" -dfilter "$bad" >"$tmp/out" 2>&1
+        [ $? -eq 2 ] || fail "-dfilter '$bad' was accepted"
+        grep -q -- "-dfilter" "$tmp/out" || fail "-dfilter '$bad': message does not name the flag"
+    done
+    ;;
+int)
+    run -d int -D "$tmp/log"
+    fi=$(sym fault_insn)
+    line=$(grep 'exception 14 ' "$tmp/log")
+    [ "$(echo "$line" | wc -l)" -eq 1 ] || fail "expected one #PF, got: $line"
+    echo "$line" | grep -q "exception 14 err 2 cr2 00800000 at 0008:$fi cpl 0" ||
+        fail "wrong #PF record: $line"
+    ;;
+exec)
+    for ex in jit block; do
+        run -exec $ex -d exec -D "$tmp/log"
+        n=$(grep -c "^Trace: lin=0x$hot_body phys=0x$hot_body" "$tmp/log")
+        [ "$n" -eq $((HOT_N - 1)) ] || fail "-exec $ex: $n runs of hot_body"
+    done
+    run -d nochain -D "$tmp/log"
+    [ ! -s "$tmp/log" ] || fail "nochain alone logged something"
+    ;;
+mmu)
+    run -d mmu -D "$tmp/log"
+    pd=$(sym pd | sed 's/^0*//') pd2=$(sym pd2 | sed 's/^0*//')
+    grep -q "shadow: new context .* cr3=0*$pd\$" "$tmp/log" || fail "no context for pd"
+    grep -q "shadow: new context .* cr3=0*$pd2\$" "$tmp/log" || fail "no context for pd2"
+    grep -q "shadow: switch to kept context .* cr3=0*$pd\$" "$tmp/log" || fail "no switch back"
+    grep -q "walk 00800000 acc 1: fault err 2" "$tmp/log" || fail "no faulting walk"
+    grep -q "shadow: fill $(sym hot_loop | cut -c1-5)000 -> " "$tmp/log" || fail "no fill"
+    ;;
+*)
+    fail "unknown case"
+    ;;
+esac
+echo "ok ($case)"
