@@ -17,12 +17,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu/cpu.h"
 #include "cpu/insn.h"
 #include "debug.h"
 #include "devices/pc.h"
 #include "mmu/mmu.h"
+#include "prof.h"
 #include "translate/block.h"
 
 struct tracer {
@@ -31,6 +33,9 @@ struct tracer {
     u32 mask;
     struct trace_ranges ranges;
     csh cs16, cs32, cs64;
+    struct prof *prof; /* the profiler, fed the same events, or NULL */
+    struct prof *syms; /* where -perfmap finds symbols, or NULL */
+    FILE *perfmap;     /* -perfmap, or NULL */
 };
 
 /* ---- -dfilter ---- */
@@ -173,6 +178,8 @@ static void print_insns(FILE *f, csh cs, const u8 *code, size_t len, u64 addr, s
 static void on_built(void *opaque, const struct blk_event *e)
 {
     struct tracer *t = opaque;
+    if (t->prof)
+        prof_built(t->prof, e);
     if (!(t->mask & (1u << LOG_IN_ASM)) || !trace_in_ranges(&t->ranges, e->lin))
         return;
     u8 buf[32 * 15];
@@ -188,9 +195,27 @@ static void on_built(void *opaque, const struct blk_event *e)
     fputc('\n', f);
 }
 
+/* perf(1) names code that has no file from /tmp/perf-PID.map: "START
+ * SIZE NAME" lines, hex (tools/perf/Documentation/jit-interface.txt). */
+static void perfmap_line(struct tracer *t, const struct blk_event *e)
+{
+    u32 off;
+    const char *s = prof_symbol_for(t->syms, e->lin, &off);
+    if (s)
+        fprintf(t->perfmap, "%lx %x guest_%08x_%s+0x%x\n", (unsigned long)(uintptr_t)e->host,
+                e->host_len, e->lin, s, off);
+    else
+        fprintf(t->perfmap, "%lx %x guest_%08x\n", (unsigned long)(uintptr_t)e->host,
+                e->host_len, e->lin);
+}
+
 static void on_translated(void *opaque, const struct blk_event *e)
 {
     struct tracer *t = opaque;
+    if (t->prof)
+        prof_translated(t->prof, e);
+    if (t->perfmap)
+        perfmap_line(t, e);
     if (!(t->mask & (1u << LOG_OUT_ASM)) || !trace_in_ranges(&t->ranges, e->lin))
         return;
     FILE *f = out(t);
@@ -203,6 +228,8 @@ static void on_translated(void *opaque, const struct blk_event *e)
 static void on_executed(void *opaque, const struct blk_event *e)
 {
     struct tracer *t = opaque;
+    if (t->prof)
+        prof_executed(t->prof, e);
     if (!(t->mask & (1u << LOG_EXEC)) || !trace_in_ranges(&t->ranges, e->lin))
         return;
     u64 gpa = e->pfn != BLK_NO_PFN ? ((u64)e->pfn << PAGE_SHIFT | (e->lin & ~PAGE_MASK)) : ~0ull;
@@ -215,19 +242,21 @@ static void on_executed(void *opaque, const struct blk_event *e)
             (unsigned long long)e->retired);
 }
 
-struct tracer *tracer_new(struct pc *pc, u32 mask, const struct trace_ranges *ranges,
-                          FILE *err)
+struct tracer *tracer_new(struct pc *pc, const struct trace_config *tc, FILE *err)
 {
     struct tracer *t = calloc(1, sizeof *t);
     if (!t) {
         fprintf(err, "umbra: -d: out of memory\n");
         return NULL;
     }
+    u32 mask = tc->mask;
+    bool prof = tc->prof && tc->profile;
     t->pc = pc;
     t->out = pc->log.out;
     t->mask = mask;
-    if (ranges)
-        t->ranges = *ranges;
+    t->ranges = tc->ranges;
+    t->prof = prof ? tc->prof : NULL;
+    t->syms = tc->prof;
     if (cs_open(CS_ARCH_X86, CS_MODE_16, &t->cs16) != CS_ERR_OK ||
         cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs32) != CS_ERR_OK ||
         cs_open(CS_ARCH_X86, CS_MODE_64, &t->cs64) != CS_ERR_OK) {
@@ -235,12 +264,23 @@ struct tracer *tracer_new(struct pc *pc, u32 mask, const struct trace_ranges *ra
         tracer_free(t);
         return NULL;
     }
+    if (tc->perfmap) {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+        if (!(t->perfmap = fopen(path, "w"))) {
+            fprintf(err, "umbra: -perfmap: %s: %s\n", path, strerror(errno));
+            tracer_free(t);
+            return NULL;
+        }
+        setvbuf(t->perfmap, NULL, _IOLBF, 0);
+    }
     if (pc->blocks) {
         struct blocks_observer o = {
             .opaque = t,
-            .built = (mask & (1u << LOG_IN_ASM)) ? on_built : NULL,
-            .translated = (mask & (1u << LOG_OUT_ASM)) ? on_translated : NULL,
-            .executed = (mask & (1u << LOG_EXEC)) ? on_executed : NULL,
+            .built = (mask & (1u << LOG_IN_ASM)) || prof ? on_built : NULL,
+            .translated = (mask & (1u << LOG_OUT_ASM)) || prof || t->perfmap ? on_translated
+                                                                               : NULL,
+            .executed = (mask & (1u << LOG_EXEC)) || prof ? on_executed : NULL,
             .nochain = (mask & (1u << LOG_NOCHAIN)) != 0,
         };
         blocks_set_observer(pc->blocks, &o);
@@ -254,6 +294,8 @@ void tracer_free(struct tracer *t)
         return;
     if (t->pc->blocks)
         blocks_set_observer(t->pc->blocks, NULL);
+    if (t->perfmap)
+        fclose(t->perfmap);
     if (t->cs16)
         cs_close(&t->cs16);
     if (t->cs32)

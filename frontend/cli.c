@@ -218,6 +218,27 @@ static int h_dfilter(struct cli_options *o, const char *flag, const char *arg, F
     return 0;
 }
 
+static int h_profile(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    o->profile = arg;
+    return 0;
+}
+
+static int h_profile_symbols(struct cli_options *o, const char *flag, const char *arg,
+                             FILE *out, FILE *err)
+{
+    o->profile_symbols = arg;
+    return 0;
+}
+
+static int h_perfmap(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    o->perfmap = true;
+    return 0;
+}
+
 static int h_nographic(struct cli_options *o, const char *flag, const char *arg, FILE *out,
                        FILE *err)
 {
@@ -402,6 +423,13 @@ static const struct cli_flag flags[] = {
     { "dfilter", "RANGE[,RANGE...]",
       "-d in_asm/out_asm/exec only for blocks starting in ADDR+LEN, ADDR-LEN or ADDR..LAST (hex)",
       h_dfilter },
+    { "profile", "FILE",
+      "profile guest blocks: JSON report in FILE, folded stacks in FILE.folded, summary on stderr",
+      h_profile },
+    { "profile-symbols", "FILE", "guest symbols for -profile and -perfmap, System.map format",
+      h_profile_symbols },
+    { "perfmap", NULL, "name translated guest blocks in /tmp/perf-PID.map for perf(1)",
+      h_perfmap },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
     { "display", "none", "display backend; only none exists", h_display },
     { "serial", "stdio|none|file:PATH", "backend of the first serial port (COM1)",

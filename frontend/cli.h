@@ -39,6 +39,9 @@ struct cli_options {
     u32 log_mask;         /* -d */
     const char *log_file; /* -D */
     const char *dfilter;  /* -dfilter: block ranges for -d's block items */
+    const char *profile;  /* -profile FILE: the profiler's report, or NULL */
+    const char *profile_symbols; /* -profile-symbols: a System.map, or NULL */
+    bool perfmap;         /* -perfmap: /tmp/perf-PID.map names translations */
     bool serial_given;
     struct cli_chr serial;   /* -serial */
     struct cli_chr debugcon; /* -debugcon */

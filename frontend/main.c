@@ -193,6 +193,7 @@ int main(int argc, char **argv)
     struct pc *pc = NULL;
     struct dbg *dbg = NULL;
     struct tracer *tracer = NULL;
+    struct prof *prof = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)
         goto out;
@@ -212,16 +213,32 @@ int main(int argc, char **argv)
         if (!(dbg = dbg_new(pc, &dc, stderr)))
             goto out;
     }
-    if ((o.log_mask & BLOCK_LOG_ITEMS) || o.dfilter) {
-        struct trace_ranges r = { 0 };
-        if (o.dfilter && dbg_parse_dfilter(o.dfilter, &r, stderr) < 0)
+    if (o.profile_symbols && !o.profile && !o.perfmap) {
+        fprintf(stderr, "umbra: -profile-symbols %s: needs -profile or -perfmap\n",
+                o.profile_symbols);
+        goto out;
+    }
+    if (o.profile || o.perfmap) {
+        /* -perfmap alone uses the profiler only for its symbols. */
+        struct prof_config pcf = { o.profile ? o.profile : "/dev/null", o.kernel,
+                                   o.profile_symbols };
+        if (!(prof = prof_new(pc, &pcf, stderr)))
             goto out;
-        if (!(tracer = tracer_new(pc, o.log_mask, &r, stderr)))
+    }
+    if ((o.log_mask & BLOCK_LOG_ITEMS) || o.dfilter || o.profile || o.perfmap) {
+        struct trace_config tc = { .mask = o.log_mask, .prof = prof, .profile = o.profile != NULL,
+                                   .perfmap = o.perfmap };
+        if (o.dfilter && dbg_parse_dfilter(o.dfilter, &tc.ranges, stderr) < 0)
+            goto out;
+        if (!(tracer = tracer_new(pc, &tc, stderr)))
             goto out;
     }
     status = pc_run(pc).exit_code;
+    if (o.profile && prof_finish(prof, stderr) < 0 && status != EXIT_USAGE)
+        status = EXIT_USAGE;
 out:
     tracer_free(tracer);
+    prof_free(prof);
     dbg_free(dbg);
     pc_free(pc);
     if (rf.log)

@@ -12,6 +12,14 @@
 #          fault_insn, CPL 0.
 # mmu:     -d mmu shows the two address spaces created, the switch back
 #          to the first, the faulting walk and a shadow fill.
+# profile: -profile's JSON (python3's json): hot_body first, with the
+#          run count the loop count gives, its disassembly, leaf_body's
+#          runs, the counters; bad report paths and -exec interp refused.
+# symbols: names from a System.map-format file the test writes, on a
+#          stripped copy of the guest; bad maps are usage errors.
+# folded:  FILE.folded holds the guest's EBP call chain, root first, and
+#          samples in proportion to the runs.
+# perfmap: /tmp/perf-PID.map names hot_body's translation.
 # exec:    -d exec counts hot_body's runs under jit and block (HOT_N - 1:
 #          the first iteration is part of hot_loop's block), and -d
 #          nochain leaves the run's outcome alone.
@@ -115,6 +123,89 @@ mmu)
     grep -q "shadow: switch to kept context .* cr3=0*$pd\$" "$tmp/log" || fail "no switch back"
     grep -q "walk 00800000 acc 1: fault err 2" "$tmp/log" || fail "no faulting walk"
     grep -q "shadow: fill $(sym hot_loop | cut -c1-5)000 -> " "$tmp/log" || fail "no fill"
+    ;;
+profile)
+    for ex in jit block; do
+        run -exec $ex -profile "$tmp/p.json"
+        grep -q "^profile: .* -> $tmp/p.json" "$tmp/out" || fail "no summary on stderr"
+        python3 - "$tmp/p.json" $HOT_N $((0x$hot_body)) $((0x$(sym leaf_body))) <<'PY' || fail "-exec $ex: bad profile"
+import json, sys
+d = json.load(open(sys.argv[1]))
+hot_n, hot, leaf = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+top = d['top'][0]
+# The loop's block runs HOT_N - 1 times (its first iteration belongs to
+# hot_loop's block), 5 instructions each; allow one run either way.
+assert top['lin'] == hot and top['phys'] == hot, top
+assert top['symbol'] == 'hot_body+0x0', top['symbol']
+assert abs(top['executions'] - (hot_n - 1)) <= 1, top['executions']
+assert abs(top['insns_retired'] - 5 * (hot_n - 1)) <= 5, top['insns_retired']
+assert top['disasm'][2].endswith('rol ebx, 3'), top['disasm']
+lb = [b for b in d['blocks'] if b['lin'] == leaf]
+assert len(lb) == 1 and abs(lb[0]['executions'] - 49999) <= 1, lb
+assert lb[0]['symbol'] == 'leaf_body+0x0'
+assert d['counters']['guest_walks'] > 0
+# Every instruction but the few the run loop steps itself is in a block.
+assert 0 <= d['icount'] - d['block_insns'] < 16, (d['icount'], d['block_insns'])
+PY
+    done
+    timeout 10 "$umbra" -kernel "$elf" -profile /nonexistent/dir/p.json >"$tmp/out" 2>&1
+    [ $? -eq 2 ] && grep -q -- "-profile /nonexistent/dir/p.json" "$tmp/out" ||
+        fail "unwritable -profile accepted"
+    timeout 10 "$umbra" -kernel "$elf" -exec interp -profile "$tmp/p.json" >"$tmp/out" 2>&1
+    [ $? -eq 2 ] || fail "-profile with -exec interp accepted"
+    ;;
+symbols)
+    # No ELF symbols: only the System.map-format file names the blocks.
+    objcopy --strip-all "$elf" "$tmp/stripped.elf" || fail "objcopy"
+    printf '%s T hot_spot\n%s t leafy\n%s D some_data\n' "$hot_body" "$(sym leaf)" \
+        "$(sym hot_loop)" >"$tmp/System.map"
+    timeout 60 "$umbra" -clock virtual -m 64 -kernel "$tmp/stripped.elf" -profile "$tmp/p.json" \
+        -profile-symbols "$tmp/System.map" >"$tmp/out" 2>&1
+    [ $? -eq 1 ] || fail "run failed: $(cat "$tmp/out")"
+    python3 - "$tmp/p.json" $((0x$hot_body)) $((0x$(sym leaf_body) - 0x$(sym leaf))) \
+        $((0x$(sym hot_loop))) <<'PY' || fail "symbols"
+import json, sys
+d = json.load(open(sys.argv[1]))
+hot, leaf_off, hot_loop = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+syms = {b['lin']: b['symbol'] for b in d['blocks']}
+assert syms[hot] == 'hot_spot+0x0', syms[hot]
+assert 'leafy+0x%x' % leaf_off in syms.values(), syms
+# A data symbol (D) names no code: hot_loop's block is outside any text symbol.
+assert syms[hot_loop] is None, syms[hot_loop]
+assert d['symbols'] == 2
+PY
+    printf 'not a map\n' >"$tmp/bad.map"
+    for m in "$tmp/bad.map" "$tmp/missing.map"; do
+        timeout 10 "$umbra" -kernel "$elf" -profile "$tmp/p.json" -profile-symbols "$m" \
+            >"$tmp/out" 2>&1
+        [ $? -eq 2 ] && grep -q -- "-profile-symbols $m" "$tmp/out" || fail "bad map $m accepted"
+    done
+    ;;
+folded)
+    run -profile "$tmp/p.json"
+    f="$tmp/p.json.folded"
+    [ -s "$f" ] || fail "no folded file"
+    # The leaf loop is sampled inside leaf_body, under the EBP chain the
+    # guest built: called from after_fault (in _start), outer, middle, inner.
+    grep -qE '^after_fault;outer;middle;inner;leaf_body [0-9]+$' "$f" || fail "no leaf chain: $(cat "$f")"
+    grep -qE '^hot_body [0-9]+$' "$f" || fail "no hot_body frame"
+    leafn=$(awk '$1 == "after_fault;outer;middle;inner;leaf_body" { print $2 }' "$f")
+    hotn=$(awk '$1 == "hot_body" { print $2 }' "$f")
+    [ "$hotn" -gt "$leafn" ] || fail "hot_body sampled less than leaf_body"
+    total=$(awk '{ n += $NF } END { print n }' "$f")
+    python3 -c "import json,sys; d=json.load(open('$tmp/p.json')); sys.exit(d['stack_samples'] != $total)" ||
+        fail "sample counts disagree"
+    # hot_body runs four times as often as leaf_body: so should its samples.
+    python3 -c "import sys; r=$hotn/$leafn; sys.exit(not 3.0 < r < 5.3)" || fail "ratio $hotn/$leafn"
+    ;;
+perfmap)
+    timeout 60 sh -c 'echo $$ >"$0/pid"; exec "$@"' "$tmp" "$umbra" -clock virtual -m 64 \
+        -kernel "$elf" -perfmap >"$tmp/out" 2>&1
+    map=/tmp/perf-$(cat "$tmp/pid").map
+    [ -s "$map" ] || fail "no $map"
+    grep -qE "^[0-9a-f]+ [0-9a-f]+ guest_${hot_body}_hot_body\+0x0$" "$map" ||
+        { cat "$map"; rm -f "$map"; fail "hot_body not named"; }
+    rm -f "$map"
     ;;
 *)
     fail "unknown case"
