@@ -298,6 +298,8 @@ static void deliver_exception(struct cpu *c)
     else
         LOG(c->log, INT, "exception %d err %x at %04x:%08x cpl %u", vec, err, c->seg[S_CS].sel,
             c->eip, c->cpl);
+    if (unlikely(c->exc_hook))
+        c->exc_hook(c->exc_opaque, (unsigned)vec, err, c->cr2, c->eip);
     c->delivering = true;
     c->deliver_vec = (u8)vec;
     if (vec == EXC_DB)
@@ -488,6 +490,12 @@ void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque)
 {
     c->exec_fn = fn;
     c->exec_opaque = opaque;
+}
+
+void cpu_set_exception_hook(struct cpu *c, cpu_exception_fn fn, void *opaque)
+{
+    c->exc_hook = fn;
+    c->exc_opaque = opaque;
 }
 
 void cpu_set_irq(struct cpu *c, bool level)

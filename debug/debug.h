@@ -66,11 +66,25 @@ void prof_free(struct prof *p);
 /* The symbol at or below `lin` (*off the distance), or NULL. */
 const char *prof_symbol_for(const struct prof *p, u32 lin, u32 *off);
 
+/* Plugins (-plugin FILE.so[,key=value...], plugin.c, umbra-plugin.h). */
+struct plugins;
+/* Load and install the `n` plugins.  NULL with a message naming the file
+ * on `err` if one cannot be loaded, is not a plugin, was built for
+ * another interface version, refuses, or registers something unknown. */
+struct plugins *plugins_load(struct pc *pc, const char *const *specs, unsigned n,
+                             FILE *err) MUST_CHECK;
+/* Whether some plugin wants block events (the tracer must then feed it). */
+bool plugins_want_blocks(const struct plugins *ps);
+/* The run ended with `status`: the plugins' exit callbacks. */
+void plugins_exit(struct plugins *ps, int status);
+void plugins_free(struct plugins *ps);
+
 struct trace_config {
     u32 mask;                  /* LOG_* bits: in_asm, out_asm, exec, nochain */
     struct trace_ranges ranges; /* -dfilter; n 0: every block */
     struct prof *prof;         /* symbols for -perfmap, or NULL */
     bool profile;              /* feed `prof` every block event */
+    struct plugins *plugins;   /* fed block events, or NULL */
     bool perfmap;              /* -perfmap: /tmp/perf-PID.map names translations */
 };
 /* Watch the board's block cache for the block-level items of `tc`,

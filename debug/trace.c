@@ -24,6 +24,7 @@
 #include "debug.h"
 #include "devices/pc.h"
 #include "mmu/mmu.h"
+#include "plugin.h"
 #include "prof.h"
 #include "translate/block.h"
 
@@ -36,6 +37,7 @@ struct tracer {
     struct prof *prof; /* the profiler, fed the same events, or NULL */
     struct prof *syms; /* where -perfmap finds symbols, or NULL */
     FILE *perfmap;     /* -perfmap, or NULL */
+    struct plugins *plugins; /* fed block events, or NULL */
 };
 
 /* ---- -dfilter ---- */
@@ -180,6 +182,8 @@ static void on_built(void *opaque, const struct blk_event *e)
     struct tracer *t = opaque;
     if (t->prof)
         prof_built(t->prof, e);
+    if (t->plugins)
+        plugins_block_built(t->plugins, e);
     if (!(t->mask & (1u << LOG_IN_ASM)) || !trace_in_ranges(&t->ranges, e->lin))
         return;
     u8 buf[32 * 15];
@@ -230,6 +234,8 @@ static void on_executed(void *opaque, const struct blk_event *e)
     struct tracer *t = opaque;
     if (t->prof)
         prof_executed(t->prof, e);
+    if (t->plugins)
+        plugins_block_executed(t->plugins, e);
     if (!(t->mask & (1u << LOG_EXEC)) || !trace_in_ranges(&t->ranges, e->lin))
         return;
     u64 gpa = e->pfn != BLK_NO_PFN ? ((u64)e->pfn << PAGE_SHIFT | (e->lin & ~PAGE_MASK)) : ~0ull;
@@ -251,12 +257,14 @@ struct tracer *tracer_new(struct pc *pc, const struct trace_config *tc, FILE *er
     }
     u32 mask = tc->mask;
     bool prof = tc->prof && tc->profile;
+    bool plug = plugins_want_blocks(tc->plugins);
     t->pc = pc;
     t->out = pc->log.out;
     t->mask = mask;
     t->ranges = tc->ranges;
     t->prof = prof ? tc->prof : NULL;
     t->syms = tc->prof;
+    t->plugins = plug ? tc->plugins : NULL;
     if (cs_open(CS_ARCH_X86, CS_MODE_16, &t->cs16) != CS_ERR_OK ||
         cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs32) != CS_ERR_OK ||
         cs_open(CS_ARCH_X86, CS_MODE_64, &t->cs64) != CS_ERR_OK) {
@@ -277,10 +285,10 @@ struct tracer *tracer_new(struct pc *pc, const struct trace_config *tc, FILE *er
     if (pc->blocks) {
         struct blocks_observer o = {
             .opaque = t,
-            .built = (mask & (1u << LOG_IN_ASM)) || prof ? on_built : NULL,
+            .built = (mask & (1u << LOG_IN_ASM)) || prof || plug ? on_built : NULL,
             .translated = (mask & (1u << LOG_OUT_ASM)) || prof || t->perfmap ? on_translated
                                                                                : NULL,
-            .executed = (mask & (1u << LOG_EXEC)) || prof ? on_executed : NULL,
+            .executed = (mask & (1u << LOG_EXEC)) || prof || plug ? on_executed : NULL,
             .nochain = (mask & (1u << LOG_NOCHAIN)) != 0,
         };
         blocks_set_observer(pc->blocks, &o);

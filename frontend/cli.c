@@ -239,6 +239,17 @@ static int h_perfmap(struct cli_options *o, const char *flag, const char *arg, F
     return 0;
 }
 
+static int h_plugin(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                    FILE *err)
+{
+    if (o->n_plugins == CLI_MAX_PLUGINS) {
+        fprintf(err, "umbra: %s %s: at most %u plugins\n", flag, arg, CLI_MAX_PLUGINS);
+        return -1;
+    }
+    o->plugin[o->n_plugins++] = arg;
+    return 0;
+}
+
 static int h_nographic(struct cli_options *o, const char *flag, const char *arg, FILE *out,
                        FILE *err)
 {
@@ -430,6 +441,8 @@ static const struct cli_flag flags[] = {
       h_profile_symbols },
     { "perfmap", NULL, "name translated guest blocks in /tmp/perf-PID.map for perf(1)",
       h_perfmap },
+    { "plugin", "FILE.so[,key=value...]",
+      "load a plugin (debug/umbra-plugin.h); may be given up to 8 times", h_plugin },
     { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
     { "display", "none", "display backend; only none exists", h_display },
     { "serial", "stdio|none|file:PATH", "backend of the first serial port (COM1)",

@@ -194,6 +194,7 @@ int main(int argc, char **argv)
     struct dbg *dbg = NULL;
     struct tracer *tracer = NULL;
     struct prof *prof = NULL;
+    struct plugins *plugins = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)
         goto out;
@@ -225,20 +226,25 @@ int main(int argc, char **argv)
         if (!(prof = prof_new(pc, &pcf, stderr)))
             goto out;
     }
-    if ((o.log_mask & BLOCK_LOG_ITEMS) || o.dfilter || o.profile || o.perfmap) {
+    if (o.n_plugins && !(plugins = plugins_load(pc, o.plugin, o.n_plugins, stderr)))
+        goto out;
+    if ((o.log_mask & BLOCK_LOG_ITEMS) || o.dfilter || o.profile || o.perfmap ||
+        plugins_want_blocks(plugins)) {
         struct trace_config tc = { .mask = o.log_mask, .prof = prof, .profile = o.profile != NULL,
-                                   .perfmap = o.perfmap };
+                                   .perfmap = o.perfmap, .plugins = plugins };
         if (o.dfilter && dbg_parse_dfilter(o.dfilter, &tc.ranges, stderr) < 0)
             goto out;
         if (!(tracer = tracer_new(pc, &tc, stderr)))
             goto out;
     }
     status = pc_run(pc).exit_code;
+    plugins_exit(plugins, status);
     if (o.profile && prof_finish(prof, stderr) < 0 && status != EXIT_USAGE)
         status = EXIT_USAGE;
 out:
     tracer_free(tracer);
     prof_free(prof);
+    plugins_free(plugins);
     dbg_free(dbg);
     pc_free(pc);
     if (rf.log)

@@ -509,6 +509,8 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
 {
     struct pg_state old = m->pg;
     int rc = pg_set_mode(&m->pg, m, cr0, cr3, cr4, m->pg.efer);
+    if (unlikely(m->obs.cr3_load) && old.cr3 != m->pg.cr3)
+        m->obs.cr3_load(m->obs.opaque, old.cr3, m->pg.cr3);
     if (rc < 0)
         LOG(m->log, GUEST_ERROR, "PAE paging with invalid PDPTEs at %08x", cr3);
     const struct pg_state *pg = &m->pg;
@@ -560,6 +562,11 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
             shadow_deselect(m);
     }
     return rc;
+}
+
+void mmu_set_observer(struct mmu *m, const struct mmu_observer *o)
+{
+    m->obs = o ? *o : (struct mmu_observer){ 0 };
 }
 
 void mmu_set_efer(struct mmu *m, u32 efer)

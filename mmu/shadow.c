@@ -603,6 +603,8 @@ void shadow_write_trap(struct mmu *m, u32 gpa, unsigned size, u32 win, const u8 
     struct shadow *s = m->sh;
     u32 gfn = gpa >> PAGE_SHIFT;
     COUNT(m->cnt, wt_traps);
+    if (unlikely(m->obs.pt_write))
+        m->obs.pt_write(m->obs.opaque, gpa, size);
     if (!memcmp(old, cur, 16))
         return; /* nothing changed: every entry derived still holds */
     if (++s->flood[gfn] >= FLOOD_LIMIT) {
