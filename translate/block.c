@@ -441,15 +441,9 @@ static NOINLINE void run_host_watched(struct blocks *t, struct cpu *c, void *hos
 }
 
 /* Run translated code at CS:EIP.  The exit that led here may link to it;
- * a linked run ends at the budget or when an event zeroes exec_limit.
- * `lin`, `pfn` and `n` name the block for an observer. */
-static void run_host(struct blocks *t, struct cpu *c, void *host, void *chain, u64 end, u32 lin,
-                     u32 pfn, u32 n)
+ * a linked run ends at the budget or when an event zeroes exec_limit. */
+static void run_host(struct blocks *t, struct cpu *c, void *host, void *chain, u64 end)
 {
-    if (unlikely(t->watching)) {
-        run_host_watched(t, c, host, lin, pfn, n);
-        return;
-    }
     u64 before = c->icount;
     jit_link_pending(t->jit, chain, c->mmu->epoch);
     c->exec_limit = end;
@@ -504,7 +498,10 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             if (likely(j->lin == lin && j->key == key && j->eip == c->eip &&
                        j->last <= cs->limit && j->n <= end - c->icount) &&
                 (likely(j->epoch == c->mmu->epoch) || jump_still_good(t, c, j))) {
-                run_host(t, c, j->host, j->chain, end, lin, j->pfn, j->n);
+                if (unlikely(t->watching))
+                    run_host_watched(t, c, j->host, lin, j->pfn, j->n);
+                else
+                    run_host(t, c, j->host, j->chain, end);
                 continue;
             }
         }
@@ -514,7 +511,10 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
             if (b->host && end - c->icount >= b->n && c->eip == b->eip) {
                 jump_fill(t, c, lin, key, b->bytes, b->n, b->host, b->chain, b->pfn, b->gen);
-                run_host(t, c, b->host, b->chain, end, lin, b->pfn, b->n);
+                if (unlikely(t->watching))
+                    run_host_watched(t, c, b->host, lin, b->pfn, b->n);
+                else
+                    run_host(t, c, b->host, b->chain, end);
                 continue;
             }
             if (t->jit)
@@ -536,7 +536,10 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             if (t->jit && (h = find_host(t, c, lin, key, end - c->icount))) {
                 COUNT(t->cnt, blk_jit_found);
                 jump_fill(t, c, lin, key, h->bytes, h->n, h->host, h->chain, h->pfn, h->gen);
-                run_host(t, c, h->host, h->chain, end, lin, h->pfn, h->n);
+                if (unlikely(t->watching))
+                    run_host_watched(t, c, h->host, lin, h->pfn, h->n);
+                else
+                    run_host(t, c, h->host, h->chain, end);
                 continue;
             }
             COUNT(t->cnt, blk_blocks_built);
