@@ -15,7 +15,10 @@
 #define LOG_CATEGORIES(X)                                   \
     X(CPU, "cpu", "CPU mode changes and notable events")    \
     X(INT, "int", "interrupts and exceptions delivered")    \
-    X(EXEC, "exec", "every instruction executed (slow)")    \
+    X(EXEC, "exec", "blocks executed (instructions under -exec interp)") \
+    X(IN_ASM, "in_asm", "guest code of each block built, disassembled") \
+    X(OUT_ASM, "out_asm", "host code of each block translated, disassembled") \
+    X(NOCHAIN, "nochain", "never link translated blocks: each returns to the dispatcher") \
     X(MMU, "mmu", "memory map and paging events")           \
     X(IO, "io", "port I/O")                                 \
     X(POST, "post", "POST codes written to port 0x80")      \

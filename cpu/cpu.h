@@ -115,6 +115,11 @@ void cpu_set_gdtr(struct cpu *c, u32 base, u16 limit);
  */
 typedef void (*cpu_exec_fn)(void *opaque, struct cpu *c, u64 max);
 void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque);
+/* Called as each exception is delivered (debug/'s plugins), after the
+ * double-fault rules chose `vec`: the error code, CR2 (meaningful for
+ * vector 14) and the faulting instruction's EIP.  NULL: no hook. */
+typedef void (*cpu_exception_fn)(void *opaque, unsigned vec, u32 err, u32 cr2, u32 eip);
+void cpu_set_exception_hook(struct cpu *c, cpu_exception_fn fn, void *opaque);
 
 /* Run at most `budget` instructions.  Returns why it stopped. */
 enum cpu_exit cpu_run(struct cpu *c, u64 budget);

@@ -225,6 +225,8 @@ struct cpu {
     struct cpu_callbacks cb;
     cpu_exec_fn exec_fn;  /* cpu_set_executor() */
     void *exec_opaque;
+    cpu_exception_fn exc_hook; /* cpu_set_exception_hook(), or NULL */
+    void *exc_opaque;
 };
 
 /* ---- exceptions (exec.c) ---- */

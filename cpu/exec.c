@@ -293,7 +293,14 @@ static void deliver_exception(struct cpu *c)
             err = 0;
         }
     }
-    LOG(c->log, INT, "exception %d err %x at %04x:%08x", vec, err, c->seg[S_CS].sel, c->eip);
+    if (vec == EXC_PF)
+        LOG(c->log, INT, "exception %d err %x cr2 %08x at %04x:%08x cpl %u", vec, err, c->cr2,
+            c->seg[S_CS].sel, c->eip, c->cpl);
+    else
+        LOG(c->log, INT, "exception %d err %x at %04x:%08x cpl %u", vec, err, c->seg[S_CS].sel,
+            c->eip, c->cpl);
+    if (unlikely(c->exc_hook))
+        c->exc_hook(c->exc_opaque, (unsigned)vec, err, c->cr2, c->eip);
     c->delivering = true;
     c->deliver_vec = (u8)vec;
     if (vec == EXC_DB)
@@ -331,7 +338,8 @@ static bool take_interrupt(struct cpu *c)
         COUNT(c->cnt, cpu_interrupts);
         c->insn_eip = c->eip;
         c->insn_esp = c->r[R_ESP];
-        LOG(c->log, INT, "interrupt vector %d", vec);
+        LOG(c->log, INT, "interrupt vector %d at %04x:%08x cpl %u", vec, c->seg[S_CS].sel,
+            c->eip, c->cpl);
         cpu_interrupt(c, (unsigned)vec & 0xff, INT_EXT, false, 0);
         return true;
     }
@@ -392,7 +400,9 @@ static void exec_one(struct cpu *c)
     if (!(c->mode & MODE_CS32))
         next &= 0xffff;
     c->eip = next;
-    if (LOG_ON(c->log, EXEC))
+    /* With a block executor -d exec traces its blocks instead (the
+     * instructions this loop steps itself are not shown). */
+    if (LOG_ON(c->log, EXEC) && !c->exec_fn)
         log_printf(c->log, LOG_EXEC, "%04x:%08x %s", c->seg[S_CS].sel, c->insn_eip,
                    dec_rows(&(size_t){ 0 })[ip->desc].mnem);
     ip->fn(c, ip);
@@ -448,7 +458,7 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
         bool shadow = c->inhibit_irq;
         c->inhibit_irq = false;
         if (c->exec_fn && likely(!shadow && !(c->eflags & EFLAGS_TF) && !c->dbg_insn_armed &&
-                                 !c->dbg_data_armed && !LOG_ON(c->log, EXEC)))
+                                 !c->dbg_data_armed))
             c->exec_fn(c->exec_opaque, c, end - c->icount);
         else
             exec_one(c);
@@ -481,6 +491,12 @@ void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque)
 {
     c->exec_fn = fn;
     c->exec_opaque = opaque;
+}
+
+void cpu_set_exception_hook(struct cpu *c, cpu_exception_fn fn, void *opaque)
+{
+    c->exc_hook = fn;
+    c->exc_opaque = opaque;
 }
 
 void cpu_set_irq(struct cpu *c, bool level)

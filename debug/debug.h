@@ -35,4 +35,63 @@ struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err) MUST
 /* Close the endpoints (removing unix socket files it created). */
 void dbg_free(struct dbg *d);
 
+/* -d in_asm, out_asm, exec (blocks), nochain and -dfilter. */
+struct tracer;
+/* A -dfilter list: blocks whose first byte's linear address lies in one
+ * of the half-open ranges [lo, hi). */
+#define TRACE_MAX_RANGES 32
+struct trace_ranges {
+    unsigned n;  /* 0: no filter, everything passes */
+    u64 lo[TRACE_MAX_RANGES], hi[TRACE_MAX_RANGES];
+};
+
+/* Parse a -dfilter list into `r`: comma-separated ADDR+LEN, ADDR-LEN or
+ * ADDR..LAST, hex with or without 0x.  Returns 0, or -1 with a message
+ * naming the spec on `err`. */
+int dbg_parse_dfilter(const char *spec, struct trace_ranges *r, FILE *err) MUST_CHECK;
+/* The profiler (-profile FILE, prof.c). */
+struct prof;
+struct prof_config {
+    const char *path;     /* -profile: the JSON report; PATH.folded beside it */
+    const char *kernel;   /* -kernel: an ELF image's symbols are used, or NULL */
+    const char *symbols;  /* -profile-symbols: a System.map, or NULL */
+};
+/* Load the symbols and check the report can be written.  NULL with a
+ * message naming the flag and file on `err` (unreadable symbols, an
+ * unwritable report, -exec interp). */
+struct prof *prof_new(struct pc *pc, const struct prof_config *cfg, FILE *err) MUST_CHECK;
+/* Write the report and the folded stacks, and print the summary on
+ * `out`.  Returns 0, or -1 after a message if a file could not be written. */
+int prof_finish(struct prof *p, FILE *out);
+void prof_free(struct prof *p);
+/* The symbol at or below `lin` (*off the distance), or NULL. */
+const char *prof_symbol_for(const struct prof *p, u32 lin, u32 *off);
+
+/* Plugins (-plugin FILE.so[,key=value...], plugin.c, umbra-plugin.h). */
+struct plugins;
+/* Load and install the `n` plugins.  NULL with a message naming the file
+ * on `err` if one cannot be loaded, is not a plugin, was built for
+ * another interface version, refuses, or registers something unknown. */
+struct plugins *plugins_load(struct pc *pc, const char *const *specs, unsigned n,
+                             FILE *err) MUST_CHECK;
+/* Whether some plugin wants block events (the tracer must then feed it). */
+bool plugins_want_blocks(const struct plugins *ps);
+/* The run ended with `status`: the plugins' exit callbacks. */
+void plugins_exit(struct plugins *ps, int status);
+void plugins_free(struct plugins *ps);
+
+struct trace_config {
+    u32 mask;                  /* LOG_* bits: in_asm, out_asm, exec, nochain */
+    struct trace_ranges ranges; /* -dfilter; n 0: every block */
+    struct prof *prof;         /* symbols for -perfmap, or NULL */
+    bool profile;              /* feed `prof` every block event */
+    struct plugins *plugins;   /* fed block events, or NULL */
+    bool perfmap;              /* -perfmap: /tmp/perf-PID.map names translations */
+};
+/* Watch the board's block cache for the block-level items of `tc`,
+ * writing to the board's log.  NULL with a message on `err` if out of
+ * memory or the perf map cannot be created. */
+struct tracer *tracer_new(struct pc *pc, const struct trace_config *tc, FILE *err) MUST_CHECK;
+void tracer_free(struct tracer *t);
+
 #endif

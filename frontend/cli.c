@@ -386,6 +386,48 @@ static int h_logfile(struct cli_options *o, const char *flag, const char *arg, F
     return 0;
 }
 
+static int h_dfilter(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    struct trace_ranges r;
+    if (dbg_parse_dfilter(arg, &r, err) < 0)
+        return -1;
+    o->dfilter = arg;
+    return 0;
+}
+
+static int h_profile(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    o->profile = arg;
+    return 0;
+}
+
+static int h_profile_symbols(struct cli_options *o, const char *flag, const char *arg,
+                             FILE *out, FILE *err)
+{
+    o->profile_symbols = arg;
+    return 0;
+}
+
+static int h_perfmap(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    o->perfmap = true;
+    return 0;
+}
+
+static int h_plugin(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                    FILE *err)
+{
+    if (o->n_plugins == CLI_MAX_PLUGINS) {
+        fprintf(err, "umbra: %s %s: at most %u plugins\n", flag, arg, CLI_MAX_PLUGINS);
+        return -1;
+    }
+    o->plugin[o->n_plugins++] = arg;
+    return 0;
+}
+
 /* -nographic: no window (the console stays where -serial puts it). */
 static int h_nographic(struct cli_options *o, const char *flag, const char *arg, FILE *out,
                        FILE *err)
@@ -624,6 +666,20 @@ static const struct cli_flag flags[] = {
       h_icount_shift },
     { "d", "LIST", "enable log categories (-d help lists them)", h_debug },
     { "D", "FILE", "write the log to FILE instead of stderr", h_logfile },
+    { "dfilter", "RANGE[,RANGE...]",
+      "-d in_asm/out_asm/exec only for blocks starting in ADDR+LEN, ADDR-LEN or ADDR..LAST (hex)",
+      h_dfilter },
+    { "profile", "FILE",
+      "profile guest blocks: JSON report in FILE, folded stacks in FILE.folded, summary on stderr",
+      h_profile },
+    { "profile-symbols", "FILE", "guest symbols for -profile and -perfmap, System.map format",
+      h_profile_symbols },
+    { "perfmap", NULL, "name translated guest blocks in /tmp/perf-PID.map for perf(1)",
+      h_perfmap },
+    { "plugin", "FILE.so[,key=value...]",
+      "load a plugin (debug/umbra-plugin.h); may be given up to 8 times", h_plugin },
+    { "nographic", NULL, "no graphical display (there is none yet)", h_nographic },
+    { "display", "none", "display backend; only none exists", h_display },
     { "nographic", NULL, "no window: the same as -display none", h_nographic },
     { "display", "sdl|none",
       "show the screen in an SDL window (default when DISPLAY or WAYLAND_DISPLAY is set) or "

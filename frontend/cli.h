@@ -19,6 +19,8 @@
 /* -mmu-contexts: shadow address spaces kept (default, and bounds). */
 #define CLI_MMU_CONTEXTS_DEFAULT 64u
 #define CLI_MMU_CONTEXTS_MAX 4096u
+/* -plugin: how many may be given. */
+#define CLI_MAX_PLUGINS 8u
 
 /* Where a character backend (-serial, -debugcon) sends its bytes. */
 enum cli_chardev {
@@ -62,6 +64,12 @@ struct cli_options {
     bool no_reboot;       /* -no-reboot */
     u32 log_mask;         /* -d */
     const char *log_file; /* -D */
+    const char *dfilter;  /* -dfilter: block ranges for -d's block items */
+    const char *profile;  /* -profile FILE: the profiler's report, or NULL */
+    const char *profile_symbols; /* -profile-symbols: a System.map, or NULL */
+    bool perfmap;         /* -perfmap: /tmp/perf-PID.map names translations */
+    const char *plugin[CLI_MAX_PLUGINS]; /* -plugin FILE.so[,key=value...] */
+    unsigned n_plugins;
     bool serial_given;
     struct cli_chr serial;   /* -serial */
     struct cli_chr debugcon; /* -debugcon */

@@ -25,6 +25,9 @@
 #endif
 
 #define EXIT_USAGE 2
+/* The -d items the tracer (debug/trace.c) serves. */
+#define BLOCK_LOG_ITEMS \
+    (1u << LOG_IN_ASM | 1u << LOG_OUT_ASM | 1u << LOG_EXEC | 1u << LOG_NOCHAIN)
 #define KERNEL_MAX ((size_t)1 << 30)
 #define BIOS_FILE_MAX ((size_t)16 << 20)
 
@@ -259,6 +262,9 @@ int main(int argc, char **argv)
     struct pc *pc = NULL;
     struct dbg *dbg = NULL;
     struct sdl_display *display = NULL;
+    struct tracer *tracer = NULL;
+    struct prof *prof = NULL;
+    struct plugins *plugins = NULL;
     int status = EXIT_USAGE;
     if (open_outputs(&o, &rf, &cfg) < 0)
         goto out;
@@ -286,10 +292,39 @@ int main(int argc, char **argv)
     }
     if (open_display(pc, &o, &display) < 0)
         goto out;
+    if (o.profile_symbols && !o.profile && !o.perfmap) {
+        fprintf(stderr, "umbra: -profile-symbols %s: needs -profile or -perfmap\n",
+                o.profile_symbols);
+        goto out;
+    }
+    if (o.profile || o.perfmap) {
+        /* -perfmap alone uses the profiler only for its symbols. */
+        struct prof_config pcf = { o.profile ? o.profile : "/dev/null", o.kernel,
+                                   o.profile_symbols };
+        if (!(prof = prof_new(pc, &pcf, stderr)))
+            goto out;
+    }
+    if (o.n_plugins && !(plugins = plugins_load(pc, o.plugin, o.n_plugins, stderr)))
+        goto out;
+    if ((o.log_mask & BLOCK_LOG_ITEMS) || o.dfilter || o.profile || o.perfmap ||
+        plugins_want_blocks(plugins)) {
+        struct trace_config tc = { .mask = o.log_mask, .prof = prof, .profile = o.profile != NULL,
+                                   .perfmap = o.perfmap, .plugins = plugins };
+        if (o.dfilter && dbg_parse_dfilter(o.dfilter, &tc.ranges, stderr) < 0)
+            goto out;
+        if (!(tracer = tracer_new(pc, &tc, stderr)))
+            goto out;
+    }
     status = pc_run(pc).exit_code;
+    plugins_exit(plugins, status);
+    if (o.profile && prof_finish(prof, stderr) < 0 && status != EXIT_USAGE)
+        status = EXIT_USAGE;
     if (o.screendump && vga_screendump(pc->vga, o.screendump) < 0)
         status = EXIT_USAGE;
 out:
+    tracer_free(tracer);
+    prof_free(prof);
+    plugins_free(plugins);
     dbg_free(dbg);
     sdl_display_free(display);
     pc_free(pc);

@@ -594,6 +594,8 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
 {
     struct pg_state old = m->pg;
     int rc = pg_set_mode(&m->pg, m, cr0, cr3, cr4, m->pg.efer);
+    if (unlikely(m->obs.cr3_load) && old.cr3 != m->pg.cr3)
+        m->obs.cr3_load(m->obs.opaque, old.cr3, m->pg.cr3);
     if (rc < 0)
         LOG(m->log, GUEST_ERROR, "PAE paging with invalid PDPTEs at %08x", cr3);
     const struct pg_state *pg = &m->pg;
@@ -650,6 +652,11 @@ int mmu_set_paging(struct mmu *m, u32 cr0, u32 cr3, u32 cr4)
         m->ev_fn(m->ev_opaque, &(struct mmu_event){ .kind = MMU_EV_CR3, .cr3 = pg->cr3,
                                                     .addr = pg->cr3 });
     return rc;
+}
+
+void mmu_set_observer(struct mmu *m, const struct mmu_observer *o)
+{
+    m->obs = o ? *o : (struct mmu_observer){ 0 };
 }
 
 void mmu_set_efer(struct mmu *m, u32 efer)
@@ -795,8 +802,13 @@ int mmu_translate(struct mmu *m, u32 lin, enum mmu_acc acc, bool user, u32 *gpa,
             if (m->sh)
                 COUNT(m->cnt, spt_misses);
             COUNT(m->cnt, guest_walks);
-            if (pg_walk_traced(&m->pg, m, lin, acc, user, &wide, &perm, f, &t) < 0)
+            if (pg_walk_traced(&m->pg, m, lin, acc, user, &wide, &perm, f, &t) < 0) {
+                LOG(m->log, MMU, "walk %08x acc %d%s: fault err %x", lin, acc,
+                    user ? " user" : "", f->err);
                 return -1;
+            }
+            LOG(m->log, MMU, "walk %08x acc %d%s -> %08llx perm %x", lin, acc,
+                user ? " user" : "", (unsigned long long)wide, perm);
             /* The bus is 32 bits wide; PAE can name frames above 4 GiB. */
             if (unlikely(wide >> 32))
                 LOG(m->log, GUEST_ERROR, "access to %09llx beyond the 32-bit bus",

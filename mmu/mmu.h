@@ -99,6 +99,12 @@ typedef void (*mmu_write_notify_fn)(void *opaque, u32 gpa, unsigned size);
 /* L1 address-space tags (tlb.h): 11 bits, tag 0 = no address space. */
 #define L1_TAGS 2048u
 
+struct mmu_observer {
+    void *opaque;
+    void (*cr3_load)(void *opaque, u32 old, u32 cr3);
+    void (*pt_write)(void *opaque, u32 gpa, unsigned size);
+};
+
 struct mmu {
     struct tlb tlb[2];         /* L1, hot: first.  [0] for CPL 0-2,
                                 * [1] for CPL 3 */
@@ -148,7 +154,15 @@ struct mmu {
     void *ev_opaque;
     struct counters *cnt;
     struct logger *log;
+    struct mmu_observer obs;   /* paging events for debug/ (plugins) */
 };
+
+/* Watching paging events (debug/'s plugins).  `cr3_load`: a MOV to CR3
+ * (or a CR0/CR4 write) left CR3 at `cr3`, which was `old`, with paging on
+ * or off.  `pt_write`: a write of `size` bytes at `gpa` reached a page the
+ * shadow tables were built from (a page-table entry write).  Each may be
+ * NULL; with none set the MMU pays one branch per such event. */
+void mmu_set_observer(struct mmu *m, const struct mmu_observer *o);
 
 /* Create a bus with `ram_size` bytes of RAM at 0 (lazily reserved).
  * Returns NULL if the host cannot reserve it. */

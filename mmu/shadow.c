@@ -283,6 +283,7 @@ found:;
         c->stamp = s->clock;
         s->cur = (int)k;
         mmu_l1_select(m, k);
+        LOG(m->log, MMU, "shadow: switch to kept context %u cr3=%08x", k, cr3);
         return;
     }
     struct sctx *c = &s->ctx[victim];
@@ -302,6 +303,7 @@ found:;
     s->hint[ctx_hash(cr3, mode)] = (u16)victim;
     mmu_l1_select(m, victim);
     COUNT(m->cnt, ctx_created);
+    LOG(m->log, MMU, "shadow: new context %u cr3=%08x", victim, cr3);
 }
 
 void shadow_deselect(struct mmu *m)
@@ -418,6 +420,9 @@ static unsigned zap_range(struct mmu *m, unsigned k, u32 lo, u32 npages)
         else
             mmu_l1_drop_slot(m, k, lo, npages);
     }
+    if (zapped)
+        LOG(m->log, MMU, "shadow: zap %08x +%u pages in context %u: %u entries", lo, npages, k,
+            zapped);
     return zapped;
 }
 
@@ -508,6 +513,8 @@ bool shadow_insert(struct mmu *m, u32 lin, u32 pa_page, u32 perm, const struct p
         return false;
     unsigned k = (perm & PG_PERM_GLOBAL) ? 0 : (unsigned)s->cur;
     bool pae = m->pg.pae;
+    LOG(m->log, MMU, "shadow: fill %08x -> %08x perm %x in context %u", lin & PAGE_MASK,
+        pa_page, perm, k);
     u32 gen = s->ctx[k].gen;
     for (unsigned lv = 0; lv < t->n; lv++) {
         if (t->entry[lv] >> 32)
@@ -596,6 +603,8 @@ void shadow_write_trap(struct mmu *m, u32 gpa, unsigned size, u32 win, const u8 
     struct shadow *s = m->sh;
     u32 gfn = gpa >> PAGE_SHIFT;
     COUNT(m->cnt, wt_traps);
+    if (unlikely(m->obs.pt_write))
+        m->obs.pt_write(m->obs.opaque, gpa, size);
     if (!memcmp(old, cur, 16))
         return; /* nothing changed: every entry derived still holds */
     if (++s->flood[gfn] >= FLOOD_LIMIT) {

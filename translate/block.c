@@ -82,6 +82,8 @@ struct blocks {
                            * translator */
     u8 *heat;             /* per set: recordings that hashed to it, so code that
                            * keeps losing its block slot is still translated */
+    struct blocks_observer obs; /* debug/'s hooks (block.h) */
+    bool watching;        /* any hook or nochain: the slow dispatch below */
 };
 
 /* Replays of a whole block before it is translated: code that runs once
@@ -362,11 +364,30 @@ static void forget_translations(struct blocks *t)
 
 /* Translate a hot block.  When the code buffer is full every
  * translation is forgotten and the buffer starts again. */
+/* The observer's events for block `b`. */
+static struct blk_event block_event(const struct cpu *c, const struct tr_block *b)
+{
+    return (struct blk_event){ .lin = b->lin, .pfn = b->pfn, .eip = c->eip, .mode = c->mode,
+                               .n = b->n, .bytes = b->bytes, .icount = c->icount };
+}
+
+static void observe_translated(struct blocks *t, const struct tr_block *b, u64 bytes_before)
+{
+    struct blk_event e = block_event(t->c, b);
+    e.eip = b->eip;
+    e.host = b->host;
+    e.host_len = (u32)(jit_stats(t->jit)->host_bytes - bytes_before);
+    t->obs.translated(t->obs.opaque, &e);
+}
+
 static void translate(struct blocks *t, struct tr_block *b, u32 eip)
 {
+    u64 bytes_before = jit_stats(t->jit)->host_bytes;
     b->eip = eip;
     b->host = jit_translate(t->jit, b->ins, b->n, b->eip, &b->chain);
     if (b->host) {
+        if (unlikely(t->obs.translated))
+            observe_translated(t, b, bytes_before);
         if (b->pfn != NO_PFN) {
             struct tr_host *h = host_victim(t, b, eip);
             /* The generation the records were decoded in: if the page
@@ -391,6 +412,32 @@ static void translate_unless_hot(struct blocks *t, const struct cpu *c, struct t
         return;
     }
     translate(t, b, eip);
+}
+
+/* A block's run is over: tell the observer. */
+static void observe_run(struct blocks *t, const struct cpu *c, u32 lin, u32 pfn, u32 eip,
+                        u32 n, u64 before)
+{
+    struct blk_event e = { .lin = lin, .pfn = pfn, .eip = eip, .mode = c->mode, .n = n,
+                           .icount = before, .retired = c->icount - before };
+    t->obs.executed(t->obs.opaque, &e);
+}
+
+/* Translated code under an observer: never linked, and allowed to run
+ * one block only (the chained entry of any successor bails out on
+ * exec_limit), so every block comes back here. */
+static NOINLINE void run_host_watched(struct blocks *t, struct cpu *c, void *host, u32 lin,
+                                      u32 pfn, u32 n)
+{
+    u64 before = c->icount;
+    u32 eip = c->eip;
+    jit_drop_pending(t->jit);
+    c->exec_limit = before + n;
+    t->jit_runs++;
+    jit_run(host, c);
+    t->jit_insns += c->icount - before;
+    if (t->obs.executed)
+        observe_run(t, c, lin, pfn, eip, n, before);
 }
 
 /* Run translated code at CS:EIP.  The exit that led here may link to it;
@@ -420,6 +467,20 @@ static struct tr_host *find_host(struct blocks *t, struct cpu *c, u32 lin, u32 k
     return NULL;
 }
 
+/* A block was just recorded from CS:`eip`, its instructions run. */
+static NOINLINE void observe_built(struct blocks *t, struct cpu *c, const struct tr_block *b,
+                                   u32 eip, u64 before)
+{
+    if (t->obs.built && b->n) {
+        struct blk_event e = block_event(c, b);
+        e.eip = eip;
+        e.icount = before;
+        t->obs.built(t->obs.opaque, &e);
+    }
+    if (t->obs.executed)
+        observe_run(t, c, b->lin, b->pfn, eip, b->n, before);
+}
+
 /* Run blocks one after another until `max` instructions are retired or
  * the run loop has something to look at. */
 static void blocks_exec(void *opaque, struct cpu *c, u64 max)
@@ -437,7 +498,10 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             if (likely(j->lin == lin && j->key == key && j->eip == c->eip &&
                        j->last <= cs->limit && j->n <= end - c->icount) &&
                 (likely(j->epoch == c->mmu->epoch) || jump_still_good(t, c, j))) {
-                run_host(t, c, j->host, j->chain, end);
+                if (unlikely(t->watching))
+                    run_host_watched(t, c, j->host, lin, j->pfn, j->n);
+                else
+                    run_host(t, c, j->host, j->chain, end);
                 continue;
             }
         }
@@ -447,18 +511,24 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
             if (b->host && end - c->icount >= b->n && c->eip == b->eip) {
                 jump_fill(t, c, lin, key, b->bytes, b->n, b->host, b->chain, b->pfn, b->gen);
-                run_host(t, c, b->host, b->chain, end);
+                if (unlikely(t->watching))
+                    run_host_watched(t, c, b->host, lin, b->pfn, b->n);
+                else
+                    run_host(t, c, b->host, b->chain, end);
                 continue;
             }
             if (t->jit)
                 jit_drop_pending(t->jit);
             u32 eip = c->eip;
+            u64 before = c->icount;
+            bool open = b->open;
             bool whole = (c->mode & MODE_CS32) ? replay(t, c, b, end - c->icount, ~0u)
                                                : replay(t, c, b, end - c->icount, 0xffffu);
-            if (unlikely(b->open)) {
-                if (whole && c->icount < end)
-                    record(t, c, b, end - c->icount);
-            } else if (t->jit && ++b->runs >= JIT_HOT) {
+            if (unlikely(open) && whole && c->icount < end)
+                record(t, c, b, end - c->icount);
+            if (unlikely(t->obs.executed))
+                observe_run(t, c, lin, b->pfn, eip, b->n, before);
+            if (!open && t->jit && ++b->runs >= JIT_HOT) {
                 translate_unless_hot(t, c, b, eip);
             }
         } else {
@@ -466,7 +536,10 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             if (t->jit && (h = find_host(t, c, lin, key, end - c->icount))) {
                 COUNT(t->cnt, blk_jit_found);
                 jump_fill(t, c, lin, key, h->bytes, h->n, h->host, h->chain, h->pfn, h->gen);
-                run_host(t, c, h->host, h->chain, end);
+                if (unlikely(t->watching))
+                    run_host_watched(t, c, h->host, lin, h->pfn, h->n);
+                else
+                    run_host(t, c, h->host, h->chain, end);
                 continue;
             }
             COUNT(t->cnt, blk_blocks_built);
@@ -481,7 +554,10 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             b->host = NULL;
             b->runs = 0;
             u32 eip = c->eip;
+            u64 before = c->icount;
             record(t, c, b, end - c->icount);
+            if (unlikely(t->watching))
+                observe_built(t, c, b, eip, before);
             /* Recorded again (its slot was reused since, or it came from
              * another address space): translate it now rather than after
              * two more replays it may never get.  Not code outside RAM
@@ -586,4 +662,10 @@ void blocks_sync_counters(struct blocks *t)
         t->cnt->v[CNT_blk_jit_host_bytes] = st->host_bytes;
         t->cnt->v[CNT_blk_jit_ns] = st->ns;
     }
+}
+
+void blocks_set_observer(struct blocks *t, const struct blocks_observer *o)
+{
+    t->obs = o ? *o : (struct blocks_observer){ 0 };
+    t->watching = o && (o->built || o->translated || o->executed || o->nochain);
 }

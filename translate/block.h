@@ -40,4 +40,45 @@ void blocks_flush(struct blocks *t);
 /* Copy the private hit counts into the counter registry. */
 void blocks_sync_counters(struct blocks *t);
 
+/*
+ * Watching the block cache (debug/'s tracer and profiler).  A block is
+ * named by its linear address `lin` and, when its bytes are in RAM, its
+ * RAM page `pfn` (else BLK_NO_PFN: ROM, or a block that faulted before
+ * its first instruction was kept).
+ */
+#define BLK_NO_PFN ~0u
+struct blk_event {
+    u32 lin;       /* linear address of the first instruction */
+    u32 pfn;       /* RAM page of its bytes, or BLK_NO_PFN */
+    u32 eip;       /* EIP of the first instruction */
+    u32 mode;      /* mode word (MODE_*) it was decoded in */
+    u32 n;         /* instructions in the block */
+    u32 bytes;     /* guest bytes */
+    u64 icount;    /* executed: instructions retired before it ran */
+    u64 retired;   /* executed: instructions it retired */
+    const void *host; /* translated: host code (else NULL) */
+    u32 host_len;  /* translated: its length in bytes */
+};
+
+/*
+ * The hooks, each optional.  `built`: a block was recorded (its first
+ * run, which decoded it).  `translated`: host code was made for it.
+ * `executed`: it ran (replayed, translated or recorded), after the run;
+ * a run that faults is not reported.  With `nochain` (or `executed`
+ * set), translated blocks are never linked to each other: every block
+ * returns to the dispatcher, so each run is seen.  A cache with no
+ * observer pays one predictable branch per dispatched block.
+ */
+struct blocks_observer {
+    void *opaque;
+    void (*built)(void *opaque, const struct blk_event *e);
+    void (*translated)(void *opaque, const struct blk_event *e);
+    void (*executed)(void *opaque, const struct blk_event *e);
+    bool nochain;
+};
+
+/* Install (or with NULL remove) the observer; it is copied.  Call
+ * before the machine runs: links made earlier stay. */
+void blocks_set_observer(struct blocks *t, const struct blocks_observer *o);
+
 #endif
