@@ -146,6 +146,50 @@ boot_order)
         has "CDBOOT: read the primary volume descriptor"
         ! grep -qF "MBR:" "$tmp/con" || fail "-boot $order booted the disk"
     done ;;
+screen)
+    # The VGA on PCI (00:02.0): the firmware runs its BIOS from the ROM
+    # BAR, which finds the framebuffer through BAR0 and sets text mode 3;
+    # the firmware's messages then appear on the screen.
+    run 0 8000000000 -textdump-at-exit screen.txt -screendump-at-exit screen.png
+    has "PCI: init bdf=00:02.0 id=1234:1111"
+    has "Start SeaVGABIOS"
+    has "VBE DISPI: bdf 00:02.0, bar 0"
+    head -n 1 "$tmp/screen.txt" | grep -q "^SeaBIOS (version " || fail "no banner on the screen"
+    grep -q "^No bootable device\." "$tmp/screen.txt" || fail "no 'No bootable device' on the screen"
+    python3 "$srcdir/tests/firmware/check_screen.py" "$tmp/screen.txt" "$tmp/screen.png" ||
+        fail "the picture does not show the text"
+    # A boot sector's INT 10h teletype output reaches the screen too.
+    cp "$disk" "$tmp/disk.img"
+    run 1 2000000000 -hda disk.img -snapshot -textdump-at-exit screen.txt
+    grep -q "^Booting from Hard Disk\.\.\.$" "$tmp/screen.txt" || fail "disk boot: no firmware line"
+    grep -q "^STAGE2: wrote LBA 3 and read it back$" "$tmp/screen.txt" ||
+        fail "disk boot: the boot sector's output is not on the screen"
+    # -vga none: nothing at 00:02.0 and no VGA BIOS, the boot is the same.
+    run 0 8000000000 -vga none
+    ! grep -qF "bdf=00:02.0" "$tmp/con" || fail "-vga none: a device at 00:02.0"
+    ! grep -qF "SeaVGABIOS" "$tmp/con" || fail "-vga none: a VGA BIOS ran"
+    has "No bootable device." ;;
+vga_bios)
+    # -vga-bios FILE replaces the VGA BIOS; a missing one, named or
+    # looked for with -L, is an error naming the file.
+    run 2 1000 -vga-bios nothere.bin
+    grep -qF "umbra: -vga-bios nothere.bin: No such file or directory" "$tmp/err" ||
+        fail "missing -vga-bios"
+    mkdir "$tmp/fwdir"
+    cp "$fw" "$tmp/fwdir/"
+    run 2 1000 -L fwdir
+    grep -qF "umbra: VGA BIOS fwdir/vgabios-stdvga.bin: No such file or directory" "$tmp/err" ||
+        fail "missing VGA BIOS in -L"
+    run 2 1000 -vga none -vga-bios x.bin
+    grep -qF "there is no display adapter" "$tmp/err" || fail "-vga-bios with -vga none"
+    # The same directory with the VGA BIOS copied in boots to the screen;
+    # so does -vga-bios naming it elsewhere.
+    cp /usr/share/seabios/vgabios-stdvga.bin "$tmp/fwdir/"
+    run 0 8000000000 -L fwdir
+    has "Start SeaVGABIOS"
+    mv "$tmp/fwdir/vgabios-stdvga.bin" "$tmp/vga.rom"
+    run 0 8000000000 -L fwdir -vga-bios vga.rom
+    has "Start SeaVGABIOS" ;;
 *)
     fail "unknown case" ;;
 esac
