@@ -169,6 +169,59 @@ screen)
     ! grep -qF "bdf=00:02.0" "$tmp/con" || fail "-vga none: a device at 00:02.0"
     ! grep -qF "SeaVGABIOS" "$tmp/con" || fail "-vga none: a VGA BIOS ran"
     has "No bootable device." ;;
+monitor)
+    # The monitor's screendump: with the host clock the firmware waits
+    # 60 s at "No bootable device"; meanwhile the monitor dumps the
+    # screen, then quits, and the run's own dumps show the same screen.
+    (cd "$tmp" && timeout 120 "$umbra" -m 64 -display none -no-reboot \
+        -debugcon file:"$tmp/con" -monitor unix:"$tmp/mon.sock",server,nowait \
+        -textdump-at-exit screen.txt -screendump-at-exit exit.png $extra) \
+        >"$tmp/out" 2>"$tmp/err" </dev/null &
+    upid=$!
+    python3 - "$tmp" >"$tmp/mon.out" 2>&1 <<'PY' || { cat "$tmp/mon.out"; kill $upid; fail "monitor session"; }
+import os, socket, sys, time
+tmp = sys.argv[1]
+for _ in range(600):
+    if os.path.exists(tmp + "/con") and b"No bootable device" in open(tmp + "/con", "rb").read():
+        break
+    time.sleep(0.05)
+else:
+    raise SystemExit("the firmware never reached its boot menu")
+s = socket.socket(socket.AF_UNIX)
+s.connect(tmp + "/mon.sock")
+s.settimeout(30)
+buf = b""
+def reply():
+    global buf
+    while b"(umbra) " not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise SystemExit("connection closed")
+        buf += chunk
+    text, _, buf = buf.partition(b"(umbra) ")
+    return text.decode()
+def cmd(line):
+    s.sendall(line.encode() + b"\n")
+    return reply()
+reply()
+out = cmd("screendump mon.png")
+if out.strip():
+    raise SystemExit("screendump answered: " + out)
+out = cmd("screendump nodir/x.png")
+if "screendump nodir/x.png: No such file or directory" not in out:
+    raise SystemExit("bad path: " + out)
+if "usage: screendump FILE" not in cmd("screendump"):
+    raise SystemExit("no usage message")
+if "screendump FILE" not in cmd("help"):
+    raise SystemExit("help does not list screendump")
+s.sendall(b"quit\n")
+PY
+    wait $upid
+    [ -s "$tmp/mon.png" ] || fail "the monitor wrote no PNG"
+    cmp -s "$tmp/mon.png" "$tmp/exit.png" || fail "the monitor's screendump differs from the screen at exit"
+    grep -q "^No bootable device\." "$tmp/screen.txt" || fail "no 'No bootable device' on the screen"
+    python3 "$srcdir/tests/firmware/check_screen.py" "$tmp/screen.txt" "$tmp/mon.png" ||
+        fail "the monitor's picture does not show the text" ;;
 vga_bios)
     # -vga-bios FILE replaces the VGA BIOS; a missing one, named or
     # looked for with -L, is an error naming the file.
