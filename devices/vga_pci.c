@@ -8,8 +8,10 @@
  *
  * The legacy resources (ports 0x3B0-0x3DF, the 0xA0000-0xBFFFF window,
  * the dispi ports 0x1CE/0x1CF) stay decoded whatever the command
- * register says: a VGA-compatible function answers there by class, and
- * the firmware turns I/O and memory decoding on for it anyway.  The
+ * register says.  On a real card the I/O and memory space enables gate
+ * them too; here they do not, because programs that never touch PCI
+ * (bare-metal tests, a directly loaded kernel) use them at once, and
+ * the firmware turns both enables on for the VGA anyway.  The
  * window lies below the i440FX's PAM segments (0xC0000 up), so shadow
  * RAM routing never takes it from the adapter.
  *
