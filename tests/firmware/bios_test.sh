@@ -178,7 +178,7 @@ monitor)
         -textdump-at-exit screen.txt -screendump-at-exit exit.png $extra) \
         >"$tmp/out" 2>"$tmp/err" </dev/null &
     upid=$!
-    python3 - "$tmp" >"$tmp/mon.out" 2>&1 <<'PY' || { cat "$tmp/mon.out"; kill $upid; fail "monitor session"; }
+    python3 - "$tmp" >"$tmp/mon.out" 2>&1 <<'PY' || { cat "$tmp/mon.out"; kill $upid; fail "the monitor exchange failed"; }
 import os, socket, sys, time
 tmp = sys.argv[1]
 for _ in range(600):
