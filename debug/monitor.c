@@ -23,6 +23,7 @@
 
 #include "cpu/cpu.h"
 #include "devices/pc.h"
+#include "devices/vga.h"
 #include "mmu/mmu.h"
 #include "translate/block.h"
 
@@ -454,9 +455,32 @@ static const char help_text[] =
     "break [list] | clear    list or remove the paging breakpoints\n"
     "history [cr3 | pte [ADDR] | pf [VADDR] | invlpg]  paging events (-paging-history)\n"
     "stats                   every counter\n"
+    "screendump FILE         the screen as a PNG file (FILE relative to umbra's directory)\n"
     "stop, cont              hold or resume the machine\n"
     "system_reset            pull the reset line\n"
     "quit                    end the run\n";
+
+/* The picture as vga_render() draws it, written between two slices of
+ * the run, so it is the screen at one instant of guest time. */
+static void cmd_screendump(struct dbg *d, const char *path, FILE *out)
+{
+    if (!path) {
+        fprintf(out, "usage: screendump FILE\n");
+        return;
+    }
+    if (!d->pc->vga) {
+        fprintf(out, "screendump: there is no display adapter (-vga none)\n");
+        return;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(out, "screendump %s: %s\n", path, strerror(errno));
+        return;
+    }
+    fclose(f);
+    if (vga_screendump(d->pc->vga, path) < 0)
+        fprintf(out, "screendump %s: cannot write the PNG file\n", path);
+}
 
 void mon_exec(struct dbg *d, const char *line, FILE *out)
 {
@@ -507,6 +531,8 @@ void mon_exec(struct dbg *d, const char *line, FILE *out)
         dbg_cmd_history(d, argc, argv, out);
     } else if (!strcmp(cmd, "stats")) {
         cmd_stats(d, out);
+    } else if (!strcmp(cmd, "screendump")) {
+        cmd_screendump(d, argv[1], out);
     } else if (!strcmp(cmd, "stop")) {
         if (!d->stopped)
             dbg_stop(d, 2, "");

@@ -290,11 +290,14 @@ static u64 uart_timer(void *opaque, u64 now)
     return again ? now + PC_UART_POLL_NS : TIME_NEVER;
 }
 
-/* PCI bus 0 with the i440FX and the PIIX3's ISA bridge. */
+/* PCI bus 0 with the i440FX, the PIIX3's ISA bridge and the VGA. */
 static int pc_init_pci(struct pc *pc)
 {
     if (pci_bus_init(&pc->pci, pc->mmu) < 0 || i440fx_init(&pc->i440fx, &pc->pci, pc->mmu) < 0 ||
         piix3_init(&pc->piix3, &pc->pci, pc->mmu, pc->isa_irq, pc_reset_line, pc) < 0)
+        return -1;
+    /* The VGA at 00:02.0, where QEMU's i440FX machine has it. */
+    if (pc->vga && vga_pci_init(pc->vga, &pc->pci, PCI_DEVFN(2, 0)) < 0)
         return -1;
     return 0;
 }

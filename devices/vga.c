@@ -574,5 +574,6 @@ void vga_free(struct vga *v)
     if (v->lfb_base)
         mmu_unmap(v->mmu, v->lfb_base, VGA_VRAM_SIZE);
     munmap(v->vram, VGA_VRAM_SIZE);
+    free(v->rom);
     free(v);
 }

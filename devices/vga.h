@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/types.h"
+#include "devices/pci.h"
 
 struct mmu;
 
@@ -81,6 +82,8 @@ struct vga {
     bool touched;       /* a register or the window was written since
                          * vga_take_changes() last looked */
     u32 lfb_base;       /* guest physical base of the framebuffer, 0 = none */
+    struct pci_dev pci; /* the PCI function (vga_pci.c), once registered */
+    u8 *rom;            /* copy of the VGA BIOS behind the ROM BAR, or NULL */
     struct mmu *mmu;
     struct logger *log;
 };
@@ -113,6 +116,27 @@ void vga_mem_write(struct vga *v, u32 offset, u8 val);
  */
 bool vga_take_changes(struct vga *v);
 
+/* ---- the PCI function (vga_pci.c) ---- */
+
+/* PCI identity of QEMU's std VGA (QEMU docs/specs/standard-vga.rst). */
+#define VGA_PCI_VENDOR 0x1234
+#define VGA_PCI_DEVICE 0x1111
+#define VGA_PCI_CLASS 0x030000 /* display controller, VGA compatible */
+/* Largest VGA BIOS image accepted (an option ROM runs below 1 MiB). */
+#define VGA_ROM_MAX (256u << 10)
+
+/*
+ * Put the adapter on `bus` at `devfn` with BAR0 the framebuffer (16 MiB
+ * prefetchable memory): once the BAR decodes, or stops decoding, the
+ * framebuffer follows it (vga_map_lfb).  Until then it stays where
+ * vga_new() put it.  Returns 0, or -1 if the slot is taken.
+ */
+int vga_pci_init(struct vga *v, struct pci_bus *bus, u8 devfn) MUST_CHECK;
+/* Give the function an expansion ROM (the VGA BIOS): `len` bytes (at
+ * most VGA_ROM_MAX) are copied.  Returns 0, or -1 when too large or out
+ * of memory.  Call before the machine runs. */
+int vga_set_rom(struct vga *v, const u8 *rom, size_t len) MUST_CHECK;
+
 /* ---- rendering (vga_render.c) ---- */
 
 /* A picture, 0x00RRGGBB per pixel, rows `w` pixels apart. */
@@ -133,6 +157,21 @@ struct vga_surface {
  * that describe no picture (as at power-on) give 640x480 black.
  */
 void vga_render(const struct vga *v, struct vga_surface *s, bool blink_on);
+
+/*
+ * The characters of a text mode screen: `rows` lines of `cols` bytes
+ * each (the character codes, attributes left out) into `out` (at least
+ * VGA_TEXT_MAX_CELLS bytes), read from plane 0 at the CRT controller's
+ * start address, as vga_render() draws them.  Returns false, with no
+ * cells, when the adapter shows graphics or no picture.
+ */
+#define VGA_TEXT_MAX_CELLS (256u * 256u)
+bool vga_text_cells(const struct vga *v, u8 *out, unsigned *cols, unsigned *rows);
+/* Write the text screen to `path`: one line per row, trailing blanks
+ * dropped, NUL as a blank, other bytes outside printable ASCII as '.'.  In a graphics mode the
+ * file holds one line "(graphics mode WxH)".  Returns 0, or -1 after a
+ * message on stderr naming `path`. */
+int vga_textdump(const struct vga *v, const char *path) MUST_CHECK;
 
 /* Write the current screen as an RGB PNG file.  Returns 0, or -1 after a
  * message on stderr naming `path`. */

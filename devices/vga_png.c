@@ -1,7 +1,8 @@
 /*
  * Screendumps: the VGA picture (vga_render.c) as an 8-bit RGB PNG, written
- * with Debian's libpng.  Used by -screendump-at-exit and, later, the
- * monitor's screendump command.
+ * with Debian's libpng, and a text mode screen's characters as a text
+ * file.  Used by -screendump-at-exit, -textdump-at-exit and the monitor's
+ * screendump command.
  */
 #include "vga.h"
 
@@ -66,5 +67,44 @@ int vga_screendump(const struct vga *v, const char *path)
 out:
     free(row);
     free(s.px);
+    return rc;
+}
+
+int vga_textdump(const struct vga *v, const char *path)
+{
+    u8 *cells = malloc(VGA_TEXT_MAX_CELLS);
+    if (!cells) {
+        fprintf(stderr, "umbra: textdump %s: out of memory\n", path);
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "umbra: textdump %s: %s\n", path, strerror(errno));
+        free(cells);
+        return -1;
+    }
+    unsigned cols, rows;
+    if (!vga_text_cells(v, cells, &cols, &rows)) {
+        struct vga_surface s = { malloc((size_t)VGA_MAX_W * VGA_MAX_H * sizeof(u32)), 0, 0 };
+        if (s.px)
+            vga_render(v, &s, true);
+        fprintf(f, "(graphics mode %ux%u)\n", s.w, s.h);
+        free(s.px);
+    }
+    for (unsigned r = 0; r < rows; r++) {
+        const u8 *line = &cells[(size_t)r * cols];
+        unsigned n = cols;
+        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == 0))
+            n--;
+        for (unsigned c = 0; c < n; c++)
+            fputc(line[c] >= 0x20 && line[c] < 0x7f ? line[c] : line[c] == 0 ? ' ' : '.', f);
+        fputc('\n', f);
+    }
+    int rc = ferror(f) ? -1 : 0;
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "umbra: textdump %s: write error\n", path);
+    free(cells);
     return rc;
 }

@@ -71,17 +71,27 @@ static unsigned vdisp_lines(const struct vga *v)
     return (cr[0x12] | (cr[0x07] & 0x02) << 7 | (cr[0x07] & 0x40) << 3) + 1u;
 }
 
-static void render_text(const struct vga *v, struct vga_surface *s, bool blink_on)
+/* A text mode's character grid and cell size; false when the registers
+ * describe no picture that fits the largest surface. */
+static bool text_geometry(const struct vga *v, unsigned *cols, unsigned *rows, unsigned *cw,
+                          unsigned *ch)
 {
     const u8 *cr = v->crtc;
-    unsigned cols = cr[0x01] + 1u;
-    unsigned cw = (v->seq[1] & 0x01) ? 8 : 9;
-    unsigned ch = (cr[0x09] & 0x1f) + 1u;
+    *cols = cr[0x01] + 1u;
+    *cw = (v->seq[1] & 0x01) ? 8 : 9;
+    *ch = (cr[0x09] & 0x1f) + 1u;
     unsigned lines = vdisp_lines(v);
     if (cr[0x09] & 0x80)
         lines /= 2;
-    unsigned rows = lines / ch;
-    if (rows == 0 || cols * cw > VGA_MAX_W || rows * ch > VGA_MAX_H) {
+    *rows = lines / *ch;
+    return *rows != 0 && *cols * *cw <= VGA_MAX_W && *rows * *ch <= VGA_MAX_H;
+}
+
+static void render_text(const struct vga *v, struct vga_surface *s, bool blink_on)
+{
+    const u8 *cr = v->crtc;
+    unsigned cols, rows, cw, ch;
+    if (!text_geometry(v, &cols, &rows, &cw, &ch)) {
         fill(s, BLANK_W, BLANK_H, 0);
         return;
     }
@@ -223,4 +233,24 @@ void vga_render(const struct vga *v, struct vga_surface *s, bool blink_on)
      * clear): the display shows black. */
     if ((v->seq[1] & 0x20) || !(v->ar_index & 0x20))
         fill(s, s->w, s->h, 0);
+}
+
+bool vga_text_cells(const struct vga *v, u8 *out, unsigned *cols, unsigned *rows)
+{
+    unsigned cw, ch;
+    *cols = *rows = 0;
+    if ((v->vbe[VBE_INDEX_ENABLE] & VBE_ENABLED) || v->crtc[0x01] == 0 || (v->gc[6] & 0x01))
+        return false;
+    unsigned c, r;
+    if (!text_geometry(v, &c, &r, &cw, &ch) || c * r > VGA_TEXT_MAX_CELLS)
+        return false;
+    const u8 *cr = v->crtc;
+    u32 start = (u32)cr[0x0c] << 8 | cr[0x0d];
+    u32 stride = cr[0x13] * 2u;
+    for (unsigned row = 0; row < r; row++)
+        for (unsigned col = 0; col < c; col++)
+            out[row * c + col] = v->vram[crtc_offset(v, start + row * stride + col) * 4];
+    *cols = c;
+    *rows = r;
+    return true;
 }

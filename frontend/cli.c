@@ -465,6 +465,20 @@ static int h_vga(struct cli_options *o, const char *flag, const char *arg, FILE 
     return 0;
 }
 
+static int h_vga_bios(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                      FILE *err)
+{
+    o->vga_bios = arg;
+    return 0;
+}
+
+static int h_textdump(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                      FILE *err)
+{
+    o->textdump = arg;
+    return 0;
+}
+
 static int h_screendump(struct cli_options *o, const char *flag, const char *arg, FILE *out,
                         FILE *err)
 {
@@ -687,8 +701,12 @@ static const struct cli_flag flags[] = {
       h_display },
     { "vga", "std|none", "standard VGA with Bochs VBE extensions (default), or no adapter",
       h_vga },
+    { "vga-bios", "FILE", "the VGA's expansion ROM under firmware boot (default "
+      CLI_VGA_BIOS_FILE " in the -L directory)", h_vga_bios },
     { "screendump-at-exit", "FILE", "write the screen as a PNG file when the run ends",
       h_screendump },
+    { "textdump-at-exit", "FILE", "write the text-mode screen's characters when the run ends",
+      h_textdump },
     { "serial", "stdio|none|file:PATH", "backend of the first serial port (COM1)",
       h_serial },
     { "debugcon", "stdio|none|file:PATH", "where port 0xE9 output goes (default stdio)",
@@ -788,6 +806,11 @@ int cli_check_images(const struct cli_options *o, const char *demo, FILE *err)
         fprintf(err, "umbra: %s is only allowed with -kernel\n", o->initrd ? "-initrd" : "-append");
         return -1;
     }
+    if (o->vga_bios && !o->vga) {
+        fprintf(err, "umbra: -vga-bios %s: there is no display adapter (-vga none)\n",
+                o->vga_bios);
+        return -1;
+    }
     (void)demo;
     return 0;
 }
@@ -800,5 +823,16 @@ const char *cli_firmware_path(const struct cli_options *o, char *buf, size_t len
         return NULL;
     snprintf(buf, len, "%s/%s", o->firmware_dir ? o->firmware_dir : CLI_FIRMWARE_DIR,
              CLI_FIRMWARE_FILE);
+    return buf;
+}
+
+const char *cli_vga_bios_path(const struct cli_options *o, char *buf, size_t len)
+{
+    if (!o->vga || (o->kernel && !o->bios))
+        return NULL;
+    if (o->vga_bios)
+        return o->vga_bios;
+    snprintf(buf, len, "%s/%s", o->firmware_dir ? o->firmware_dir : CLI_FIRMWARE_DIR,
+             CLI_VGA_BIOS_FILE);
     return buf;
 }

@@ -16,6 +16,8 @@
  * Debian's seabios package, looked for in -L DIR (default below). */
 #define CLI_FIRMWARE_DIR "/usr/share/seabios"
 #define CLI_FIRMWARE_FILE "bios-256k.bin"
+/* The VGA's BIOS, in the same directory, from the same package. */
+#define CLI_VGA_BIOS_FILE "vgabios-stdvga.bin"
 /* -mmu-contexts: shadow address spaces kept (default, and bounds). */
 #define CLI_MMU_CONTEXTS_DEFAULT 64u
 #define CLI_MMU_CONTEXTS_MAX 4096u
@@ -95,6 +97,9 @@ struct cli_options {
     bool snapshot;        /* -snapshot: every drive's writes are thrown away */
     char boot_order[8];   /* -boot: device letters from "acdn", "" = default */
     bool vga;             /* -vga std (default) or none */
+    const char *vga_bios; /* -vga-bios: the VGA's expansion ROM, NULL =
+                           * CLI_VGA_BIOS_FILE in the firmware directory */
+    const char *textdump; /* -textdump-at-exit: text screen written at the end */
     const char *screendump; /* -screendump-at-exit: PNG written when the run ends */
     enum cli_display display; /* -display, -nographic */
 };
@@ -130,5 +135,10 @@ int cli_check_images(const struct cli_options *o, const char *demo, FILE *err) M
  * or CLI_FIRMWARE_DIR, or NULL with -kernel and no -bios.  Written into
  * buf (len bytes) when it is built from a directory. */
 const char *cli_firmware_path(const struct cli_options *o, char *buf, size_t len);
+
+/* The VGA BIOS given to the VGA's expansion ROM BAR: -vga-bios FILE, else
+ * DIR/vgabios-stdvga.bin as for the firmware; NULL when no firmware runs
+ * (-kernel alone) or there is no VGA (-vga none). */
+const char *cli_vga_bios_path(const struct cli_options *o, char *buf, size_t len);
 
 #endif

@@ -37,6 +37,25 @@ struct run_files {
     FILE *debugcon;
 };
 
+/* A file written when the run ends: find out now, not after the run,
+ * that there is nothing to dump or that it cannot be written. */
+static int check_dump_file(const char *flag, const char *path, bool vga)
+{
+    if (!path)
+        return 0;
+    if (!vga) {
+        fprintf(stderr, "umbra: %s %s: there is no display adapter (-vga none)\n", flag, path);
+        return -1;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "umbra: %s %s: %s\n", flag, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
 static int open_outputs(const struct cli_options *o, struct run_files *rf, struct pc_config *cfg)
 {
     if (o->log_file) {
@@ -58,21 +77,9 @@ static int open_outputs(const struct cli_options *o, struct run_files *rf, struc
     }
     cfg->debugcon_off = o->debugcon.kind == CHR_NONE;
     cfg->serial = o->serial.spec; /* opened by the board's COM1 */
-    if (o->screendump) {
-        if (!o->vga) {
-            fprintf(stderr, "umbra: -screendump-at-exit %s: there is no display adapter "
-                            "(-vga none)\n", o->screendump);
-            return -1;
-        }
-        /* Find out now, not after the run, that the file cannot be written. */
-        FILE *f = fopen(o->screendump, "wb");
-        if (!f) {
-            fprintf(stderr, "umbra: -screendump-at-exit %s: %s\n", o->screendump,
-                    strerror(errno));
-            return -1;
-        }
-        fclose(f);
-    }
+    if (check_dump_file("-screendump-at-exit", o->screendump, o->vga) < 0 ||
+        check_dump_file("-textdump-at-exit", o->textdump, o->vga) < 0)
+        return -1;
     return 0;
 }
 
@@ -134,6 +141,28 @@ static int load_bios(struct pc *pc, const char *path, bool is_default)
         no_default_firmware(path, e.msg);
     else if (rc < 0)
         fprintf(stderr, "umbra: -bios %s: %s\n", path, e.msg);
+    return rc;
+}
+
+/* The VGA BIOS for the VGA's expansion ROM: the firmware copies it
+ * below 1 MiB and runs it, which sets up the screen. */
+static int load_vga_bios(struct pc *pc, const char *path, bool is_default)
+{
+    struct load_error e;
+    u8 *data;
+    size_t size;
+    if (load_file(path, VGA_ROM_MAX, &data, &size, &e) < 0) {
+        fprintf(stderr, "umbra: %s %s: %s\n", is_default ? "VGA BIOS" : "-vga-bios", path, e.msg);
+        if (is_default)
+            fprintf(stderr, "Install Debian's seabios package, name another directory with "
+                            "-L DIR or the file with -vga-bios FILE, or give -vga none.\n");
+        return -1;
+    }
+    int rc = size ? vga_set_rom(pc->vga, data, size) : -1;
+    if (rc < 0)
+        fprintf(stderr, "umbra: %s %s: the file is empty\n", is_default ? "VGA BIOS" : "-vga-bios",
+                path);
+    free(data);
     return rc;
 }
 
@@ -275,6 +304,10 @@ int main(int argc, char **argv)
     const char *fw = cli_firmware_path(&o, fw_buf, sizeof fw_buf);
     if (fw && load_bios(pc, fw, !o.bios) < 0)
         goto out;
+    char vga_buf[4096];
+    const char *vga_rom = cli_vga_bios_path(&o, vga_buf, sizeof vga_buf);
+    if (vga_rom && load_vga_bios(pc, vga_rom, !o.vga_bios) < 0)
+        goto out;
     if (o.kernel && load_kernel(pc, &o) < 0)
         goto out;
     /* Without firmware the loader stands in for the BIOS's MP tables. */
@@ -320,6 +353,8 @@ int main(int argc, char **argv)
     if (o.profile && prof_finish(prof, stderr) < 0 && status != EXIT_USAGE)
         status = EXIT_USAGE;
     if (o.screendump && vga_screendump(pc->vga, o.screendump) < 0)
+        status = EXIT_USAGE;
+    if (o.textdump && vga_textdump(pc->vga, o.textdump) < 0)
         status = EXIT_USAGE;
 out:
     tracer_free(tracer);

@@ -422,6 +422,86 @@ START_TEST(changes_are_recorded)
 }
 END_TEST
 
+
+/* The PCI function: QEMU's std VGA identity, BAR0 sized as 16 MiB of
+ * prefetchable memory, the framebuffer following it, the ROM BAR serving
+ * the BIOS image. */
+START_TEST(pci_function)
+{
+    struct pci_bus bus;
+    ck_assert_int_eq(pci_bus_init(&bus, m), 0);
+    ck_assert_int_eq(vga_pci_init(v, &bus, PCI_DEVFN(2, 0)), 0);
+    u8 rom[3000];
+    for (unsigned i = 0; i < sizeof rom; i++)
+        rom[i] = (u8)(i * 7 + 1);
+    ck_assert_int_eq(vga_set_rom(v, rom, sizeof rom), 0);
+    const u8 fn = PCI_DEVFN(2, 0);
+    ck_assert_uint_eq(pci_config_read(&bus, fn, PCI_VENDOR_ID, 4), 0x11111234u);
+    ck_assert_uint_eq(pci_config_read(&bus, fn, PCI_CLASS_REVISION, 4) >> 8, 0x030000u);
+    pci_config_write(&bus, fn, PCI_BAR0, 0xffffffffu, 4);
+    ck_assert_uint_eq(pci_config_read(&bus, fn, PCI_BAR0, 4), 0xff000008u);
+    pci_config_write(&bus, fn, PCI_ROM_ADDRESS, 0xfffffffeu, 4);
+    ck_assert_uint_eq(pci_config_read(&bus, fn, PCI_ROM_ADDRESS, 4), 0xfffff000u);
+    /* Programmed but not decoding: the framebuffer stays where it was. */
+    pci_config_write(&bus, fn, PCI_BAR0, 0xfd000000u, 4);
+    pci_config_write(&bus, fn, PCI_ROM_ADDRESS, 0xfebf0001u, 4);
+    ck_assert_uint_eq(v->lfb_base, VGA_LFB_DEFAULT);
+    pci_config_write(&bus, fn, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    ck_assert_uint_eq(v->lfb_base, 0xfd000000u);
+    mmu_phys_write(m, 0xfd000010u, 0x5a, 1);
+    ck_assert_uint_eq(v->vram[0x10], 0x5a);
+    ck_assert_uint_eq(mmu_phys_read(m, VGA_LFB_DEFAULT + 0x10, 1), 0xff);
+    ck_assert_uint_eq(mmu_phys_read(m, 0xfebf0000u + 100, 1), rom[100]);
+    ck_assert_uint_eq(mmu_phys_read(m, 0xfebf0000u + 3000, 1), 0);
+    /* Decoding off: no framebuffer anywhere; a reset does the same. */
+    pci_config_write(&bus, fn, PCI_COMMAND, 0, 2);
+    ck_assert_uint_eq(v->lfb_base, 0);
+    ck_assert_uint_eq(mmu_phys_read(m, 0xfd000010u, 1), 0xff);
+    pci_config_write(&bus, fn, PCI_COMMAND, PCI_COMMAND_MEMORY, 2);
+    ck_assert_uint_eq(v->lfb_base, 0xfd000000u);
+    pci_bus_reset(&bus);
+    ck_assert_uint_eq(v->lfb_base, 0);
+    /* The legacy window does not depend on the command register. */
+    planar();
+    mmu_phys_write(m, 0xa0000, 0x3c, 1);
+    ck_assert_uint_eq(plane(0, 0), 0x3c);
+    /* A ROM too large for the area below 1 MiB is refused. */
+    u8 *big = calloc(1, VGA_ROM_MAX + 1);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_int_eq(vga_set_rom(v, big, VGA_ROM_MAX + 1), -1);
+    free(big);
+}
+END_TEST
+
+/* vga_text_cells(): the character bytes of plane 0 from the start
+ * address, row by row with the CRTC offset as stride; none in graphics. */
+START_TEST(text_cells)
+{
+    u8 *cells = malloc(VGA_TEXT_MAX_CELLS);
+    ck_assert_ptr_nonnull(cells);
+    unsigned cols, rows;
+    ck_assert(!vga_text_cells(v, cells, &cols, &rows));  /* power-on: no picture */
+    seq(1, 0x01);
+    v->crtc[0x01] = 3;                         /* four columns */
+    v->crtc[0x09] = 0x07;                      /* 8 lines per row */
+    v->crtc[0x12] = 15;                        /* two rows */
+    v->crtc[0x13] = 4;                         /* 8 addresses per row */
+    v->crtc[0x17] = 0x40;                      /* byte mode */
+    v->crtc[0x0d] = 2;                         /* start address 2 */
+    for (unsigned o = 0; o < 32; o++) {
+        v->vram[o * 4] = (u8)('a' + o);
+        v->vram[o * 4 + 1] = 0x07;
+    }
+    ck_assert(vga_text_cells(v, cells, &cols, &rows));
+    ck_assert_uint_eq(cols, 4);
+    ck_assert_uint_eq(rows, 2);
+    ck_assert_mem_eq(cells, "cdefklmn", 8);
+    gc(6, 0x05);                               /* graphics */
+    ck_assert(!vga_text_cells(v, cells, &cols, &rows));
+    free(cells);
+}
+END_TEST
+
 static Suite *vga_suite(void)
 {
     Suite *s = suite_create("vga");
@@ -445,6 +525,11 @@ static Suite *vga_suite(void)
     tcase_add_test(tc, render_dispi_panning);
     tcase_add_test(tc, random_registers_render_in_bounds);
     tcase_add_test(tc, changes_are_recorded);
+    tcase_add_test(tc, text_cells);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pci");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, pci_function);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -146,6 +146,103 @@ boot_order)
         has "CDBOOT: read the primary volume descriptor"
         ! grep -qF "MBR:" "$tmp/con" || fail "-boot $order booted the disk"
     done ;;
+screen)
+    # The VGA on PCI (00:02.0): the firmware runs its BIOS from the ROM
+    # BAR, which finds the framebuffer through BAR0 and sets text mode 3;
+    # the firmware's messages then appear on the screen.
+    run 0 8000000000 -textdump-at-exit screen.txt -screendump-at-exit screen.png
+    has "PCI: init bdf=00:02.0 id=1234:1111"
+    has "Start SeaVGABIOS"
+    has "VBE DISPI: bdf 00:02.0, bar 0"
+    head -n 1 "$tmp/screen.txt" | grep -q "^SeaBIOS (version " || fail "no banner on the screen"
+    grep -q "^No bootable device\." "$tmp/screen.txt" || fail "no 'No bootable device' on the screen"
+    python3 "$srcdir/tests/firmware/check_screen.py" "$tmp/screen.txt" "$tmp/screen.png" ||
+        fail "the picture does not show the text"
+    # A boot sector's INT 10h teletype output reaches the screen too.
+    cp "$disk" "$tmp/disk.img"
+    run 1 2000000000 -hda disk.img -snapshot -textdump-at-exit screen.txt
+    grep -q "^Booting from Hard Disk\.\.\.$" "$tmp/screen.txt" || fail "disk boot: no firmware line"
+    grep -q "^STAGE2: wrote LBA 3 and read it back$" "$tmp/screen.txt" ||
+        fail "disk boot: the boot sector's output is not on the screen"
+    # -vga none: nothing at 00:02.0 and no VGA BIOS, the boot is the same.
+    run 0 8000000000 -vga none
+    ! grep -qF "bdf=00:02.0" "$tmp/con" || fail "-vga none: a device at 00:02.0"
+    ! grep -qF "SeaVGABIOS" "$tmp/con" || fail "-vga none: a VGA BIOS ran"
+    has "No bootable device." ;;
+monitor)
+    # The monitor's screendump: with the host clock the firmware waits
+    # 60 s at "No bootable device"; meanwhile the monitor dumps the
+    # screen, then quits, and the run's own dumps show the same screen.
+    (cd "$tmp" && timeout 120 "$umbra" -m 64 -display none -no-reboot \
+        -debugcon file:"$tmp/con" -monitor unix:"$tmp/mon.sock",server,nowait \
+        -textdump-at-exit screen.txt -screendump-at-exit exit.png $extra) \
+        >"$tmp/out" 2>"$tmp/err" </dev/null &
+    upid=$!
+    python3 - "$tmp" >"$tmp/mon.out" 2>&1 <<'PY' || { cat "$tmp/mon.out"; kill $upid; fail "the monitor exchange failed"; }
+import os, socket, sys, time
+tmp = sys.argv[1]
+for _ in range(600):
+    if os.path.exists(tmp + "/con") and b"No bootable device" in open(tmp + "/con", "rb").read():
+        break
+    time.sleep(0.05)
+else:
+    raise SystemExit("the firmware never reached its boot menu")
+s = socket.socket(socket.AF_UNIX)
+s.connect(tmp + "/mon.sock")
+s.settimeout(30)
+buf = b""
+def reply():
+    global buf
+    while b"(umbra) " not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise SystemExit("connection closed")
+        buf += chunk
+    text, _, buf = buf.partition(b"(umbra) ")
+    return text.decode()
+def cmd(line):
+    s.sendall(line.encode() + b"\n")
+    return reply()
+reply()
+out = cmd("screendump mon.png")
+if out.strip():
+    raise SystemExit("screendump answered: " + out)
+out = cmd("screendump nodir/x.png")
+if "screendump nodir/x.png: No such file or directory" not in out:
+    raise SystemExit("bad path: " + out)
+if "usage: screendump FILE" not in cmd("screendump"):
+    raise SystemExit("no usage message")
+if "screendump FILE" not in cmd("help"):
+    raise SystemExit("help does not list screendump")
+s.sendall(b"quit\n")
+PY
+    wait $upid
+    [ -s "$tmp/mon.png" ] || fail "the monitor wrote no PNG"
+    cmp -s "$tmp/mon.png" "$tmp/exit.png" || fail "the monitor's screendump differs from the screen at exit"
+    grep -q "^No bootable device\." "$tmp/screen.txt" || fail "no 'No bootable device' on the screen"
+    python3 "$srcdir/tests/firmware/check_screen.py" "$tmp/screen.txt" "$tmp/mon.png" ||
+        fail "the monitor's picture does not show the text" ;;
+vga_bios)
+    # -vga-bios FILE replaces the VGA BIOS; a missing one, named or
+    # looked for with -L, is an error naming the file.
+    run 2 1000 -vga-bios nothere.bin
+    grep -qF "umbra: -vga-bios nothere.bin: No such file or directory" "$tmp/err" ||
+        fail "missing -vga-bios"
+    mkdir "$tmp/fwdir"
+    cp "$fw" "$tmp/fwdir/"
+    run 2 1000 -L fwdir
+    grep -qF "umbra: VGA BIOS fwdir/vgabios-stdvga.bin: No such file or directory" "$tmp/err" ||
+        fail "missing VGA BIOS in -L"
+    run 2 1000 -vga none -vga-bios x.bin
+    grep -qF "there is no display adapter" "$tmp/err" || fail "-vga-bios with -vga none"
+    # The same directory with the VGA BIOS copied in boots to the screen;
+    # so does -vga-bios naming it elsewhere.
+    cp /usr/share/seabios/vgabios-stdvga.bin "$tmp/fwdir/"
+    run 0 8000000000 -L fwdir
+    has "Start SeaVGABIOS"
+    mv "$tmp/fwdir/vgabios-stdvga.bin" "$tmp/vga.rom"
+    run 0 8000000000 -L fwdir -vga-bios vga.rom
+    has "Start SeaVGABIOS" ;;
 *)
     fail "unknown case" ;;
 esac

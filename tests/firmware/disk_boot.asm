@@ -1,6 +1,6 @@
 ; A raw disk image booted through the BIOS (tests/firmware/bios_test.sh).
-; Sector 0, the MBR, prints a marker to the debug console (port 0xE9),
-; loads sector 1 with INT 13h AH=02h (CHS) and jumps to it.  Sector 1
+; Sector 0, the MBR, prints a marker to the debug console (port 0xE9)
+; and the screen, loads sector 1 with INT 13h AH=02h (CHS) and jumps to it.  Sector 1
 ; reads sector 2 with AH=42h (LBA) and checks its bytes, writes sector 3
 ; with AH=43h, reads it back with AH=02h, checks it, and leaves through
 ; the exit port 0xF4 with 0 (status 1).  Any failure prints FAIL and
@@ -34,16 +34,29 @@ mbr:
     jc fail
     jmp stage2
 
-; Print the NUL-terminated string at DS:SI on port 0xE9.
+; Print the NUL-terminated string at DS:SI on port 0xE9 and on the
+; screen (INT 10h AH=0Eh teletype; a line feed there gets its carriage
+; return).
 print:
     push ax
+    push bx
 .next:
     lodsb
     test al, al
     jz .done
     out 0xe9, al
+    mov bx, 0x0007
+    cmp al, 10
+    jne .tty
+    mov ax, 0x0e0d
+    int 0x10
+    mov al, 10
+.tty:
+    mov ah, 0x0e
+    int 0x10
     jmp .next
 .done:
+    pop bx
     pop ax
     ret
 

@@ -329,6 +329,33 @@ START_TEST(firmware_path)
 }
 END_TEST
 
+/* The VGA BIOS: from the firmware directory, or -vga-bios; none when no
+ * firmware runs or there is no VGA. */
+START_TEST(vga_bios_path)
+{
+    struct parsed p;
+    char buf[256];
+    parse(&p, (const char *const[]){ NULL });
+    ck_assert_str_eq(cli_vga_bios_path(&p.o, buf, sizeof buf),
+                     CLI_FIRMWARE_DIR "/" CLI_VGA_BIOS_FILE);
+    parse(&p, (const char *const[]){ "-L", "/opt/fw", "-bios", "my.rom", NULL });
+    ck_assert_str_eq(cli_vga_bios_path(&p.o, buf, sizeof buf), "/opt/fw/vgabios-stdvga.bin");
+    parse(&p, (const char *const[]){ "-L", "/opt/fw", "-vga-bios", "v.rom", NULL });
+    ck_assert_str_eq(cli_vga_bios_path(&p.o, buf, sizeof buf), "v.rom");
+    parse(&p, (const char *const[]){ "-kernel", "k", "-vga-bios", "v.rom", NULL });
+    ck_assert_ptr_null(cli_vga_bios_path(&p.o, buf, sizeof buf));
+    parse(&p, (const char *const[]){ "-kernel", "k", "-bios", "b", NULL });
+    ck_assert_str_eq(cli_vga_bios_path(&p.o, buf, sizeof buf),
+                     CLI_FIRMWARE_DIR "/" CLI_VGA_BIOS_FILE);
+    parse(&p, (const char *const[]){ "-vga", "none", NULL });
+    ck_assert_ptr_null(cli_vga_bios_path(&p.o, buf, sizeof buf));
+    char err[256];
+    ck_assert_int_eq(check_images((const char *const[]){ "-vga", "none", "-vga-bios", "v", NULL },
+                                  err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "-vga-bios v: there is no display adapter"));
+}
+END_TEST
+
 START_TEST(drives)
 {
     struct parsed p;
@@ -389,6 +416,7 @@ int main(void)
     tcase_add_test(t, defaults);
     tcase_add_test(t, images_and_flags);
     tcase_add_test(t, firmware_path);
+    tcase_add_test(t, vga_bios_path);
     tcase_add_test(t, drives);
     tcase_add_test(t, mmu_flags);
     tcase_add_test(t, exec_flag);

@@ -19,26 +19,8 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-for f in "$guest/vmlinuz" "$guest/initrd.img" /usr/lib/ISOLINUX/isolinux.bin \
-         /usr/lib/syslinux/modules/bios/ldlinux.c32; do
-    [ -s "$f" ] || { echo "FAIL: $f is missing (scripts/setup.sh and scripts/fetch-guest.sh)"; exit 1; }
-done
-command -v xorriso >/dev/null || { echo "FAIL: xorriso missing (scripts/setup.sh)"; exit 1; }
-
-mkdir -p "$tmp/iso/isolinux"
-cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$tmp/iso/isolinux/"
-cp "$guest/vmlinuz" "$guest/initrd.img" "$tmp/iso/"
-cat >"$tmp/iso/isolinux/isolinux.cfg" <<'CFG'
-DEFAULT linux
-PROMPT 0
-TIMEOUT 0
-LABEL linux
-  KERNEL /vmlinuz
-  APPEND initrd=/initrd.img console=ttyS0 acpi=off panic=-1
-CFG
-xorriso -as mkisofs -quiet -o "$tmp/cd.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
-    -no-emul-boot -boot-load-size 4 -boot-info-table "$tmp/iso" >"$tmp/xorriso.log" 2>&1 ||
-    { cat "$tmp/xorriso.log"; echo "FAIL: xorriso"; exit 1; }
+# The ISO, built as the benchmark builds it (make_cd_iso.sh).
+"$srcdir/tests/linux/make_cd_iso.sh" "$tmp/cd.iso" "$guest" || { echo "FAIL: no ISO"; exit 1; }
 
 echo "umbra -clock virtual $* -cdrom cd.iso -boot d -m 256"
 start=$(date +%s)

@@ -21,6 +21,10 @@ expect "-screendump-at-exit $tmp/no/such/dir.png: No such file or directory" \
 expect "-screendump-at-exit $tmp/x.png: there is no display adapter" \
     -display none -vga none -screendump-at-exit "$tmp/x.png"
 expect "-display sdl: there is no display adapter" -display sdl -vga none
+expect "-textdump-at-exit $tmp/no/such/dir.txt: No such file or directory" \
+    -display none -textdump-at-exit "$tmp/no/such/dir.txt"
+expect "-textdump-at-exit $tmp/x.txt: there is no display adapter" \
+    -display none -vga none -textdump-at-exit "$tmp/x.txt"
 # No display server: an explicit -display sdl cannot open its window.
 env -u DISPLAY -u WAYLAND_DISPLAY SDL_VIDEODRIVER=x11 \
     timeout 60 "$umbra" -clock virtual -no-reboot -kernel "$bin" -display sdl \
@@ -34,4 +38,8 @@ env -u DISPLAY -u WAYLAND_DISPLAY timeout 60 "$umbra" -clock virtual -no-reboot 
 status=$?
 [ "$status" -eq 1 ] || fail "default display without X: exit status $status, expected 1"
 [ -s "$tmp/ok.png" ] || fail "default display without X: no screendump"
+# The guest (mode 13h) leaves a graphics mode: the text dump says so.
+timeout 60 "$umbra" -clock virtual -no-reboot -kernel "$bin" -display none \
+    -textdump-at-exit "$tmp/gfx.txt" >/dev/null 2>"$tmp/err" </dev/null
+[ "$(cat "$tmp/gfx.txt")" = "(graphics mode 320x200)" ] || fail "text dump of mode 13h: $(cat "$tmp/gfx.txt")"
 echo PASS
