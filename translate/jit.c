@@ -144,32 +144,37 @@ void tx_gr_store_imm(struct tx *t, unsigned size, unsigned r, u32 imm)
     }
 }
 
-void tx_gr_alu_rr(struct tx *t, enum x64_alu op, unsigned size, unsigned r, enum x64_reg src)
+/* op guest r, src (src != X_NONE) or op guest r, imm */
+static void gr_alu(struct tx *t, enum x64_alu op, unsigned size, unsigned r, enum x64_reg src,
+                   u32 imm)
 {
+    struct x64 *e = &t->e;
     enum x64_reg h = cached(t, r, size);
     if (h == X_NONE) {
-        x64_alu_mr(&t->e, op, size, greg(r, size), src);
+        if (src != X_NONE)
+            x64_alu_mr(e, op, size, greg(r, size), src);
+        else
+            x64_alu_mi(e, op, size, greg(r, size), imm);
         if (op != XA_CMP)
             written(t, r, size);
         return;
     }
-    x64_alu_rr(&t->e, op, 4, h, src);
+    if (src != X_NONE)
+        x64_alu_rr(e, op, 4, h, src);
+    else
+        x64_alu_ri(e, op, 4, h, imm);
     if (op != XA_CMP)
-        x64_store(&t->e, 4, greg(r, 4), h); /* MOV: the flags stay */
+        x64_store(e, 4, greg(r, 4), h); /* MOV: the flags stay */
+}
+
+void tx_gr_alu_rr(struct tx *t, enum x64_alu op, unsigned size, unsigned r, enum x64_reg src)
+{
+    gr_alu(t, op, size, r, src, 0);
 }
 
 void tx_gr_alu_ri(struct tx *t, enum x64_alu op, unsigned size, unsigned r, u32 imm)
 {
-    enum x64_reg h = cached(t, r, size);
-    if (h == X_NONE) {
-        x64_alu_mi(&t->e, op, size, greg(r, size), imm);
-        if (op != XA_CMP)
-            written(t, r, size);
-        return;
-    }
-    x64_alu_ri(&t->e, op, 4, h, imm);
-    if (op != XA_CMP)
-        x64_store(&t->e, 4, greg(r, 4), h);
+    gr_alu(t, op, size, r, X_NONE, imm);
 }
 
 void tx_gr_alu_from(struct tx *t, enum x64_alu op, unsigned size, enum x64_reg dst, unsigned r)
@@ -224,25 +229,6 @@ void tx_flags_save(struct tx *t)
     t->fl = F_MEM;
 }
 
-/* Make the host flags hold the guest's (for a reader). */
-void tx_flags_to_host(struct tx *t)
-{
-    if (t->fl != F_MEM)
-        return;
-    struct x64 *e = &t->e;
-    x64_load(e, 4, X_RAX, CPU(lf_aux));
-    x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_HOST);
-    long image = x64_jcc(e, 4 /* e */, NULL);
-    tx_call_cpu(e, jit_flags_get);
-    tx_cache_forget(t);
-    x64_patch_rel32(e->start, image, e->p);
-    /* Only OSZAPC: the rest of the host's EFLAGS (DF, TF, AC) stays. */
-    x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_OSZAPC | EFLAGS_FIXED);
-    x64_push(e, X_RAX);
-    x64_popfq(e);
-    t->fl = F_BOTH;
-}
-
 /* EAX = the guest's flags as a host EFLAGS image (OSZAPC where the host
  * has them), wherever they are; the host flags are then clobbered. */
 void tx_flags_image(struct tx *t)
@@ -260,6 +246,21 @@ void tx_flags_image(struct tx *t)
     tx_cache_forget(t);
     x64_patch_rel32(e->start, image, e->p);
 }
+
+/* Make the host flags hold the guest's (for a reader). */
+void tx_flags_to_host(struct tx *t)
+{
+    if (t->fl != F_MEM)
+        return;
+    struct x64 *e = &t->e;
+    tx_flags_image(t);
+    /* Only OSZAPC: the rest of the host's EFLAGS (DF, TF, AC) stays. */
+    x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_OSZAPC | EFLAGS_FIXED);
+    x64_push(e, X_RAX);
+    x64_popfq(e);
+    t->fl = F_BOTH;
+}
+
 
 /* Make the host CF the guest's, for an instruction that reads only CF and
  * then writes every other arithmetic flag (ADC, SBB, INC, DEC): one bit
