@@ -20,6 +20,9 @@ struct dbg_config {
     const char *monitor;  /* -monitor stdio | unix:PATH[,server,nowait] |
                            * tcp:HOST:PORT[,server,nowait], or NULL */
     u32 history;          /* -paging-history N: paging events kept, 0 = none */
+    int serial_mux_fd;    /* -serial mon:stdio: with monitor "stdio", the
+                           * terminal's bytes for COM1 go to this fd (the
+                           * UART reads its other end); 0 = no mux */
 };
 
 /* Whether a -gdb / -monitor argument is well formed (for the command

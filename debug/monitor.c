@@ -35,6 +35,11 @@ struct mon {
     struct dbg *d;
     int lfd, cfd;       /* socket: listener and client; stdio: cfd = 0 */
     bool stdio;
+    /* -serial mon:stdio: the terminal (raw) goes to COM1 through mux_fd
+     * or, after Ctrl-A c, to the monitor, which then echoes what it gets */
+    int mux_fd;         /* 0: no mux */
+    bool mux_mon;       /* the monitor has the terminal */
+    bool mux_esc;       /* Ctrl-A seen */
     char unix_path[108];
     char in[MON_LINE_MAX];
     size_t nin;
@@ -596,6 +601,67 @@ static void mon_line(struct mon *m, const char *line)
         mon_puts(m, MON_PROMPT);
 }
 
+/* The keys of -serial mon:stdio (QEMU's): Ctrl-A then c, x, h or Ctrl-A. */
+static const char mux_help[] =
+    "C-a h    print this help\r\n"
+    "C-a x    exit the emulator\r\n"
+    "C-a c    switch between console and monitor\r\n"
+    "C-a C-a  sends C-a\r\n";
+
+/* Route `n` terminal bytes at `p` (-serial mon:stdio): escapes are acted
+ * on, COM1's bytes written to mux_fd, and the monitor's appended to its
+ * line buffer (echoed, CR as end of line, DEL/BS erasing). */
+static void mux_bytes(struct mon *m, const char *p, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (m->mux_esc) {
+            m->mux_esc = false;
+            if (c == 'c') {
+                m->mux_mon = !m->mux_mon;
+                if (m->mux_mon)
+                    mon_puts(m, "\r\n" MON_PROMPT);
+                continue;
+            }
+            if (c == 'x') {
+                mon_puts(m, "\r\nterminating on C-a x\r\n");
+                m->d->quit = true;
+                return;
+            }
+            if (c == 'h') {
+                mon_puts(m, mux_help);
+                continue;
+            }
+            if (c != 1)
+                continue;
+        } else if (c == 1) {
+            m->mux_esc = true;
+            continue;
+        }
+        if (!m->mux_mon) {
+            if (write(m->mux_fd, &c, 1) < 0) {
+                /* COM1's pipe is full: the byte is lost, as on a UART */
+            }
+            continue;
+        }
+        if (c == 0x7f || c == 8) {
+            if (m->nin > 0) {
+                m->nin--;
+                mon_puts(m, "\b \b");
+            }
+            continue;
+        }
+        if (c == '\r')
+            c = '\n';
+        if (c == '\n')
+            mon_puts(m, "\r\n");
+        else
+            mon_write(m, (const char *)&c, 1);
+        if (m->nin < sizeof m->in - 1)
+            m->in[m->nin++] = (char)c;
+    }
+}
+
 void mon_input(struct mon *m)
 {
     if (!m->stdio && m->cfd < 0) {
@@ -604,7 +670,10 @@ void mon_input(struct mon *m)
             mon_puts(m, "Umbra monitor - type 'help' for more information\n" MON_PROMPT);
         return;
     }
-    ssize_t n = read(m->cfd, m->in + m->nin, sizeof m->in - 1 - m->nin);
+    char raw[256];
+    bool mux = m->mux_fd > 0;
+    ssize_t n = mux ? read(m->cfd, raw, sizeof raw)
+                    : read(m->cfd, m->in + m->nin, sizeof m->in - 1 - m->nin);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n <= 0) {
@@ -614,7 +683,13 @@ void mon_input(struct mon *m)
         m->nin = 0;
         return;
     }
-    m->nin += (size_t)n;
+    if (mux) {
+        mux_bytes(m, raw, (size_t)n);
+        if (m->d->quit)
+            return;
+    } else {
+        m->nin += (size_t)n;
+    }
     for (;;) {
         char *nl = memchr(m->in, '\n', m->nin);
         if (!nl) {
@@ -635,7 +710,7 @@ int mon_fd(const struct mon *m)
     return m->stdio || m->cfd >= 0 ? m->cfd : m->lfd;
 }
 
-struct mon *mon_open(struct dbg *d, const char *spec, FILE *err)
+struct mon *mon_open(struct dbg *d, const char *spec, int mux_fd, FILE *err)
 {
     struct mon *m = calloc(1, sizeof *m);
     if (!m)
@@ -646,7 +721,9 @@ struct mon *mon_open(struct dbg *d, const char *spec, FILE *err)
     if (!strcmp(spec, "stdio")) {
         m->stdio = true;
         m->cfd = 0;
-        mon_puts(m, "Umbra monitor - type 'help' for more information\n" MON_PROMPT);
+        m->mux_fd = mux_fd;
+        if (mux_fd <= 0)
+            mon_puts(m, "Umbra monitor - type 'help' for more information\n" MON_PROMPT);
         return m;
     }
     char why[160];

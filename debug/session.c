@@ -277,7 +277,7 @@ struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err)
     d->stopped = cfg->wait;
     if (cfg->gdb && !(d->gdb = gdb_open(d, cfg->gdb, err)))
         goto fail;
-    if (cfg->monitor && !(d->mon = mon_open(d, cfg->monitor, err)))
+    if (cfg->monitor && !(d->mon = mon_open(d, cfg->monitor, cfg->serial_mux_fd, err)))
         goto fail;
     if (dbg_history_init(d, cfg->history) < 0) {
         fprintf(err, "umbra: -paging-history %u: out of memory\n", cfg->history);

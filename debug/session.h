@@ -139,7 +139,9 @@ void gdb_report_stop(struct gdb *g, int sig, const char *extra);
 /* The run ended: W packet. */
 void gdb_report_exit(struct gdb *g, int code);
 
-struct mon *mon_open(struct dbg *d, const char *spec, FILE *err);
+/* `mux_fd` > 0 with spec "stdio": the terminal is shared with COM1
+ * (-serial mon:stdio); bytes typed while COM1 has it go to mux_fd. */
+struct mon *mon_open(struct dbg *d, const char *spec, int mux_fd, FILE *err);
 void mon_close(struct mon *m);
 int mon_fd(const struct mon *m);
 void mon_input(struct mon *m);

@@ -490,7 +490,8 @@ static int h_serial(struct cli_options *o, const char *flag, const char *arg, FI
                     FILE *err)
 {
     o->serial_given = true;
-    return set_chr(&o->serial, flag, arg, err);
+    o->serial_mux = !strcmp(arg, "mon:stdio");
+    return set_chr(&o->serial, flag, o->serial_mux ? "stdio" : arg, err);
 }
 
 static int h_debugcon(struct cli_options *o, const char *flag, const char *arg, FILE *out,
@@ -707,7 +708,8 @@ static const struct cli_flag flags[] = {
       h_screendump },
     { "textdump-at-exit", "FILE", "write the text-mode screen's characters when the run ends",
       h_textdump },
-    { "serial", "stdio|none|file:PATH", "backend of the first serial port (COM1)",
+    { "serial", "stdio|mon:stdio|none|file:PATH",
+      "backend of COM1; mon:stdio shares the terminal with the monitor (Ctrl-A h)",
       h_serial },
     { "debugcon", "stdio|none|file:PATH", "where port 0xE9 output goes (default stdio)",
       h_debugcon },

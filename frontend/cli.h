@@ -73,6 +73,8 @@ struct cli_options {
     const char *plugin[CLI_MAX_PLUGINS]; /* -plugin FILE.so[,key=value...] */
     unsigned n_plugins;
     bool serial_given;
+    bool serial_mux;      /* -serial mon:stdio: COM1 and the monitor share the
+                           * terminal (Ctrl-A c switches) */
     struct cli_chr serial;   /* -serial */
     struct cli_chr debugcon; /* -debugcon */
     u64 icount_limit;     /* -icount-limit, 0 = none */

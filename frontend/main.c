@@ -6,19 +6,23 @@
  * with status 2.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cpu/cpu.h"
 #include "debug/debug.h"
 #include "display_sdl.h"
 #include "devices/pc.h"
+#include "devices/uart.h"
 #include "devices/vga.h"
 #include "loader.h"
 #include "mptable.h"
 #include "mmu/mmu.h"
+#include "term.h"
 
 #ifndef UMBRA_DEMO_BIN
 #define UMBRA_DEMO_BIN "build/roms/demo.bin"
@@ -314,15 +318,36 @@ int main(int argc, char **argv)
     if (o.kernel && o.apic && mptable_write(pc->mmu) < 0)
         fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
                         "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
-    if (o.gdb_wait && !o.gdb && !o.monitor) {
+    /* -serial mon:stdio: the monitor reads the terminal and passes COM1's
+     * bytes on through a pipe the UART reads. */
+    int mux[2] = { -1, -1 };
+    if (o.serial_mux) {
+        if (o.monitor) {
+            fprintf(stderr, "umbra: -serial mon:stdio: the terminal already holds the "
+                            "monitor, so -monitor %s cannot\n", o.monitor);
+            goto out;
+        }
+        if (pipe(mux) < 0 || fcntl(mux[0], F_SETFL, O_NONBLOCK) < 0 ||
+            fcntl(mux[1], F_SETFL, O_NONBLOCK) < 0) {
+            fprintf(stderr, "umbra: -serial mon:stdio: %s\n", strerror(errno));
+            goto out;
+        }
+        uart_set_backend(pc->com[0], stdout, mux[0]);
+    }
+    const char *monitor = o.serial_mux ? "stdio" : o.monitor;
+    if (o.gdb_wait && !o.gdb && !monitor) {
         fprintf(stderr, "umbra: -S: nothing could start the machine; give -gdb, -s or -monitor\n");
         goto out;
     }
-    if (o.gdb || o.monitor || o.gdb_wait || o.paging_history) {
-        struct dbg_config dc = { o.gdb, o.gdb_wait, o.monitor, o.paging_history };
+    if (o.gdb || monitor || o.gdb_wait || o.paging_history) {
+        struct dbg_config dc = { o.gdb, o.gdb_wait, monitor, o.paging_history,
+                                 o.serial_mux ? mux[1] : 0 };
         if (!(dbg = dbg_new(pc, &dc, stderr)))
             goto out;
     }
+    /* A terminal that a serial port reads is put in raw mode. */
+    if (o.serial.kind == CHR_STDIO)
+        term_raw_begin(!o.serial_mux);
     if (open_display(pc, &o, &display) < 0)
         goto out;
     if (o.profile_symbols && !o.profile && !o.perfmap) {
@@ -361,6 +386,7 @@ out:
     prof_free(prof);
     plugins_free(plugins);
     dbg_free(dbg);
+    term_restore();
     sdl_display_free(display);
     pc_free(pc);
     if (rf.log)
