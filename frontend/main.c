@@ -14,6 +14,7 @@
 #include "cpu/cpu.h"
 #include "debug/debug.h"
 #include "display_sdl.h"
+#include "devices/acpi_tables.h"
 #include "devices/pc.h"
 #include "devices/vga.h"
 #include "loader.h"
@@ -277,6 +278,7 @@ int main(int argc, char **argv)
         .interp = o.interp,
         .no_jit = o.no_jit,
         .apic = o.apic,
+        .acpi = o.acpi,
         .virtual_clock = !o.host_clock,
         .ns_per_insn = o.icount_ns,
         .rtc_base = o.rtc_base,
@@ -314,6 +316,10 @@ int main(int argc, char **argv)
     if (o.kernel && o.apic && mptable_write(pc->mmu) < 0)
         fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
                         "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
+    /* Likewise for the ACPI tables, which firmware would take from fw_cfg. */
+    if (o.kernel && !fw && pc->acpi_tables && acpi_tables_install(pc->acpi_tables, pc->mmu) < 0)
+        fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the ACPI tables go; "
+                        "the guest finds none\n", o.kernel, ACPI_RSDP_GPA);
     if (o.gdb_wait && !o.gdb && !o.monitor) {
         fprintf(stderr, "umbra: -S: nothing could start the machine; give -gdb, -s or -monitor\n");
         goto out;
