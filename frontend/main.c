@@ -94,7 +94,7 @@ static void no_default_firmware(const char *path, const char *why)
             "To boot Debian's i386 kernel to a shell: bash scripts/run.sh (source tree);\n"
             "scripts/fetch-guest.sh puts it in cache/guest, then by hand:\n"
             "  umbra -kernel cache/guest/vmlinuz -initrd cache/guest/initrd.img -m 256 \\\n"
-            "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
+            "    -append \"console=ttyS0 umbra.shell=1\" -serial stdio -no-reboot\n"
             "To boot the demo guest: umbra -bios %s -no-reboot\n",
             path, why, UMBRA_DEMO_BIN);
 }
