@@ -399,6 +399,14 @@ static int pc_init_acpi(struct pc *pc)
     return 0;
 }
 
+bool pc_power_button(struct pc *pc)
+{
+    if (!pc->cfg.acpi)
+        return false;
+    pm_power_button(&pc->pm);
+    return true;
+}
+
 /* ---- end ACPI ---- */
 
 struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)

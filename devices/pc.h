@@ -174,6 +174,11 @@ void pc_set_debugger(struct pc *pc, const struct pc_debugger *d);
  * the run loop resets the machine (or ends the run with -no-reboot). */
 void pc_request_reset(struct pc *pc);
 
+/* Press the ACPI power button (PWRBTN_STS, an SCI if the guest enabled
+ * it), as QEMU's system_powerdown does.  Returns false when the machine
+ * has no ACPI (-no-acpi). */
+bool pc_power_button(struct pc *pc);
+
 /* Register a chip timer; the run loop calls it at or after each deadline it
  * reports.  Returns 0 or -1 (table full). */
 int pc_add_timer(struct pc *pc, pc_timer_fn update, void *opaque) MUST_CHECK;
