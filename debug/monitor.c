@@ -5,7 +5,7 @@
  * registers from cpu_get_sysregs(), translations from the walker's
  * side-effect-free peek (mmu_walk_peek), shadow contexts from
  * mmu_shadow_contexts(), counters from the registry.  Nothing here
- * changes guest state except stop/cont/system_reset/quit.
+ * changes guest state except stop/cont/system_reset/system_powerdown/quit.
  *
  * Dumps over the whole address space are bounded (MON_MAX_LINES) so an
  * unbounded "info tlb" answers at once; a range narrows them.
@@ -463,6 +463,7 @@ static const char help_text[] =
     "screendump FILE         the screen as a PNG file (FILE relative to umbra's directory)\n"
     "stop, cont              hold or resume the machine\n"
     "system_reset            pull the reset line\n"
+    "system_powerdown        press the ACPI power button\n"
     "quit                    end the run\n";
 
 /* The picture as vga_render() draws it, written between two slices of
@@ -549,6 +550,11 @@ void mon_exec(struct dbg *d, const char *line, FILE *out)
     } else if (!strcmp(cmd, "system_reset")) {
         pc_request_reset(d->pc);
         fprintf(out, "reset requested\n");
+    } else if (!strcmp(cmd, "system_powerdown")) {
+        if (pc_power_button(d->pc))
+            fprintf(out, "power button pressed\n");
+        else
+            fprintf(out, "no ACPI power button (-no-acpi)\n");
     } else if (!strcmp(cmd, "quit") || !strcmp(cmd, "q")) {
         d->quit = true;
         d->stopped = false;

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "acpi_tables.h"
 #include "cpu/cpu.h"
 #include "debugdev.h"
 #include "blockdev.h"
@@ -363,6 +364,51 @@ static int pc_init_fwcfg(struct pc *pc)
     return fwcfg_add_file(pc->fwcfg, "etc/e820", e820, sizeof e820);
 }
 
+/* ---- ACPI (cfg.acpi) ---- */
+
+static u64 pm_timer_cb(void *opaque, u64 now)
+{
+    return pm_update(opaque, now);
+}
+
+/* SLP_EN with the soft-off type: the run ends as a guest exit does. */
+static void pc_power_off(void *opaque)
+{
+    pc_request_exit(opaque, 0);
+}
+
+/* The PM registers, and the tables for the firmware: the blobs and the
+ * linker/loader script that places them (SeaBIOS runs it). */
+static int pc_init_acpi(struct pc *pc)
+{
+    if (!pc->cfg.acpi)
+        return 0;
+    pm_init(&pc->pm, pc->isa_irq, pc->clock, pc_power_off, pc_kick_cb, pc);
+    if (pm_map(&pc->pm, pc->mmu) < 0 || pc_add_timer(pc, pm_timer_cb, &pc->pm) < 0)
+        return -1;
+    struct acpi_config ac = { (u64)pc->cfg.ram_mib << 20, pc->cfg.apic };
+    struct acpi_tables *t = pc->acpi_tables = malloc(sizeof *t);
+    u8 loader[ACPI_LOADER_MAX];
+    if (!t || acpi_tables_build(t, &ac) < 0)
+        return -1;
+    u32 loader_len = acpi_tables_loader(t, loader);
+    if (fwcfg_add_file(pc->fwcfg, ACPI_FILE_TABLES, t->tables, t->tables_len) < 0 ||
+        fwcfg_add_file(pc->fwcfg, ACPI_FILE_RSDP, t->rsdp, ACPI_RSDP_LEN) < 0 ||
+        fwcfg_add_file(pc->fwcfg, ACPI_FILE_LOADER, loader, loader_len) < 0)
+        return -1;
+    return 0;
+}
+
+bool pc_power_button(struct pc *pc)
+{
+    if (!pc->cfg.acpi)
+        return false;
+    pm_power_button(&pc->pm);
+    return true;
+}
+
+/* ---- end ACPI ---- */
+
 struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
 {
     struct pc *pc = calloc(1, sizeof *pc);
@@ -419,7 +465,7 @@ struct pc *pc_new(const struct pc_config *cfg, u32 log_mask)
     }
     /* ---- end ---- */
 
-    if (pc_init_pci(pc) < 0 || pc_init_fwcfg(pc) < 0)
+    if (pc_init_pci(pc) < 0 || pc_init_fwcfg(pc) < 0 || pc_init_acpi(pc) < 0)
         goto fail;
     {
         int rc = pc_init_ide(pc);
@@ -450,6 +496,7 @@ void pc_free(struct pc *pc)
     fwcfg_free(pc->fwcfg);
     ide_free(pc->ide);
     vga_free(pc->vga);
+    free(pc->acpi_tables);
     blocks_free(pc->blocks);
     cpu_free(pc->cpu);
     mmu_free(pc->mmu);
@@ -534,6 +581,8 @@ static void pc_system_reset(struct pc *pc)
     ide_reset(pc->ide);
     if (pc->vga)
         vga_reset(pc->vga);
+    if (pc->cfg.acpi)
+        pm_reset(&pc->pm);
 }
 
 /* The architectural state and a checksum of all of RAM (FNV-1a, 64-bit):

@@ -21,6 +21,7 @@ struct pc_config from
 #include "devices/pic.h"
 #include "devices/piix3.h"
 #include "devices/pit.h"
+#include "devices/pm.h"
 #include "devices/rtc.h"
 
 struct cpu;
@@ -32,6 +33,7 @@ struct fwcfg;
 struct vga;
 struct blocks;
 struct ide;
+struct acpi_tables;
 
 /* A drive on the IDE controller (-hda..-hdd, -drive). */
 struct pc_drive {
@@ -61,6 +63,8 @@ struct pc_config {
     u32 ns_per_insn;      /* virtual_clock: ns per instruction, 0 = PC_NS_PER_INSN */
     i64 rtc_base;         /* RTC start, epoch seconds; 0 = host wall clock */
     bool apic;            /* a local APIC and an I/O APIC (-no-apic: none) */
+    bool acpi;            /* ACPI power management hardware and tables
+                           * (-no-acpi: neither) */
     bool vga;             /* a standard VGA with the Bochs VBE extension
                            * (-vga std); false: no display adapter */
     const struct cpu_model *cpu_model; /* -cpu NAME; NULL = the default */
@@ -149,6 +153,10 @@ struct pc {
     struct piix3 piix3;
     struct ide *ide;           /* PIIX3 IDE, 00:01.1 */
     struct vga *vga;           /* NULL without cfg.vga */
+    /* With cfg.acpi: the ACPI PM registers (SCI on IRQ 9) and the tables
+     * describing the board, also given to the firmware through fw_cfg. */
+    struct pm pm;
+    struct acpi_tables *acpi_tables; /* NULL without cfg.acpi */
 };
 
 /* Create a machine.  NULL (and a message on stderr) on failure. */
@@ -165,6 +173,11 @@ void pc_set_debugger(struct pc *pc, const struct pc_debugger *d);
 /* Pull the reset line, as the keyboard controller's 0xFE command does:
  * the run loop resets the machine (or ends the run with -no-reboot). */
 void pc_request_reset(struct pc *pc);
+
+/* Press the ACPI power button (PWRBTN_STS, an SCI if the guest enabled
+ * it), as QEMU's system_powerdown does.  Returns false when the machine
+ * has no ACPI (-no-acpi). */
+bool pc_power_button(struct pc *pc);
 
 /* Register a chip timer; the run loop calls it at or after each deadline it
  * reports.  Returns 0 or -1 (table full). */

@@ -300,6 +300,13 @@ static int h_no_apic(struct cli_options *o, const char *flag, const char *arg, F
     return 0;
 }
 
+static int h_no_acpi(struct cli_options *o, const char *flag, const char *arg, FILE *out,
+                     FILE *err)
+{
+    o->acpi = false;
+    return 0;
+}
+
 static int h_apic(struct cli_options *o, const char *flag, const char *arg, FILE *out, FILE *err)
 {
     o->apic = true;
@@ -670,6 +677,10 @@ static const struct cli_flag flags[] = {
     { "no-reboot", NULL, "exit (status 3) on triple fault instead of resetting", h_no_reboot },
     { "no-apic", NULL, "no local APIC, I/O APIC or MP table: an 8259A-only PC", h_no_apic },
     { "apic", NULL, "a local APIC, an I/O APIC and an MP table (the default)", h_apic },
+    { "no-acpi", NULL,
+      "no ACPI: neither the power management registers nor the tables (a guest cannot "
+      "power itself off)",
+      h_no_acpi },
     { "clock", "host|virtual",
       "guest time follows the host clock (default), or retired instructions, 10 ns each "
       "(reproducible)",
@@ -745,7 +756,8 @@ void cli_usage(FILE *f)
         fprintf(f, "  %-31s %s\n", left, flags[k].help);
     }
     fprintf(f, "\nExit status: the guest's exit device value v gives (v << 1) | 1;\n"
-               "0 after HLT with interrupts off; 2 for a usage or loading error;\n"
+               "0 after HLT with interrupts off or when the guest powers off (ACPI S5);\n"
+               "2 for a usage or loading error;\n"
                "3 on triple fault with -no-reboot; 4 when -icount-limit is reached.\n");
 }
 
@@ -772,6 +784,7 @@ enum cli_status cli_parse(int argc, char **argv, struct cli_options *o, FILE *ou
         .debugcon = { CHR_STDIO, NULL, "stdio" },
         .mmu_contexts = CLI_MMU_CONTEXTS_DEFAULT,
         .apic = true,
+        .acpi = true,
         .host_clock = true,
         .vga = true,
     };

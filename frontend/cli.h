@@ -84,6 +84,7 @@ struct cli_options {
     bool no_jit;          /* -exec block or interp: no translation */
     u32 mmu_contexts;     /* -mmu-contexts: shadow address spaces kept */
     bool apic;            /* local APIC + I/O APIC + MP table (-apic, -no-apic) */
+    bool acpi;            /* ACPI PM registers and tables (-no-acpi clears) */
     bool host_clock;      /* -clock host (the default); false with -clock
                            * virtual or -icount */
     u32 icount_ns;        /* deterministic clock: ns per instruction, 0 =

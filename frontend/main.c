@@ -16,6 +16,7 @@
 #include "cpu/cpu.h"
 #include "debug/debug.h"
 #include "display_sdl.h"
+#include "devices/acpi_tables.h"
 #include "devices/pc.h"
 #include "devices/uart.h"
 #include "devices/vga.h"
@@ -97,7 +98,7 @@ static void no_default_firmware(const char *path, const char *why)
             "To boot Debian's i386 kernel to a shell: bash scripts/run.sh (source tree);\n"
             "scripts/fetch-guest.sh puts it in cache/guest, then by hand:\n"
             "  umbra -kernel cache/guest/vmlinuz -initrd cache/guest/initrd.img -m 256 \\\n"
-            "    -append \"console=ttyS0 acpi=off umbra.shell=1\" -serial stdio -no-reboot\n"
+            "    -append \"console=ttyS0 umbra.shell=1\" -serial stdio -no-reboot\n"
             "To boot the demo guest: umbra -bios %s -no-reboot\n",
             path, why, UMBRA_DEMO_BIN);
 }
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
         .interp = o.interp,
         .no_jit = o.no_jit,
         .apic = o.apic,
+        .acpi = o.acpi,
         .virtual_clock = !o.host_clock,
         .ns_per_insn = o.icount_ns,
         .rtc_base = o.rtc_base,
@@ -318,6 +320,10 @@ int main(int argc, char **argv)
     if (o.kernel && o.apic && mptable_write(pc->mmu) < 0)
         fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the MP table goes; "
                         "the guest finds no APIC configuration\n", o.kernel, MPTABLE_GPA);
+    /* Likewise for the ACPI tables, which firmware would take from fw_cfg. */
+    if (o.kernel && !fw && pc->acpi_tables && acpi_tables_install(pc->acpi_tables, pc->mmu) < 0)
+        fprintf(stderr, "umbra: -kernel %s: the image covers 0x%x, where the ACPI tables go; "
+                        "the guest finds none\n", o.kernel, ACPI_RSDP_GPA);
     /* -serial mon:stdio: the monitor reads the terminal and passes COM1's
      * bytes on through a pipe the UART reads. */
     int mux[2] = { -1, -1 };

@@ -306,7 +306,7 @@ PY
     ;;
 stdio)
     # The guest waits for gdb forever; the monitor's quit ends the run.
-    printf 'info registers\nwalk 0x40000000\nquit\n' |
+    printf 'info registers\nwalk 0x40000000\nsystem_powerdown\nquit\n' |
         timeout 60 "$umbra" -clock virtual -m 64 -kernel "$elf" -monitor stdio \
         >"$tmp/stdio.out" 2>&1
     st=$?
@@ -315,6 +315,7 @@ stdio)
     need '(umbra) ' "$tmp/stdio.out"
     need 'EIP=' "$tmp/stdio.out"
     need '0x40000000' "$tmp/stdio.out"
+    need 'power button pressed' "$tmp/stdio.out"
     ;;
 tcp)
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

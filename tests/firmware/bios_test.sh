@@ -133,6 +133,19 @@ cdrom)
     # The same drive through -drive, as the primary slave.
     run 1 2000000000 -drive file=cd.iso,media=cdrom,index=1 -boot d
     has "CDBOOT: read the primary volume descriptor" ;;
+acpi)
+    # The firmware ran the linker/loader script of fw_cfg's etc/table-loader:
+    # it finds the FADT ("FACP") through the XSDT of the RSDP it placed, and
+    # the DSDT, where the PS/2 keyboard it then sets up is declared.
+    run 0 8000000000
+    has "table(50434146)="
+    has "ACPI: parse DSDT at"
+    has "PS2 keyboard initialized"
+    # -no-acpi: no tables, and the keyboard is found by probing.
+    run 0 8000000000 -no-acpi
+    ! grep -qF "ACPI: parse DSDT" "$tmp/con" || fail "-no-acpi: the firmware found a DSDT"
+    ! grep -qF "table(50434146)" "$tmp/con" || fail "-no-acpi: the firmware found a FADT"
+    has "PS2 keyboard initialized" ;;
 boot_order)
     # A disk and a CD: the default order (c first) boots the disk, -boot d
     # (and order=dc) the CD.
