@@ -16,8 +16,9 @@
  *
  *   0 port write      port selector, size, value
  *   1 port read       port selector, size
- *   2 PCI cfg write   device/function, register, size, value (through 0xCF8/0xCFC)
- *   3 PCI cfg read    device/function, register, size
+ *   2 PCI cfg write   function (see pick_devfn), register, size, value
+ *                     (through 0xCF8/0xCFC)
+ *   3 PCI cfg read    function, register, size
  *   4 VGA memory write  offset in 0xA0000-0xBFFFF, value
  *   5 VGA memory read   offset
  *   6 memory write    address, length, bytes (RAM, MMIO, ROM, anywhere)
@@ -196,12 +197,14 @@ static u32 cfg_read(struct fz *f, u8 devfn, u8 reg, unsigned size)
     return mmu_io_read(f->m, (u16)(0xcfc + (reg & 3)), size);
 }
 
-/* Devices worth most of the config cycles: 00.0, 01.0, 01.1, 02.0. */
+/* Functions worth most of the config cycles: 00.0 host bridge, 01.0 ISA
+ * bridge, 01.1 IDE, 01.3 (power management on a PIIX4), 02.0 to 05.0;
+ * with bit 7 set the next byte is any device and function. */
 static u8 pick_devfn(struct rd *r)
 {
-    static const u8 fns[4] = { 0x00, 0x08, 0x09, 0x10 };
+    static const u8 fns[8] = { 0x00, 0x08, 0x09, 0x0b, 0x10, 0x18, 0x20, 0x28 };
     u8 b = (u8)take(r, 1);
-    return b & 0x80 ? b : fns[b & 3];
+    return b & 0x80 ? (u8)take(r, 1) : fns[b & 7];
 }
 
 #define IDE_DEVFN 0x09
