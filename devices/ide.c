@@ -359,6 +359,7 @@ static void exec_cmd(struct channel *c, u8 cmd)
     struct drive *d = &c->drive[di];
     if (!d->bd)
         return; /* no device answers */
+    c->xfer_unit = (u8)di;
     lower_irq(c);
     if (d->cdrom) {
         exec_packet_device_cmd(c, d, di, cmd);
@@ -473,7 +474,9 @@ static void exec_cmd(struct channel *c, u8 cmd)
 /* Run the device's DMA transfer through the PRD table. */
 static void dma_run(struct channel *c)
 {
-    struct drive *d = ide_cur(c);
+    /* DMARQ comes from the device running the command, whichever device
+     * the host has selected since. */
+    struct drive *d = &c->drive[c->xfer_unit];
     struct mmu *m = c->ide->mmu;
     if (!(c->ide->pci.cfg[PCI_COMMAND] & PCI_COMMAND_MASTER)) {
         c->bm_status &= (u8)~BM_ACTIVE; /* no bus cycles: the device waits */
@@ -565,9 +568,19 @@ static struct channel *chan_of(struct ide *s, u16 port, u16 *reg)
     return NULL;
 }
 
+/* The selected device is the one with the transfer in progress.  A host
+ * that selects the other device in the middle of a transfer (ATA forbids
+ * it while BSY or DRQ is set) reaches a device with nothing to move; the
+ * transfer goes on once the first is selected again. */
+static bool xfer_selected(const struct channel *c)
+{
+    return ((c->select >> 4) & 1) == c->xfer_unit;
+}
+
 static u32 data_read(struct channel *c, unsigned size)
 {
-    if ((c->xfer != X_PIO_IN && c->xfer != X_ATAPI_IN) || c->pos >= c->len)
+    if ((c->xfer != X_PIO_IN && c->xfer != X_ATAPI_IN) || c->pos >= c->len ||
+        !xfer_selected(c))
         return 0xffffffffu >> (32 - 8 * size);
     u32 v = 0;
     for (unsigned i = 0; i < size && c->pos < c->len; i++)
@@ -587,7 +600,8 @@ static u32 data_read(struct channel *c, unsigned size)
 
 static void data_write(struct channel *c, u32 val, unsigned size)
 {
-    if ((c->xfer != X_PIO_OUT && c->xfer != X_PACKET) || c->pos >= c->len)
+    if ((c->xfer != X_PIO_OUT && c->xfer != X_PACKET) || c->pos >= c->len ||
+        !xfer_selected(c))
         return;
     for (unsigned i = 0; i < size && c->pos < c->len; i++)
         c->buf[c->pos++] = (u8)(val >> (8 * i));

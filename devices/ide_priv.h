@@ -46,8 +46,11 @@ struct channel {
     u8 hob_feature, hob_nsector, hob_sector, hob_lcyl, hob_hcyl;
     u8 ctl;
     bool intrq;            /* the selected device asserts INTRQ */
-    /* The transfer in progress. */
+    /* The transfer in progress, and the device (0 or 1) that accepted the
+     * command: only that device answers the data port, and only while it
+     * is selected. */
     enum xfer xfer;
+    u8 xfer_unit;
     bool lba48, chs;
     u64 lba;               /* next sector */
     u32 remaining;         /* sectors still to move */

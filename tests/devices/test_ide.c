@@ -263,6 +263,56 @@ static void prd(u32 at, u32 addr, u32 len, bool last)
     mmu_phys_write(m, at + 4, (len & 0xffff) | (last ? 0x80000000u : 0), 4);
 }
 
+/* Selecting the other device in the middle of a transfer (here an absent
+ * slave) reaches a device with nothing to move: its data port reads all
+ * ones and ignores writes, DMA still comes from the device that took the
+ * command, and the transfer goes on once the master is selected again. */
+START_TEST(select_during_transfer)
+{
+    lba28(9, 2);
+    outb(0x1f7, 0x20);
+    expect_sector(9);
+    outb(0x1f6, 0xf0);                       /* the slave: no drive */
+    for (unsigned i = 0; i < 600; i++)
+        ck_assert_uint_eq(inw(0x1f0), 0xffff);
+    outw(0x1f0, 0x1234);
+    outb(0x1f6, 0xe0);
+    ck_assert_uint_eq(inb(0x1f7), 0x58);
+    expect_sector(10);
+    ck_assert_uint_eq(inb(0x1f7), 0x50);
+
+    /* A PIO write interrupted the same way keeps its data. */
+    lba28(12, 1);
+    outb(0x1f7, 0x30);
+    for (unsigned i = 0; i < 100; i++)
+        outw(0x1f0, 0xaa55);
+    outb(0x1f6, 0xf0);
+    for (unsigned i = 0; i < 512; i++)
+        outw(0x1f0, 0);
+    outb(0x1f6, 0xe0);
+    for (unsigned i = 100; i < 256; i++)
+        outw(0x1f0, 0xaa55);
+    ck_assert_uint_eq(inb(0x1f7), 0x50);
+    lba28(12, 1);
+    outb(0x1f7, 0x20);
+    for (unsigned i = 0; i < 256; i++)
+        ck_assert_uint_eq(inw(0x1f0), 0xaa55);
+
+    /* READ DMA issued to the master, the engine started with the slave
+     * selected: the master's sector arrives. */
+    prd(0x1000, 0x3000, 512, true);
+    outl(BM + 4, 0x1000);
+    lba28(20, 1);
+    outb(0x1f7, 0xc8);
+    outb(0x1f6, 0xf0);
+    outb(BM, 0x09);
+    ck_assert_uint_eq(inb(BM + 2) & 7, 4);
+    for (unsigned i = 0; i < 512; i++)
+        ck_assert_uint_eq(mmu_phys_read(m, 0x3000 + i, 1), pattern(20, i));
+    outb(BM, 0);
+}
+END_TEST
+
 START_TEST(dma)
 {
     /* READ DMA of 2 sectors into 0x3000 (700 bytes) and 0x5000 (324). */
@@ -386,6 +436,7 @@ int main(void)
     tcase_add_test(tc, identify);
     tcase_add_test(tc, pio_read);
     tcase_add_test(tc, pio_write_multiple);
+    tcase_add_test(tc, select_during_transfer);
     tcase_add_test(tc, dma);
     tcase_add_test(tc, snapshot);
     suite_add_tcase(s, tc);
