@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake gcc make pkg-config libcapstone-dev libffi-dev libsdl2-dev check nasm
-          gcc-multilib clang gdb python3 seabios xorriso isolinux syslinux-common
+          gcc-multilib clang gdb python3 cpio seabios xorriso isolinux syslinux-common
           libpng-dev xvfb xdotool)
 
 missing=()

@@ -7,6 +7,8 @@
 #
 #   kallsyms.sh UMBRA SOURCE_DIR OUT
 #
+# OUT.iomem gets the guest's "Kernel code/data/bss" lines of /proc/iomem
+# (physical ranges).
 # Environment: UMBRA_GUEST_CACHE (default SOURCE_DIR/cache/guest).
 # The cached initrd is left alone: a second initrd part, an uncompressed
 # cpio archive the kernel unpacks over the first, brings this tree's
@@ -44,3 +46,4 @@ if [ "$status" -ne 0 ] || ! grep -qx UMBRA-KALLSYMS-END "$tmp/console.log" ||
     exit 1
 fi
 mv "$tmp/map" "$out"
+sed -n 's/^iomem: //p' "$tmp/console.log" >"$out.iomem"
