@@ -12,8 +12,10 @@
 # Environment: UMBRA_GUEST_CACHE (default SOURCE_DIR/cache/guest).
 # The cached initrd is left alone: a second initrd part, an uncompressed
 # cpio archive the kernel unpacks over the first, brings this tree's
-# scripts/initramfs/init.  Exits non-zero, with the console's tail, if the
-# guest printed no symbols or no start_kernel.
+# scripts/initramfs/init.  `quiet` keeps the kernel's informational
+# messages from landing in the middle of a symbol's line.  Exits non-zero,
+# with the console's tail, if the guest printed no symbols or no
+# start_kernel.
 set -u
 umbra=$1 srcdir=$2 out=$3
 guest=${UMBRA_GUEST_CACHE:-$srcdir/cache/guest}
@@ -31,7 +33,7 @@ install -m 755 "$srcdir/scripts/initramfs/init" "$tmp/stage/init"
 start=$(date +%s)
 timeout 300 "$umbra" -clock virtual -kernel "$guest/vmlinuz" \
     -initrd "$guest/initrd.img,$tmp/init.cpio" \
-    -append "console=ttyS0 acpi=off panic=-1 nokaslr umbra.kallsyms=1" \
+    -append "console=ttyS0 acpi=off panic=-1 nokaslr quiet umbra.kallsyms=1" \
     -serial stdio -no-reboot -display none -m 256 </dev/null 2>&1 | tr -d '\r' >"$tmp/console.log"
 status=${PIPESTATUS[0]}
 awk '$0 == "UMBRA-KALLSYMS-END" { on = 0 } on && NF == 3 { print } $0 == "UMBRA-KALLSYMS-START" { on = 1 }' \
