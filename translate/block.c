@@ -481,6 +481,17 @@ static NOINLINE void observe_built(struct blocks *t, struct cpu *c, const struct
         observe_run(t, c, b->lin, b->pfn, eip, b->n, before);
 }
 
+/* Run a translation the dispatcher found: linked as usual, or alone
+ * under an observer (run_host_watched). */
+static ALWAYS_INLINE void run_translation(struct blocks *t, struct cpu *c, void *host,
+                                          void *chain, u32 lin, u32 pfn, u32 n, u64 end)
+{
+    if (unlikely(t->watching))
+        run_host_watched(t, c, host, lin, pfn, n);
+    else
+        run_host(t, c, host, chain, end);
+}
+
 /* Run blocks one after another until `max` instructions are retired or
  * the run loop has something to look at. */
 static void blocks_exec(void *opaque, struct cpu *c, u64 max)
@@ -498,10 +509,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             if (likely(j->lin == lin && j->key == key && j->eip == c->eip &&
                        j->last <= cs->limit && j->n <= end - c->icount) &&
                 (likely(j->epoch == c->mmu->epoch) || jump_still_good(t, c, j))) {
-                if (unlikely(t->watching))
-                    run_host_watched(t, c, j->host, lin, j->pfn, j->n);
-                else
-                    run_host(t, c, j->host, j->chain, end);
+                run_translation(t, c, j->host, j->chain, lin, j->pfn, j->n, end);
                 continue;
             }
         }
@@ -511,10 +519,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
             if (b->host && end - c->icount >= b->n && c->eip == b->eip) {
                 jump_fill(t, c, lin, key, b->bytes, b->n, b->host, b->chain, b->pfn, b->gen);
-                if (unlikely(t->watching))
-                    run_host_watched(t, c, b->host, lin, b->pfn, b->n);
-                else
-                    run_host(t, c, b->host, b->chain, end);
+                run_translation(t, c, b->host, b->chain, lin, b->pfn, b->n, end);
                 continue;
             }
             if (t->jit)
@@ -536,10 +541,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             if (t->jit && (h = find_host(t, c, lin, key, end - c->icount))) {
                 COUNT(t->cnt, blk_jit_found);
                 jump_fill(t, c, lin, key, h->bytes, h->n, h->host, h->chain, h->pfn, h->gen);
-                if (unlikely(t->watching))
-                    run_host_watched(t, c, h->host, lin, h->pfn, h->n);
-                else
-                    run_host(t, c, h->host, h->chain, end);
+                run_translation(t, c, h->host, h->chain, lin, h->pfn, h->n, end);
                 continue;
             }
             COUNT(t->cnt, blk_blocks_built);
