@@ -403,6 +403,21 @@ static void teardown(void)
     fx_fini(&fx);
 }
 
+/* The MXCSR bits the host's LDMXCSR accepts (FXSAVE's MXCSR_MASK; 0 there
+ * means the default 0xFFBF, SDM Vol. 1, 11.6.6). */
+static u32 host_mxcsr_mask(void)
+{
+    static u32 mask;
+    if (!mask) {
+        u8 area[512] __attribute__((aligned(16))) = { 0 };
+        __asm__ volatile("fxsave %0" : "=m"(area));
+        memcpy(&mask, area + 28, 4);
+        if (!mask)
+            mask = 0xffbf;
+    }
+    return mask;
+}
+
 /* Rows exercised against the host: every prefix-selected SSE row, plus
  * LDMXCSR and STMXCSR. */
 static bool oracle_row(const struct op_row *r)
@@ -455,8 +470,11 @@ START_TEST(every_row_against_host)
             unsigned reg = (unsigned)(rng(&s) % (ri.gpr_reg ? 4 : 8));
             unsigned rm = (unsigned)(rng(&s) % (ri.gpr_rm ? 4 : 8));
             if (r->opc == 0x1ae && r->reg == 2) {
-                /* LDMXCSR: a valid value, now and then a reserved bit */
-                u32 v = rand_mxcsr(&s) | (rng(&s) % 16 == 0 ? 1u << (16 + rng(&s) % 16) : 0);
+                /* LDMXCSR: a valid value, now and then a bit reserved
+                 * on both processors (some hosts take more, e.g. AMD's
+                 * misaligned-exception mask, bit 17) */
+                u32 bad = rng(&s) % 16 == 0 ? 1u << (16 + rng(&s) % 16) : 0;
+                u32 v = rand_mxcsr(&s) | (bad & ~host_mxcsr_mask());
                 memcpy(st.mem + misalign, &v, 4);
             }
             run_case(&fx, r, &st, mem, misalign, reg, rm, (u8)rng(&s), &t);
