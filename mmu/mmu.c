@@ -46,6 +46,7 @@ struct mmu *mmu_new(u32 ram_size, struct counters *cnt, struct logger *log)
     m->cnt = cnt;
     m->log = log;
     m->a20_mask = 0xffffffffu;
+    m->shared_lo = ~0u; /* no shared code noted */
     /* Anonymous mappings are reserved lazily: untouched guest RAM costs no
      * host memory. */
     m->ram = mmap(NULL, ram_size ? ram_size : PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -299,6 +300,101 @@ static u64 phys_read_page(struct mmu *m, u32 gpa, unsigned size)
     return size == 8 ? ~0ull : size_mask(size);
 }
 
+/* Move the epoch on: whatever was cached from fetch translations or code
+ * bytes is checked again before its next use, so nothing that was noted
+ * for the old epoch matters any more. */
+static void epoch_move(struct mmu *m)
+{
+    m->global_epoch++;
+    m->epoch++;
+    if (m->code_gone_any) {
+        memset(m->code_gone, 0, sizeof m->code_gone);
+        m->code_gone_any = false;
+    }
+    m->fetch_untagged = false;
+}
+
+/* Move the epoch of the address space with L1 tag `tag` on: what was
+ * derived from its fetch translations is stale, other spaces' is not. */
+static void space_move(struct mmu *m, u32 tag)
+{
+    m->space_epoch[tag >> 1]++;
+    if (tag == m->tlb[0].ctx)
+        m->epoch++;
+}
+
+/* Move both epochs on: also what holds in every address space is stale. */
+static void shared_move(struct mmu *m)
+{
+    epoch_move(m);
+    m->shared_epoch++;
+    m->shared_lo = ~0u;
+    m->shared_hi = 0;
+}
+
+static inline unsigned code_gone_bit(u32 lin)
+{
+    return (lin >> PAGE_SHIFT) & (MMU_CODE_GONE_BITS - 1);
+}
+
+void mmu_note_shared_code(struct mmu *m, u32 lin)
+{
+    lin &= PAGE_MASK;
+    if (lin < m->shared_lo)
+        m->shared_lo = lin;
+    if (lin > m->shared_hi)
+        m->shared_hi = lin;
+}
+
+/* The fetch translation of linear page `lin` left the L1 without the epoch
+ * moving (another page took its entry): what was derived from it in this
+ * epoch is still in use, so a later drop of the page must move the epoch. */
+static void code_gone_note(struct mmu *m, u32 lin)
+{
+    unsigned b = code_gone_bit(lin);
+    m->code_gone[b >> 6] |= 1ull << (b & 63);
+    m->code_gone_any = true;
+}
+
+static inline bool code_gone_test(const struct mmu *m, u32 lin)
+{
+    unsigned b = code_gone_bit(lin);
+    return (m->code_gone[b >> 6] >> (b & 63)) & 1;
+}
+
+/* After dropping L1 translations of the linear pages [lo, lo + npages
+ * pages) (all pages when npages is 0): `fetched` says whether a dropped
+ * entry could fetch code.  Blocks, links and decoded instructions depend
+ * only on fetch translations, so the epoch moves only if one of those may
+ * have changed: a data page's mapping changing leaves them alone.  Only
+ * the space of tag `tag` is concerned, unless `invalidates_global` (an
+ * INVLPG, a remap) and the pages hold code noted as shared: a global
+ * translation changes only through INVLPG or a full flush (the shadow
+ * flushes the L1 when it zaps a global entry). */
+static void code_drop_done(struct mmu *m, u32 tag, bool fetched, u32 lo, u32 npages,
+                           bool invalidates_global)
+{
+    /* Pages [lo, last] against the shared span (npages 0: all pages). */
+    u64 last = npages ? (u64)(lo & PAGE_MASK) + ((u64)(npages - 1) << PAGE_SHIFT) : 0xffffffffu;
+    if (npages == 0)
+        lo = 0;
+    if (invalidates_global && m->shared_lo <= m->shared_hi && (lo & PAGE_MASK) <= m->shared_hi &&
+        last >= m->shared_lo) {
+        shared_move(m);
+        return;
+    }
+    if (!fetched && m->code_gone_any) {
+        if (npages && npages <= 16) {
+            for (u32 p = 0; p < npages && !fetched; p++)
+                fetched = code_gone_test(m, lo + p * PAGE_SIZE);
+        } else {
+            fetched = true;
+        }
+    }
+    if (fetched || m->fetch_untagged)
+        space_move(m, tag);
+}
+
 /* Bit `k` of a page's line map: line k holds bytes some decode came from. */
 static inline u64 *line_word(const struct mmu *m, u32 pfn, unsigned k)
 {
@@ -338,7 +434,7 @@ static void code_page_written(struct mmu *m, u32 gpa, unsigned size)
      * tracked again as code is next decoded from it. */
     m->page_flags[pfn] &= (u8)~PG_CODE;
     memset(line_word(m, pfn, 0), 0, MMU_CODE_LINE_WORDS * sizeof(u64));
-    m->epoch++;
+    shared_move(m);
 }
 
 /* A write to a tracked page-table page, for the event hook: the entry it
@@ -472,7 +568,7 @@ void mmu_l1_flush(struct mmu *m, bool keep_global)
         else
             tlb_flush_all(&m->tlb[k]);
     }
-    m->epoch++;
+    shared_move(m);
 }
 
 void mmu_l1_withdraw_write(struct mmu *m, u32 pfn)
@@ -510,11 +606,12 @@ static void l1_drop_pages(struct mmu *m, u32 tag, u32 lo, u32 npages)
 {
     lo &= PAGE_MASK;
     u64 span = (u64)npages << PAGE_SHIFT;
+    bool fetched = false;
     for (unsigned k = 0; k < 2; k++) {
         struct tlb *t = &m->tlb[k];
         if (npages && npages <= 16) {
             for (u32 p = 0; p < npages; p++)
-                tlb_drop_page_in(t, lo + p * PAGE_SIZE, tag, tag_salt(tag));
+                fetched |= tlb_drop_page_in(t, lo + p * PAGE_SIZE, tag, tag_salt(tag));
             continue;
         }
         for (unsigned i = 0; i < TLB_SIZE; i++) {
@@ -523,14 +620,14 @@ static void l1_drop_pages(struct mmu *m, u32 tag, u32 lo, u32 npages)
                 u32 et = e->tag[a];
                 if (!(et & 1) && (et & (PAGE_SIZE - 1)) == tag &&
                     (!npages || (u64)((et & PAGE_MASK) - lo) < span)) {
+                    fetched |= tlb_entry_fetches(e);
                     tlb_entry_clear(e);
                     break;
                 }
             }
         }
     }
-    /* Decoded instructions are cached by linear address. */
-    m->epoch++;
+    code_drop_done(m, tag, fetched, lo, npages, false);
 }
 
 void mmu_l1_drop_range(struct mmu *m, u32 lo, u32 npages)
@@ -563,6 +660,9 @@ void mmu_l1_select(struct mmu *m, unsigned slot)
         m->tlb[k].ctx = tag;
         m->tlb[k].salt = tag_salt(tag);
     }
+    /* Each space's epoch only grows, so the value is one this space has
+     * never had before unless nothing it depends on changed since. */
+    m->epoch = m->global_epoch + m->space_epoch[tag >> 1];
 }
 
 void mmu_sync_counters(struct mmu *m)
@@ -691,11 +791,11 @@ void mmu_invlpg(struct mmu *m, u32 lin)
         m->ev_fn(m->ev_opaque, &(struct mmu_event){ .kind = MMU_EV_INVLPG, .cr3 = m->pg.cr3,
                                                     .addr = lin });
     COUNT(m->cnt, flush_invlpg);
-    tlb_drop_page(&m->tlb[0], lin);
-    tlb_drop_page(&m->tlb[1], lin);
+    bool fetched = tlb_drop_page(&m->tlb[0], lin);
+    fetched |= tlb_drop_page(&m->tlb[1], lin);
     if (m->sh)
         shadow_invlpg(m, lin);
-    m->epoch++;
+    code_drop_done(m, m->tlb[0].ctx, fetched, lin & PAGE_MASK, 1, true);
 }
 
 void mmu_configure(struct mmu *m, enum mmu_policy p, unsigned max_contexts)
@@ -748,10 +848,13 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
 {
     u32 pfn = gpa >> PAGE_SHIFT;
     u8 *host = m->page_host[pfn];
-    if (!host)
+    if (!host || (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))) {
+        /* Code fetched through a translation the L1 does not hold: no
+         * drop would tell that it changed. */
+        if (acc == ACC_FETCH)
+            m->fetch_untagged = true;
         return;
-    if (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))
-        return;
+    }
     /* Under SMAP a supervisor data access to a user page is allowed or
      * not by EFLAGS.AC at the time, which the TLB does not see: such
      * accesses always take the slow path. */
@@ -762,6 +865,12 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
     u32 page = (lin & PAGE_MASK) | t->ctx;
     uintptr_t addend = (uintptr_t)host - (lin & PAGE_MASK);
     if (e->addend != addend || (e->tag[0] != page && e->tag[1] != page && e->tag[2] != page)) {
+        if (tlb_entry_fetches(e)) {
+            if (e->tag[ACC_FETCH] == page) /* the same page, mapped elsewhere now */
+                code_drop_done(m, t->ctx, true, lin & PAGE_MASK, 1, true);
+            else
+                code_gone_note(m, e->tag[ACC_FETCH]);
+        }
         tlb_entry_clear(e);
         tlb_note_fill(t, (unsigned)(e - t->e));
     }

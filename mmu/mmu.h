@@ -96,6 +96,8 @@ struct mmu_region {
 /* Called when a page carrying `flag` is written (after the write). */
 typedef void (*mmu_write_notify_fn)(void *opaque, u32 gpa, unsigned size);
 
+#define MMU_CODE_GONE_BITS 1024u
+
 /* L1 address-space tags (tlb.h): 11 bits, tag 0 = no address space. */
 #define L1_TAGS 2048u
 
@@ -108,9 +110,22 @@ struct mmu_observer {
 struct mmu {
     struct tlb tlb[2];         /* L1, hot: first.  [0] for CPL 0-2,
                                 * [1] for CPL 3 */
-    u32 epoch;                 /* bumped by every TLB flush and code-page
-                                * write: anything cached from translations
-                                * or code bytes is stale when it changes */
+    u32 epoch;                 /* the current address space's epoch,
+                                * global_epoch + space_epoch[its L1 tag]:
+                                * moved on by every TLB flush, every drop
+                                * of a translation of this space code could
+                                * be fetched through, and every code-line
+                                * write.  What is cached from fetch
+                                * translations or code bytes, keyed by the
+                                * L1 tag, is stale when it changes. */
+    u32 shared_epoch;          /* moved on by code-line writes, full TLB
+                                * flushes and any change to a page noted
+                                * by mmu_note_shared_code(): what holds in
+                                * every address space (links to code in
+                                * the same page, or through a global
+                                * translation) is stale when it changes.
+                                * Right after `epoch` (translated code
+                                * reaches both through one pointer). */
     u8 *ram;                   /* guest RAM, ram_size bytes */
     u32 ram_size;
     u8 *page_flags;            /* one byte per 4 KiB physical page (1M) */
@@ -150,6 +165,21 @@ struct mmu {
                                 * that no shadow entry backs (write
                                 * tracking would not see them change) */
     u32 l1_owner[L1_TAGS];     /* shadow slot that last used each L1 tag */
+    u32 global_epoch;          /* moved by what concerns every space */
+    u32 space_epoch[L1_TAGS];  /* per L1 tag (index tag >> 1): moved by
+                                * drops of that space's code translations */
+    /* Since the epoch last moved: linear pages whose fetch translation
+     * left the L1 by replacement (hashed, one bit per page number modulo
+     * MMU_CODE_GONE_BITS), and whether a fetch was translated without
+     * leaving a fetch tag.  A later drop of such a page -- or of any page
+     * while fetch_untagged -- must still move the epoch. */
+    u64 code_gone[MMU_CODE_GONE_BITS / 64];
+    bool code_gone_any;
+    bool fetch_untagged;
+    /* The span of the linear pages noted by mmu_note_shared_code() since
+     * shared_epoch last moved (global pages gather in the kernel's half);
+     * empty when shared_lo > shared_hi. */
+    u32 shared_lo, shared_hi;
     mmu_event_fn ev_fn;        /* paging events, NULL = nobody asked */
     void *ev_opaque;
     struct counters *cnt;
@@ -320,6 +350,11 @@ void mmu_track_code(struct mmu *m, u32 gpa, unsigned len);
  * a code line of a tracked page. */
 bool mmu_is_code_write(const struct mmu *m, u32 gpa, unsigned size);
 int mmu_subscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque) MUST_CHECK;
+/* Something that holds in every address space was derived from the fetch
+ * translation of linear page `lin` (a global one): any later drop or
+ * invalidation of that page moves shared_epoch as well as epoch. */
+void mmu_note_shared_code(struct mmu *m, u32 lin);
+
 /* Stop telling (fn, opaque) of code-page writes. */
 void mmu_unsubscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque);
 

@@ -167,21 +167,31 @@ static inline u8 *tlb_code_write_host(struct tlb *t, u32 lin, unsigned size)
     return NULL;
 }
 
+/* Whether entry `e` lets code be fetched from its page. */
+static inline bool tlb_entry_fetches(const struct tlb_entry *e)
+{
+    return !(e->tag[ACC_FETCH] & TLB_INVALID);
+}
+
 /* Drop the entry caching the linear page of `lin` in address space `ctx`
- * (placed with `salt`). */
-static inline void tlb_drop_page_in(struct tlb *t, u32 lin, u32 ctx, u32 salt)
+ * (placed with `salt`).  Returns whether it could fetch code. */
+static inline bool tlb_drop_page_in(struct tlb *t, u32 lin, u32 ctx, u32 salt)
 {
     struct tlb_entry *e = tlb_entry_at(t, lin, salt);
     u32 tag = (lin & PAGE_MASK) | ctx;
-    if (e->tag[0] == tag || e->tag[1] == tag || e->tag[2] == tag || e->code_wtag == tag)
+    if (e->tag[0] == tag || e->tag[1] == tag || e->tag[2] == tag || e->code_wtag == tag) {
+        bool fetches = tlb_entry_fetches(e);
         tlb_entry_clear(e);
+        return fetches;
+    }
+    return false;
 }
 
 /* Drop whatever entry caches the linear page of `lin` in the current
- * address space. */
-static inline void tlb_drop_page(struct tlb *t, u32 lin)
+ * address space; returns whether it could fetch code. */
+static inline bool tlb_drop_page(struct tlb *t, u32 lin)
 {
-    tlb_drop_page_in(t, lin, t->ctx, t->salt);
+    return tlb_drop_page_in(t, lin, t->ctx, t->salt);
 }
 
 #endif

@@ -1244,15 +1244,69 @@ START_TEST(remap_code_page)
 END_TEST
 
 /*
- * Blocks kept across an epoch change: an INVLPG of an unrelated page moves
- * the MMU epoch but leaves the routine's page mapped and unwritten, so its
- * blocks are kept; a store into the routine followed by another unrelated
- * INVLPG must still run the new code.
+ * A block ending in MOV CR3 falls through into the next instruction of its
+ * own page, which the new address space maps to another physical page.
+ * Its exit must not count as a link within the page: after the first
+ * passes have linked it (same space), the switch must still run the other
+ * page's code, and the switch back the first page's.
+ *
+ *   lin, alt:  mov cr3, esi ; mov eax, 1 or 10 ; inc eax x3 ; ret
+ */
+START_TEST(cr3_load_falls_through_to_other_page)
+{
+    const u32 lin = 0x50000, alt = 0x60000, pd2 = 0x70000, pt2 = 0x71000;
+    struct asmbuf ab = { .n = 0 };
+    AB(&ab, 0xbe);                              /* mov esi, PD_BASE */
+    ab_u32(&ab, PD_BASE);
+    AB(&ab, 0xbf, 20, 0, 0, 0);                 /* mov edi, 20 */
+    u32 loop = (u32)ab.n;
+    ab_call(&ab, lin);
+    AB(&ab, 0x4f);                              /* dec edi */
+    AB(&ab, 0x75, (u8)(loop - (ab.n + 2)));     /* jnz loop */
+    AB(&ab, 0x89, 0xc3);                        /* mov ebx, eax */
+    AB(&ab, 0xbe);                              /* mov esi, pd2 */
+    ab_u32(&ab, pd2);
+    ab_call(&ab, lin);
+    AB(&ab, 0x89, 0xc1);                        /* mov ecx, eax */
+    AB(&ab, 0xbe);                              /* mov esi, PD_BASE */
+    ab_u32(&ab, PD_BASE);
+    ab_call(&ab, lin);
+    AB(&ab, 0x89, 0xc2);                        /* mov edx, eax */
+    AB(&ab, 0xf4);
+    const u8 fn1[] = { 0x0f, 0x22, 0xde, 0xb8, 1, 0, 0, 0, 0x40, 0x40, 0x40, 0xc3 };
+    const u8 fn2[] = { 0x0f, 0x22, 0xde, 0xb8, 10, 0, 0, 0, 0x40, 0x40, 0x40, 0xc3 };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, ab.b, ab.n, true);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        u8 *ram = ms[k]->m->ram;
+        memcpy(ram + lin, fn1, sizeof fn1);
+        memcpy(ram + alt, fn2, sizeof fn2);
+        /* The second space: the same identity map but for lin -> alt. */
+        put32(ram, pd2, pt2 | 0x7);
+        for (u32 q = 0; q < 1024; q++)
+            put32(ram, pt2 + 4 * q, (q << 12 == lin ? alt : q << 12) | 0x7);
+    }
+    run_to_halt(&p, "CR3 load falling through");
+    ck_assert_uint_eq(p.b.c->r[R_EBX], 4);
+    ck_assert_uint_eq(p.b.c->r[R_ECX], 13);
+    ck_assert_uint_eq(p.b.c->r[R_EDX], 4);
+    pair_close(&p);
+}
+END_TEST
+
+/*
+ * Blocks kept across an epoch change: an INVLPG of another code page (one
+ * code was fetched from, so the epoch moves) leaves the routine's page
+ * mapped and unwritten, so its blocks are kept; a store into the routine
+ * followed by another such INVLPG must still run the new code.
  */
 START_TEST(kept_across_epoch)
 {
     const u32 lin = 0x50000, other = 0x70000;
     struct asmbuf ab = { .n = 0 };
+    ab_call(&ab, other);                       /* a fetch translation of other */
     ab_call(&ab, lin);
     ab_call(&ab, lin);                         /* replayed */
     AB(&ab, 0x0f, 0x01, 0x3d);                 /* invlpg [other] */
@@ -1271,6 +1325,7 @@ START_TEST(kept_across_epoch)
     directed_setup(&p, ab.b, ab.n, true);
     memcpy(p.a.m->ram + lin, fn, sizeof fn);
     memcpy(p.b.m->ram + lin, fn, sizeof fn);
+    p.a.m->ram[other] = p.b.m->ram[other] = 0xc3; /* ret */
     run_to_halt(&p, "blocks across an epoch change");
     ck_assert_uint_eq(p.b.c->r[R_EBX], 4);
     ck_assert_uint_eq(p.b.c->r[R_ECX], 23);
@@ -1792,6 +1847,7 @@ static Suite *suite(void)
     tcase_add_test(t, smc_rep_overwrites_itself);
     tcase_add_test(t, remap_code_page);
     tcase_add_test(t, kept_across_epoch);
+    tcase_add_test(t, cr3_load_falls_through_to_other_page);
     tcase_add_test(t, smc_store_target_moves);
     tcase_add_test(t, rep_slice_in_cached_block);
     tcase_add_test(t, real_mode_ip_wrap);
