@@ -571,6 +571,26 @@ void shadow_invlpg(struct mmu *m, u32 lin)
 
 /* ---- write tracking ---- */
 
+/*
+ * Whether a change to page `gfn`, a table behind record `r`, may leave
+ * entries derived through it stale.  Global entries (slot 0) derived
+ * through a (non-PAE) page directory are left alone when that directory
+ * does not run now, or when CR4.PGE makes them global translations: a
+ * global translation outlives CR3 loads and stays until INVLPG or a CR4
+ * change invalidates it, whatever is written to the tables behind it
+ * (SDM Vol. 3A, 4.10.2.4 and 4.10.4.1).  Directories are written all the
+ * time (a process maps page tables, exits, and its directory is freed and
+ * reused), and zapping a global entry flushes every address space's L1.
+ * The page tables behind global entries still zap as written.  Without
+ * PGE the entries of slot 0 serve the context that made them only, as
+ * ordinary ones, and its directory zaps them.
+ */
+static bool rec_matters(const struct mmu *m, const struct rrec *r, u32 gfn)
+{
+    return r->ctx != 0 || r->level != 0 || r->pae ||
+           (!m->pg.pge && gfn == m->pg.cr3 >> PAGE_SHIFT);
+}
+
 /* Drop everything derived from page gfn and stop tracking it. */
 static void unshadow_page(struct mmu *m, u32 gfn)
 {
@@ -581,7 +601,7 @@ static void unshadow_page(struct mmu *m, u32 gfn)
         s->head[gfn] = r.next;
         s->rec[i].next = s->free_rec;
         s->free_rec = i + 1;
-        if (rec_live(s, &r)) {
+        if (rec_live(s, &r) && rec_matters(m, &r, gfn)) {
             u32 span = r.level ? (r.pae ? 512u : 1024u) : (r.pae ? 512u * 512u : 1u << 20);
             zap_range(m, r.ctx, r.base, span);
         }
@@ -621,6 +641,10 @@ void shadow_write_trap(struct mmu *m, u32 gpa, unsigned size, u32 win, const u8 
             *link = r->next;
             r->next = s->free_rec;
             s->free_rec = dead;
+            continue;
+        }
+        if (!rec_matters(m, r, gfn)) {
+            link = &r->next;
             continue;
         }
         unsigned esz = r->pae ? 8 : 4;
