@@ -113,7 +113,7 @@ static inline struct tr_block *slot(struct blocks *t, u32 lin)
  * translations), each good for the MMU epoch it was found in -- nothing
  * about the code or its mapping can have changed while the epoch stays.
  */
-#define JC_BITS 12
+#define JC_BITS 15
 #define JC_SIZE (1u << JC_BITS)
 struct tr_jump {
     u32 lin, key, eip, epoch; /* key: the full cpu_code_key() */

@@ -358,7 +358,7 @@ static void exit_tail(struct tx *t, enum fl_state fl, u32 retired, u32 synced, c
     if (retired != synced)
         x64_alu_mi(&t->e, XA_ADD, 8, CPU(icount), retired - synced);
     if (chain)
-        tx_emit_chain(t, epi);
+        tx_emit_chain(t, epi, false);
     else if (!epi)
         tx_emit_indirect(t, t->epi);
     else
@@ -505,6 +505,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     t->synced = 0;
     t->esp_dirty = true;
     t->mask = (j->c->mode & MODE_CS32) ? ~0u : 0xffffu;
+    t->page = (j->c->seg[S_CS].base + eip) & PAGE_MASK;
     t->nstub = 0;
     t->too_many = false;
     tx_cache_choose(t, kept, n);
@@ -581,7 +582,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
             x64_test_rr(e, 1, X_RAX, X_RAX);
             x64_jcc(e, 5 /* ne */, epi_at);
         }
-        tx_emit_chain(t, epi_at);
+        tx_emit_chain(t, epi_at, ends);
     } else {
         epi_at = e->p;
         emit_epilogue(e);

@@ -8,7 +8,7 @@
 
 /* Go on at the block linked to this exit's cell, if it was linked in
  * the current epoch; else leave the cell for the dispatcher to link. */
-void tx_emit_chain(struct tx *t, const u8 *epi)
+void tx_emit_chain(struct tx *t, const u8 *epi, bool after_priv)
 {
     struct x64 *e = &t->e;
     struct jit *j = t->j;
@@ -19,19 +19,31 @@ void tx_emit_chain(struct tx *t, const u8 *epi)
     struct jit_cell *cell = &j->cells[j->cells_used++];
     cell->target = (u64)(uintptr_t)codebuf_exec_addr(&j->buf, j->shared_exit);
     cell->epoch = ~0u;
+    /* After an instruction that may load CR3 the block's own page may map
+     * elsewhere: no link from there counts as a link within the page. */
+    cell->page = after_priv ? 1 : t->page;
     /* The epoch now, not at entry: a handler in this block may have moved
      * it, and the successor runs under it. */
     x64_load(e, 4, X_R12, x64_m(X_R13, 0));
     x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)cell);
+    x64_alu_mi(e, XA_CMP, 4, x64_m(X_RAX, (i32)offsetof(struct jit_cell, ctx)), CELL_ANY_SPACE);
+    long specific = x64_jcc(e, 5 /* ne */, NULL);
+    /* A link for every address space holds in its shared epoch. */
+    x64_load(e, 4, X_RCX, x64_m(X_R13, SHARED_EPOCH_OFF));
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RAX, (i32)offsetof(struct jit_cell, epoch)));
+    long unlinked_any = x64_jcc(e, 5 /* ne */, NULL);
+    x64_jmp_m(e, x64_m(X_RAX, 0));
+    /* A translation serves every address space that maps its page, so
+     * any other link holds in the epoch and address space it was made in. */
+    x64_patch_rel32(e->start, specific, e->p);
     x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RAX, (i32)offsetof(struct jit_cell, epoch)));
     long unlinked = x64_jcc(e, 5 /* ne */, NULL);
-    /* A translation serves every address space that maps its page, so a
-     * link holds for the address space it was made in only. */
     x64_load(e, 8, X_RCX, CPU(tlb));
     x64_load(e, 4, X_RCX, x64_m(X_RCX, (i32)offsetof(struct tlb, ctx)));
     x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RAX, (i32)offsetof(struct jit_cell, ctx)));
     long other_space = x64_jcc(e, 5 /* ne */, NULL);
     x64_jmp_m(e, x64_m(X_RAX, 0));
+    x64_patch_rel32(e->start, unlinked_any, e->p);
     x64_patch_rel32(e->start, unlinked, e->p);
     x64_patch_rel32(e->start, other_space, e->p);
     x64_mov_ri64(e, X_RCX, (u64)(uintptr_t)&j->pending);
@@ -54,28 +66,48 @@ void tx_emit_indirect(struct tx *t, const u8 *epi)
     x64_shift_ri(e, XS_SHL, 4, X_RCX, 5);
     x64_mov_ri64(e, X_RDX, (u64)(uintptr_t)j->ind);
     x64_lea64(e, X_RDX, (struct x64_mem){ X_RDX, X_RCX, 1, 0 });
-    long miss[4];
+    long miss[5];
     x64_alu_rm(e, XA_CMP, 4, X_RAX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, eip)));
     miss[0] = x64_jcc(e, 5, NULL);
-    x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RDX, (i32)offsetof(struct jit_ind, epoch)));
+    /* An entry for every address space (IND_ANY_SPACE) holds in the
+     * shared epoch; the mode and CPL are this block's. */
+    const u32 mode_cpl = cpu_code_key(t->c) & 0xffffu;
+    x64_alu_mi(e, XA_CMP, 4, x64_m(X_RDX, (i32)offsetof(struct jit_ind, key)),
+               mode_cpl | IND_ANY_SPACE);
+    long specific = x64_jcc(e, 5, NULL);
+    x64_load(e, 4, X_RCX, x64_m(X_R13, SHARED_EPOCH_OFF));
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, epoch)));
     miss[1] = x64_jcc(e, 5, NULL);
+    long check_cs = x64_jmp(e, NULL);
+    x64_patch_rel32(e->start, specific, e->p);
+    x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RDX, (i32)offsetof(struct jit_ind, epoch)));
+    miss[2] = x64_jcc(e, 5, NULL);
     /* The code key of now (cpu_code_key): the mode and CPL are this
      * block's, the address space is whichever runs it. */
     x64_load(e, 8, X_RCX, CPU(tlb));
     x64_load(e, 4, X_RCX, x64_m(X_RCX, (i32)offsetof(struct tlb, ctx)));
     x64_shift_ri(e, XS_SHL, 4, X_RCX, 16);
-    x64_alu_ri(e, XA_OR, 4, X_RCX, cpu_code_key(t->c) & 0xffffu);
+    x64_alu_ri(e, XA_OR, 4, X_RCX, mode_cpl);
     x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, key)));
-    miss[2] = x64_jcc(e, 5, NULL);
+    miss[3] = x64_jcc(e, 5, NULL);
+    x64_patch_rel32(e->start, check_cs, e->p);
     x64_load(e, 4, X_RCX, CPU(seg[S_CS].base));
     x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RDX, (i32)offsetof(struct jit_ind, cs_base)));
-    miss[3] = x64_jcc(e, 5, NULL);
+    miss[4] = x64_jcc(e, 5, NULL);
     x64_jmp_m(e, x64_m(X_RDX, (i32)offsetof(struct jit_ind, target)));
-    for (unsigned k = 0; k < 4; k++)
+    for (unsigned k = 0; k < 5; k++)
         x64_patch_rel32(e->start, miss[k], e->p);
     x64_mov_ri64(e, X_RCX, (u64)(uintptr_t)&j->pending_ind);
     x64_store(e, 8, x64_m(X_RCX, 0), X_RDX);
     x64_jmp(e, epi);
+}
+
+/* Whether the code at `lin` is fetched through a global translation,
+ * which serves every address space (CR4.PGE). */
+static bool fetch_is_global(const struct cpu *c, u32 lin)
+{
+    const struct tlb_entry *te = tlb_entry_for(c->tlb, lin);
+    return te->tag[ACC_FETCH] == ((lin & PAGE_MASK) | c->tlb->ctx) && (te->flags & TLB_GLOBAL);
 }
 
 static void jit_link_indirect(struct jit *j, void *chain, u32 epoch)
@@ -84,8 +116,15 @@ static void jit_link_indirect(struct jit *j, void *chain, u32 epoch)
     if (!d)
         return;
     const struct cpu *c = j->c;
+    struct mmu *m = c->mmu;
+    u32 lin = c->seg[S_CS].base + c->eip;
     *d = (struct jit_ind){ .eip = c->eip, .epoch = epoch, .target = (u64)(uintptr_t)chain,
                            .key = cpu_code_key(c), .cs_base = c->seg[S_CS].base };
+    if (epoch == m->epoch && fetch_is_global(c, lin)) {
+        mmu_note_shared_code(m, lin);
+        d->epoch = m->shared_epoch;
+        d->key = (d->key & 0xffffu) | IND_ANY_SPACE;
+    }
     j->pending_ind = NULL;
 }
 
@@ -95,9 +134,20 @@ void jit_link_pending(struct jit *j, void *chain, u32 epoch)
     struct jit_cell *cell = j->pending;
     if (!cell)
         return;
+    const struct cpu *c = j->c;
+    struct mmu *m = c->mmu;
+    u32 lin = c->seg[S_CS].base + c->eip;
+    bool global = fetch_is_global(c, lin);
     cell->target = (u64)(uintptr_t)chain;
-    cell->epoch = epoch;
-    cell->ctx = j->c->tlb->ctx;
+    if (epoch == m->epoch && ((lin & PAGE_MASK) == cell->page || global)) {
+        if (global)
+            mmu_note_shared_code(m, lin);
+        cell->epoch = m->shared_epoch;
+        cell->ctx = CELL_ANY_SPACE;
+    } else {
+        cell->epoch = epoch;
+        cell->ctx = c->tlb->ctx;
+    }
     j->pending = NULL;
 }
 

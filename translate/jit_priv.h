@@ -58,14 +58,27 @@ struct jit_ind {
     u64 pad;
 };
 _Static_assert(sizeof(struct jit_ind) == 32, "indirect entries are indexed by a shift of 5");
-#define IND_BITS 12
+#define IND_BITS 14
+/* jit_ind.key's address-space bits of an entry for every address space
+ * (its target is fetched through a global translation); L1 tags stop
+ * well below 0xffff. */
+#define IND_ANY_SPACE 0xffff0000u
 #define IND_SIZE (1u << IND_BITS)
 
 struct jit_cell {
     u64 target; /* host address to jump to */
     u32 epoch;  /* MMU epoch of the link */
-    u32 ctx;    /* L1 address-space tag of the link */
+    u32 ctx;    /* L1 address-space tag of the link, or CELL_ANY_SPACE */
+    u32 page;   /* linear page of the block the exit belongs to */
 };
+
+/* jit_cell.ctx of a link that holds in every address space: its successor
+ * is in the page of the block it leaves (which runs, so that page maps in
+ * the current space as it did when the link was made), or is fetched
+ * through a global translation (CR4.PGE), which may serve every address
+ * space until it is invalidated -- and invalidating it moves the epoch. */
+#define CELL_ANY_SPACE (~0u)
+#define SHARED_EPOCH_OFF ((i32)(offsetof(struct mmu, shared_epoch) - offsetof(struct mmu, epoch)))
 
 enum fl_state { F_MEM, F_HOST, F_BOTH };
 
@@ -99,6 +112,7 @@ struct tx {
     u32 synced;     /* block instructions already added to icount */
     bool esp_dirty; /* ESP may differ from insn_esp */
     u32 mask;       /* EIP wrap: 0xffff in 16-bit code */
+    u32 page;       /* the block's linear page */
     const u8 *epi;  /* the block's epilogue (once emitted) */
     struct stub stub[MAX_STUBS];
     unsigned nstub;
@@ -216,7 +230,7 @@ u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned se
 
 /* Go on at the block linked to this exit's cell, if it was linked in
  * the current epoch; else leave the cell for the dispatcher to link. */
-void tx_emit_chain(struct tx *t, const u8 *epi);
+void tx_emit_chain(struct tx *t, const u8 *epi, bool after_priv);
 
 /* Go on at the block the indirect-target cache holds for the current
  * EIP, if any; else leave the entry for the dispatcher to fill. */
