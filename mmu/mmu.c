@@ -330,6 +330,14 @@ static void shared_move(struct mmu *m)
     m->shared_epoch++;
     m->shared_lo = ~0u;
     m->shared_hi = 0;
+    if (m->shared_moved)
+        m->shared_moved(m->shared_moved_opaque);
+}
+
+void mmu_on_shared_move(struct mmu *m, void (*fn)(void *opaque), void *opaque)
+{
+    m->shared_moved = fn;
+    m->shared_moved_opaque = opaque;
 }
 
 static inline unsigned code_gone_bit(u32 lin)

@@ -180,6 +180,8 @@ struct mmu {
      * shared_epoch last moved (global pages gather in the kernel's half);
      * empty when shared_lo > shared_hi. */
     u32 shared_lo, shared_hi;
+    void (*shared_moved)(void *opaque); /* called as shared_epoch moves */
+    void *shared_moved_opaque;
     mmu_event_fn ev_fn;        /* paging events, NULL = nobody asked */
     void *ev_opaque;
     struct counters *cnt;
@@ -354,6 +356,10 @@ int mmu_subscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaqu
  * translation of linear page `lin` (a global one): any later drop or
  * invalidation of that page moves shared_epoch as well as epoch. */
 void mmu_note_shared_code(struct mmu *m, u32 lin);
+
+/* Call `fn` at once whenever shared_epoch moves (the translator unlinks
+ * what it patched to hold in every address space); NULL: nobody. */
+void mmu_on_shared_move(struct mmu *m, void (*fn)(void *opaque), void *opaque);
 
 /* Stop telling (fn, opaque) of code-page writes. */
 void mmu_unsubscribe_code_writes(struct mmu *m, mmu_write_notify_fn fn, void *opaque);

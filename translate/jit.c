@@ -611,6 +611,11 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     return code;
 }
 
+static void shared_moved(void *opaque)
+{
+    jit_unpatch_all(opaque);
+}
+
 struct jit *jit_new(struct cpu *c, size_t size)
 {
     struct jit *j = calloc(1, sizeof *j);
@@ -646,12 +651,14 @@ struct jit *jit_new(struct cpu *c, size_t size)
     }
     j->ncells = (u32)(size / 128);
     j->cells = malloc((size_t)j->ncells * sizeof *j->cells);
+    j->patched = malloc((size_t)j->ncells * sizeof *j->patched);
     j->tx = malloc(sizeof *j->tx);
     j->ind = malloc(IND_SIZE * sizeof *j->ind);
-    if (!j->cells || !j->tx || !j->ind || e.overflow) {
+    if (!j->cells || !j->patched || !j->tx || !j->ind || e.overflow) {
         jit_free(j);
         return NULL;
     }
+    mmu_on_shared_move(c->mmu, shared_moved, j);
     memset(j->ind, 0xff, IND_SIZE * sizeof *j->ind);
     j->buf.used = j->thunk_end;
     return j;
@@ -661,10 +668,13 @@ void jit_free(struct jit *j)
 {
     if (!j)
         return;
+    if (j->c->mmu->shared_moved_opaque == j)
+        mmu_on_shared_move(j->c->mmu, NULL, NULL);
     codebuf_free(&j->buf);
     if (j->perf_map)
         fclose(j->perf_map);
     free(j->cells);
+    free(j->patched);
     free(j->tx);
     free(j->ind);
     free(j);
@@ -674,6 +684,7 @@ void jit_reset(struct jit *j)
 {
     j->buf.used = j->thunk_end;
     j->cells_used = 0;
+    j->npatched = 0;
     j->pending = NULL;
     j->pending_ind = NULL;
     memset(j->ind, 0xff, IND_SIZE * sizeof *j->ind);

@@ -25,6 +25,11 @@ void tx_emit_chain(struct tx *t, const u8 *epi, bool after_priv)
     /* The epoch now, not at entry: a handler in this block may have moved
      * it, and the successor runs under it. */
     x64_load(e, 4, X_R12, x64_m(X_R13, 0));
+    /* A link for every address space patches this jump straight to the
+     * successor (jit_link_pending); unlinked, it goes on below. */
+    long direct = x64_jmp(e, NULL);
+    cell->direct = e->start + direct;
+    x64_patch_rel32(e->start, direct, e->p);
     x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)cell);
     x64_alu_mi(e, XA_CMP, 4, x64_m(X_RAX, (i32)offsetof(struct jit_cell, ctx)), CELL_ANY_SPACE);
     long specific = x64_jcc(e, 5 /* ne */, NULL);
@@ -144,6 +149,11 @@ void jit_link_pending(struct jit *j, void *chain, u32 epoch)
             mmu_note_shared_code(m, lin);
         cell->epoch = m->shared_epoch;
         cell->ctx = CELL_ANY_SPACE;
+        /* Straight there from now on, until the shared epoch moves. */
+        const u8 *at = codebuf_exec_addr(&j->buf, cell->direct);
+        i32 rel = (i32)((const u8 *)chain - (at + 4));
+        memcpy(cell->direct, &rel, 4);
+        j->patched[j->npatched++] = (u32)(cell - j->cells);
     } else {
         cell->epoch = epoch;
         cell->ctx = c->tlb->ctx;
@@ -155,4 +165,14 @@ void jit_drop_pending(struct jit *j)
 {
     j->pending = NULL;
     j->pending_ind = NULL;
+}
+
+/* The shared epoch moved: every direct jump patched to a successor goes
+ * back to the checks after it (rel32 0: the next instruction). */
+void jit_unpatch_all(struct jit *j)
+{
+    static const u8 zero[4];
+    for (u32 k = 0; k < j->npatched; k++)
+        memcpy(j->cells[j->patched[k]].direct, zero, 4);
+    j->npatched = 0;
 }

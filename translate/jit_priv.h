@@ -38,6 +38,10 @@ struct jit {
     struct jit_cell *cells;
     u32 ncells, cells_used;
     struct jit_cell *pending;
+    /* Cells whose direct jump is patched to their successor (links for
+     * every address space): undone at once when the shared epoch moves. */
+    u32 *patched;
+    u32 npatched;
     u8 *shared_exit; /* the epilogue, where an unlinked cell points */
     struct tx *tx;   /* translation state, kept for reuse */
     /* Indirect exits (RET, JMP/CALL through a register or memory) look
@@ -70,6 +74,8 @@ struct jit_cell {
     u32 epoch;  /* MMU epoch of the link */
     u32 ctx;    /* L1 address-space tag of the link, or CELL_ANY_SPACE */
     u32 page;   /* linear page of the block the exit belongs to */
+    u32 pad;
+    u8 *direct; /* write view of the rel32 of the exit's direct jump */
 };
 
 /* jit_cell.ctx of a link that holds in every address space: its successor
@@ -231,6 +237,7 @@ u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned se
 /* Go on at the block linked to this exit's cell, if it was linked in
  * the current epoch; else leave the cell for the dispatcher to link. */
 void tx_emit_chain(struct tx *t, const u8 *epi, bool after_priv);
+void jit_unpatch_all(struct jit *j);
 
 /* Go on at the block the indirect-target cache holds for the current
  * EIP, if any; else leave the entry for the dispatcher to fill. */

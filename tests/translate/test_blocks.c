@@ -1244,6 +1244,56 @@ START_TEST(remap_code_page)
 END_TEST
 
 /*
+ * A link into global code (CR4.PGE, G set: a link for every address
+ * space, a patched direct jump) whose target is then rewritten from
+ * elsewhere: the code write moves the shared epoch, which must undo the
+ * patched jump, or the calling block -- in a page nobody wrote, so still
+ * good -- would jump straight into the old translation.
+ *
+ *   L: call lin ; add ebx, eax ; cmp edi, 10 ; jne S
+ *      mov dword [lin + 1], 50
+ *   S: dec edi ; jnz L
+ *   lin: mov eax, 1 ; inc eax x3 ; ret
+ */
+START_TEST(rewritten_global_link_target)
+{
+    const u32 lin = 0x50000;
+    struct asmbuf ab = { .n = 0 };
+    AB(&ab, 0xbf, 20, 0, 0, 0);                 /* mov edi, 20 */
+    u32 loop = (u32)ab.n;
+    ab_call(&ab, lin);
+    AB(&ab, 0x01, 0xc3);                        /* add ebx, eax */
+    AB(&ab, 0x83, 0xff, 10);                    /* cmp edi, 10 */
+    AB(&ab, 0x75, 10);                          /* jne S */
+    AB(&ab, 0xc7, 0x05);                        /* mov dword [lin + 1], 50 */
+    ab_u32(&ab, lin + 1);
+    ab_u32(&ab, 50);
+    AB(&ab, 0x4f);                              /* S: dec edi */
+    AB(&ab, 0x75, (u8)(loop - (ab.n + 2)));     /* jnz loop */
+    AB(&ab, 0xf4);
+    const u8 fn[] = { 0xb8, 1, 0, 0, 0, 0x40, 0x40, 0x40, 0xc3 };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, ab.b, ab.n, true);
+    struct mach *ms[2] = { &p.a, &p.b };
+    for (unsigned k = 0; k < 2; k++) {
+        u8 *ram = ms[k]->m->ram;
+        struct cpu *c = ms[k]->c;
+        memcpy(ram + lin, fn, sizeof fn);
+        for (u32 q = 0; q < 1024; q++)
+            put32(ram, PT_BASE + 4 * q, q << 12 | 0x107); /* G */
+        c->cr4 |= 1u << 7;                                /* PGE */
+        mmu_set_paging(ms[k]->m, c->cr0, c->cr3, c->cr4);
+        cpu_update_mode(c);
+    }
+    run_to_halt(&p, "rewritten target of a global link");
+    /* 4 until the write (11 calls), then 53 (9 calls) */
+    ck_assert_uint_eq(p.b.c->r[R_EBX], 11 * 4 + 9 * 53);
+    pair_close(&p);
+}
+END_TEST
+
+/*
  * A block ending in MOV CR3 falls through into the next instruction of its
  * own page, which the new address space maps to another physical page.
  * Its exit must not count as a link within the page: after the first
@@ -1848,6 +1898,7 @@ static Suite *suite(void)
     tcase_add_test(t, remap_code_page);
     tcase_add_test(t, kept_across_epoch);
     tcase_add_test(t, cr3_load_falls_through_to_other_page);
+    tcase_add_test(t, rewritten_global_link_target);
     tcase_add_test(t, smc_store_target_moves);
     tcase_add_test(t, rep_slice_in_cached_block);
     tcase_add_test(t, real_mode_ip_wrap);
