@@ -596,7 +596,9 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
         size_t len = x64_len(e);
         code = codebuf_exec_addr(b, e->start);
         *chain = codebuf_exec_addr(b, chained);
+        size_t was = b->used;
         b->used += copies + ((len + 15) & ~(size_t)15);
+        codebuf_drop_writes(b, was & ~(size_t)4095, b->used);
         j->st.blocks++;
         j->st.guest_insns += n;
         j->st.native_insns += native_n;

@@ -152,7 +152,7 @@ void jit_link_pending(struct jit *j, void *chain, u32 epoch)
         /* Straight there from now on, until the shared epoch moves. */
         const u8 *at = codebuf_exec_addr(&j->buf, cell->direct);
         i32 rel = (i32)((const u8 *)chain - (at + 4));
-        memcpy(cell->direct, &rel, 4);
+        codebuf_patch(&j->buf, cell->direct, &rel, 4);
         j->patched[j->npatched++] = (u32)(cell - j->cells);
     } else {
         cell->epoch = epoch;
@@ -173,6 +173,6 @@ void jit_unpatch_all(struct jit *j)
 {
     static const u8 zero[4];
     for (u32 k = 0; k < j->npatched; k++)
-        memcpy(j->cells[j->patched[k]].direct, zero, 4);
+        codebuf_patch(&j->buf, j->cells[j->patched[k]].direct, zero, 4);
     j->npatched = 0;
 }

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "codebuf.h"
 
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,4 +46,24 @@ void codebuf_free(struct codebuf *b)
         close(b->fd);
     b->rw = b->rx = NULL;
     b->fd = -1;
+}
+
+void codebuf_drop_writes(struct codebuf *b, size_t from, size_t to)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    from = (from + page - 1) & ~(page - 1);
+    to &= ~(page - 1);
+    /* MADV_DONTNEED on a shared mapping only unmaps: the memfd keeps the
+     * pages.  Failing leaves them mapped, which is merely bigger. */
+    if (to > from)
+        (void)madvise(b->rw + from, to - from, MADV_DONTNEED);
+}
+
+void codebuf_patch(struct codebuf *b, u8 *at, const void *bytes, size_t n)
+{
+    off_t off = (off_t)(at - b->rw);
+    if (pwrite(b->fd, bytes, n, off) != (ssize_t)n) {
+        /* Not expected of a memfd; the mapping still does it. */
+        memcpy(at, bytes, n);
+    }
 }

@@ -30,6 +30,17 @@ struct codebuf {
 int codebuf_init(struct codebuf *b, size_t size) MUST_CHECK;
 void codebuf_free(struct codebuf *b);
 
+/* Unmap the write view's whole pages in [from, to) (byte offsets).  The
+ * bytes stay, the execute view still maps them and a later write maps
+ * them again; until then the process does not count them twice in its
+ * resident set. */
+void codebuf_drop_writes(struct codebuf *b, size_t from, size_t to);
+
+/* Write `n` bytes at write-view address `at` without mapping its page in
+ * the write view (through the memfd): for small patches to code already
+ * written, whose pages codebuf_drop_writes() let go. */
+void codebuf_patch(struct codebuf *b, u8 *at, const void *bytes, size_t n);
+
 /* The execute-view address of a write-view address. */
 static inline void *codebuf_exec_addr(const struct codebuf *b, const u8 *rw)
 {
