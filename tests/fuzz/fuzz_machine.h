@@ -8,7 +8,9 @@
  *               32-bit PM, 3 virtual-8086 under a flat 32-bit monitor (TSS
  *               at 0x2000, ring-0 stack at 0x9000); bit 2 = paging on
  *               (identity map, random PTE flags); bit 3 = CPL 3 (flat PM
- *               only); bits 4-5 IOPL; bit 6 = CR4.VME and CR4.PVI
+ *               only); bits 4-5 IOPL; bit 6 = CR4.VME and CR4.PVI; bit 7
+ *               = CR4.PGE (paging only), with G set in the PTEs whose flag
+ *               byte has bit 7
  *   bytes 1-32  EAX..EDI
  *   bytes 33-36 EFLAGS (TF/VM cleared so the mode stays what byte 0 says)
  *   bytes 37-292  GDT contents (32 descriptors) at 0x1000
@@ -146,7 +148,7 @@ static void build_paging(u8 *ram, u32 flags)
         u32 f = (flags >> ((k & 3) * 8)) & 0xff;
         if (k < 0x20)
             f |= 0x7;
-        u32 pte = (k << 12) | f;
+        u32 pte = (k << 12) | f | (f & 0x80 ? 0x100 : 0); /* G beside PAT */
         memcpy(ram + PT_BASE + 4 * k, &pte, 4);
     }
 }
@@ -187,6 +189,8 @@ static void machine_setup(struct cpu *c, struct mmu *m, const struct spec *s)
             build_paging(m->ram, s->pte_flags);
             c->cr3 = PD_BASE;
             c->cr0 |= 1u << 31;
+            if (s->mode & 0x80)
+                c->cr4 |= CR4_PGE;
             mmu_set_paging(m, c->cr0, c->cr3, c->cr4);
         }
         if (s->mode & 0x40)
