@@ -376,18 +376,15 @@ static inline bool code_gone_test(const struct mmu *m, u32 lin)
  * only on fetch translations, so the epoch moves only if one of those may
  * have changed: a data page's mapping changing leaves them alone.  Only
  * the space of tag `tag` is concerned, unless `invalidates_global` (an
- * INVLPG, a remap) and the pages hold code noted as shared: a global
+ * INVLPG or a remap, of the one page at `lo`) and that page holds code
+ * noted as shared: a global
  * translation changes only through INVLPG or a full flush (the shadow
  * flushes the L1 when it zaps a global entry). */
 static void code_drop_done(struct mmu *m, u32 tag, bool fetched, u32 lo, u32 npages,
                            bool invalidates_global)
 {
-    /* Pages [lo, last] against the shared span (npages 0: all pages). */
-    u64 last = npages ? (u64)(lo & PAGE_MASK) + ((u64)(npages - 1) << PAGE_SHIFT) : 0xffffffffu;
-    if (npages == 0)
-        lo = 0;
-    if (invalidates_global && m->shared_lo <= m->shared_hi && (lo & PAGE_MASK) <= m->shared_hi &&
-        last >= m->shared_lo) {
+    /* (An empty span has shared_lo above shared_hi.) */
+    if (invalidates_global && (lo & PAGE_MASK) >= m->shared_lo && (lo & PAGE_MASK) <= m->shared_hi) {
         shared_move(m);
         return;
     }

@@ -362,8 +362,6 @@ static void forget_translations(struct blocks *t)
     jit_reset(t->jit);
 }
 
-/* Translate a hot block.  When the code buffer is full every
- * translation is forgotten and the buffer starts again. */
 /* The observer's events for block `b`. */
 static struct blk_event block_event(const struct cpu *c, const struct tr_block *b)
 {
@@ -380,6 +378,8 @@ static void observe_translated(struct blocks *t, const struct tr_block *b, u64 b
     t->obs.translated(t->obs.opaque, &e);
 }
 
+/* Translate a hot block.  When the code buffer is full every
+ * translation is forgotten and the buffer starts again. */
 static void translate(struct blocks *t, struct tr_block *b, u32 eip)
 {
     u64 bytes_before = jit_stats(t->jit)->host_bytes;

@@ -30,17 +30,11 @@ void tx_emit_chain(struct tx *t, const u8 *epi, bool after_priv)
     long direct = x64_jmp(e, NULL);
     cell->direct = e->start + direct;
     x64_patch_rel32(e->start, direct, e->p);
-    x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)cell);
-    x64_alu_mi(e, XA_CMP, 4, x64_m(X_RAX, (i32)offsetof(struct jit_cell, ctx)), CELL_ANY_SPACE);
-    long specific = x64_jcc(e, 5 /* ne */, NULL);
-    /* A link for every address space holds in its shared epoch. */
-    x64_load(e, 4, X_RCX, x64_m(X_R13, SHARED_EPOCH_OFF));
-    x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RAX, (i32)offsetof(struct jit_cell, epoch)));
-    long unlinked_any = x64_jcc(e, 5 /* ne */, NULL);
-    x64_jmp_m(e, x64_m(X_RAX, 0));
     /* A translation serves every address space that maps its page, so
-     * any other link holds in the epoch and address space it was made in. */
-    x64_patch_rel32(e->start, specific, e->p);
+     * any other link holds in the epoch and address space it was made in.
+     * (A cell whose patched jump was undone keeps CELL_ANY_SPACE, which no
+     * address space matches: it is linked again.) */
+    x64_mov_ri64(e, X_RAX, (u64)(uintptr_t)cell);
     x64_alu_rm(e, XA_CMP, 4, X_R12, x64_m(X_RAX, (i32)offsetof(struct jit_cell, epoch)));
     long unlinked = x64_jcc(e, 5 /* ne */, NULL);
     x64_load(e, 8, X_RCX, CPU(tlb));
@@ -48,7 +42,6 @@ void tx_emit_chain(struct tx *t, const u8 *epi, bool after_priv)
     x64_alu_rm(e, XA_CMP, 4, X_RCX, x64_m(X_RAX, (i32)offsetof(struct jit_cell, ctx)));
     long other_space = x64_jcc(e, 5 /* ne */, NULL);
     x64_jmp_m(e, x64_m(X_RAX, 0));
-    x64_patch_rel32(e->start, unlinked_any, e->p);
     x64_patch_rel32(e->start, unlinked, e->p);
     x64_patch_rel32(e->start, other_space, e->p);
     x64_mov_ri64(e, X_RCX, (u64)(uintptr_t)&j->pending);
@@ -112,7 +105,7 @@ void tx_emit_indirect(struct tx *t, const u8 *epi)
 static bool fetch_is_global(const struct cpu *c, u32 lin)
 {
     const struct tlb_entry *te = tlb_entry_for(c->tlb, lin);
-    return te->tag[ACC_FETCH] == ((lin & PAGE_MASK) | c->tlb->ctx) && (te->flags & TLB_GLOBAL);
+    return tlb_entry_hits(c->tlb, te, lin, 1, ACC_FETCH) && (te->flags & TLB_GLOBAL);
 }
 
 static void jit_link_indirect(struct jit *j, void *chain, u32 epoch)
@@ -147,7 +140,6 @@ void jit_link_pending(struct jit *j, void *chain, u32 epoch)
     if (epoch == m->epoch && ((lin & PAGE_MASK) == cell->page || global)) {
         if (global)
             mmu_note_shared_code(m, lin);
-        cell->epoch = m->shared_epoch;
         cell->ctx = CELL_ANY_SPACE;
         /* Straight there from now on, until the shared epoch moves. */
         const u8 *at = codebuf_exec_addr(&j->buf, cell->direct);

@@ -82,7 +82,8 @@ struct jit_cell {
  * is in the page of the block it leaves (which runs, so that page maps in
  * the current space as it did when the link was made), or is fetched
  * through a global translation (CR4.PGE), which may serve every address
- * space until it is invalidated -- and invalidating it moves the epoch. */
+ * space until it is invalidated.  Such a link is a patched direct jump,
+ * undone as the shared epoch moves; the cell's checks never match it. */
 #define CELL_ANY_SPACE (~0u)
 #define SHARED_EPOCH_OFF ((i32)(offsetof(struct mmu, shared_epoch) - offsetof(struct mmu, epoch)))
 
