@@ -141,8 +141,8 @@ struct cpu {
     u32 eip;
     u32 eflags;        /* OSZAPC stale while lf_live */
     u32 lf_res;        /* last result, sign-extended to 32 bits */
-    u32 lf_aux;        /* bit 31 CF, bit 30 CF^OF, bit 3 AF; or (LF_HOST) an
-                        * EFLAGS image holding OSZAPC */
+    u32 lf_aux;        /* bit 31 CF, bit 30 CF^OF, bit 3 AF; or (LF_HOST)
+                        * LAHF's byte in bits 8-15, OF in bit 0 */
     u8 lf_live;        /* where OSZAPC are: LF_PLAIN, LF_LAZY, LF_HOST */
     u8 cpl;
     u32 mode;          /* MODE_* */

@@ -10,9 +10,11 @@
  * top bit, OF is the carry into the top bit xor the carry out of it, AF is
  * the carry out of bit 3.  Instructions that set flags another way build
  * the aux word with lf_set().  While lf_live is LF_PLAIN (false) the six
- * flags are plain bits in eflags.  LF_HOST is the translator's: lf_aux is
- * an EFLAGS image (the host's, saved with PUSHF) whose OSZAPC bits are
- * the guest's, which costs translated code four instructions to store.
+ * flags are plain bits in eflags.  LF_HOST is the translator's: the low
+ * half of lf_aux is what the host's LAHF and SETO leave in AX -- bits 8-15
+ * EFLAGS bits 0-7 (SF ZF AF PF CF in place), bit 0 OF -- which translated
+ * code stores in four cheap instructions (PUSHF is microcoded) and puts
+ * back with ADD AL, 7Fh and SAHF; the high half means nothing.
  */
 #ifndef UMBRA_CPU_FLAGS_H
 #define UMBRA_CPU_FLAGS_H
@@ -63,10 +65,22 @@ static inline void lf_logic(struct cpu *c, u32 r, unsigned size)
     c->lf_live = true;
 }
 
+/* The EFLAGS image of the translator's form (OSZAPC only). */
+static inline u32 lf_host_image(u32 aux)
+{
+    return (((aux >> 8) & 0xff) | ((aux & 1) << 11)) & EFLAGS_OSZAPC;
+}
+
+/* The translator's form of the OSZAPC bits of an EFLAGS image. */
+static inline u32 lf_host_form(u32 eflags)
+{
+    return ((eflags & 0xff) << 8) | ((eflags >> 11) & 1);
+}
+
 /* The EFLAGS image holding OSZAPC when they are not lazy. */
 static inline u32 lf_plain(const struct cpu *c)
 {
-    return c->lf_live == LF_HOST ? c->lf_aux : c->eflags;
+    return c->lf_live == LF_HOST ? lf_host_image(c->lf_aux) : c->eflags;
 }
 
 static inline bool get_CF(const struct cpu *c)
@@ -102,7 +116,7 @@ static inline u32 get_eflags(const struct cpu *c)
     if (c->lf_live == LF_PLAIN)
         return c->eflags;
     if (c->lf_live == LF_HOST)
-        return (c->eflags & ~EFLAGS_OSZAPC) | (c->lf_aux & EFLAGS_OSZAPC);
+        return (c->eflags & ~EFLAGS_OSZAPC) | lf_host_image(c->lf_aux);
     return (c->eflags & ~EFLAGS_OSZAPC) | (get_CF(c) ? EFLAGS_CF : 0) |
            (get_PF(c) ? EFLAGS_PF : 0) | (get_AF(c) ? EFLAGS_AF : 0) |
            (get_ZF(c) ? EFLAGS_ZF : 0) | (get_SF(c) ? EFLAGS_SF : 0) |

@@ -31,15 +31,18 @@
  */
 #include "jit_priv.h"
 
+#include <cpuid.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 /* The guest's OSZAPC, for loading into the host flags. */
+/* The guest's OSZAPC in the translator's form (flags.h, LF_HOST). */
 static u32 jit_flags_get(struct cpu *c)
 {
-    return get_eflags(c) & EFLAGS_OSZAPC;
+    return lf_host_form(get_eflags(c));
 }
 
 /* ---- the guest register cache ---- */
@@ -220,26 +223,30 @@ void tx_flags_save(struct tx *t)
         t->fl = F_MEM;
         return;
     }
-    /* The host's EFLAGS image as it is (flags.h, LF_HOST). */
+    /* The host's flags as LAHF and SETO give them (flags.h, LF_HOST);
+     * the host flags stay as they are. */
     struct x64 *e = &t->e;
-    x64_pushfq(e);
-    x64_pop(e, X_RAX);
-    x64_store(e, 4, CPU(lf_aux), X_RAX);
+    x64_mov_ri32(e, X_RAX, 0); /* no wait for RAX's last writer */
+    x64_lahf(e);
+    x64_setcc(e, 0 /* o */, X_RAX);
+    x64_store(e, 2, CPU(lf_aux), X_RAX);
     x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
     t->fl = F_MEM;
 }
 
-/* EAX = the guest's flags as a host EFLAGS image (OSZAPC where the host
- * has them), wherever they are; the host flags are then clobbered. */
+/* EAX = the guest's flags in the translator's form (flags.h, LF_HOST: AH
+ * LAHF's byte, AL OF as 0 or 1, the rest of EAX zero), wherever they
+ * are; the host flags stay only if they held the guest's. */
 void tx_flags_image(struct tx *t)
 {
     struct x64 *e = &t->e;
     if (t->fl != F_MEM) {
-        x64_pushfq(e);
-        x64_pop(e, X_RAX);
+        x64_mov_ri32(e, X_RAX, 0);
+        x64_lahf(e);
+        x64_setcc(e, 0 /* o */, X_RAX);
         return;
     }
-    x64_load(e, 4, X_RAX, CPU(lf_aux));
+    x64_movzx_rm(e, 2, X_RAX, CPU(lf_aux));
     x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_HOST);
     long image = x64_jcc(e, 4 /* e */, NULL);
     tx_call_cpu(e, jit_flags_get);
@@ -254,10 +261,10 @@ void tx_flags_to_host(struct tx *t)
         return;
     struct x64 *e = &t->e;
     tx_flags_image(t);
-    /* Only OSZAPC: the rest of the host's EFLAGS (DF, TF, AC) stays. */
-    x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_OSZAPC | EFLAGS_FIXED);
-    x64_push(e, X_RAX);
-    x64_popfq(e);
+    /* OF: 1 + 7Fh overflows, 0 + 7Fh does not; then SAHF sets the other
+     * five.  The rest of the host's EFLAGS (DF, TF, AC) stays. */
+    x64_alu_ri(e, XA_ADD, 1, X_RAX, 0x7f);
+    x64_sahf(e);
     t->fl = F_BOTH;
 }
 
@@ -272,14 +279,16 @@ void tx_cf_to_host(struct tx *t)
     struct x64 *e = &t->e;
     x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_LAZY);
     long not_lazy = x64_jcc(e, 5 /* ne */, NULL);
-    x64_bt_mi(e, CPU(lf_aux), LF_CF);
+    x64_bt_mi(e, 4, CPU(lf_aux), LF_CF);
     long done = x64_jmp(e, NULL);
     x64_patch_rel32(e->start, not_lazy, e->p);
     long plain = x64_jcc(e, 2 /* b: lf_live < LF_LAZY */, NULL);
-    x64_bt_mi(e, CPU(lf_aux), 0);
+    /* a word, as tx_flags_save stores it: a wider load would wait for
+     * that store to retire instead of taking its data */
+    x64_bt_mi(e, 2, CPU(lf_aux), 8);
     long done2 = x64_jmp(e, NULL);
     x64_patch_rel32(e->start, plain, e->p);
-    x64_bt_mi(e, CPU(eflags), 0);
+    x64_bt_mi(e, 4, CPU(eflags), 0);
     x64_patch_rel32(e->start, done, e->p);
     x64_patch_rel32(e->start, done2, e->p);
 }
@@ -303,8 +312,8 @@ void tx_commit_r14_flags(struct tx *t, bool keep_cf)
     if (keep_cf) {
         tx_call_cpu(e, jit_flags_get);
         tx_cache_forget(t);
-        x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_CF);
-        x64_alu_ri(e, XA_AND, 4, X_R14, ~EFLAGS_CF);
+        x64_alu_ri(e, XA_AND, 4, X_RAX, EFLAGS_CF << 8);
+        x64_alu_ri(e, XA_AND, 4, X_R14, ~(EFLAGS_CF << 8));
         x64_alu_rr(e, XA_OR, 4, X_R14, X_RAX);
     }
     x64_store(e, 4, CPU(lf_aux), X_R14);
@@ -620,6 +629,10 @@ static void shared_moved(void *opaque)
 
 struct jit *jit_new(struct cpu *c, size_t size)
 {
+    /* LAHF and SAHF in 64-bit mode: CPUID 8000_0001h ECX bit 0. */
+    unsigned a, b, cx, d;
+    if (!__get_cpuid(0x80000001u, &a, &b, &cx, &d) || !(cx & 1))
+        return NULL;
     struct jit *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;

@@ -78,11 +78,12 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
     case RMW_NOT: x64_not_r(e, sz, X_RAX); break;
     case RMW_NEG: x64_neg_r(e, sz, X_RAX); break;
     }
-    if (kind != RMW_NOT) {
-        x64_pushfq(e);
-        x64_pop(e, X_R14);
-    }
     x64_mov_rr(e, 4, X_RDX, X_RAX);
+    if (kind != RMW_NOT) { /* R14 = the flags in the LF_HOST form */
+        x64_lahf(e);
+        x64_setcc(e, 0 /* o */, X_RAX);
+        x64_movzx_rr(e, 2, X_R14, X_RAX);
+    }
     x64_mov_rr(e, 4, X_RSI, X_R15);
     x64_call_rel(e, t->j->st_thunk[tx_size_index(sz)][i->seg]);
     if (kind != RMW_NOT)
@@ -229,8 +230,8 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
     }
     bool before[8];
     memcpy(before, t->cvalid, sizeof before);
-    /* EDX = the guest's flags as a host EFLAGS image, without loading
-     * them into the host (POPF is slow, and rotates come in runs) */
+    /* EDX = the guest's flags in the LF_HOST form (CF bit 8, OF bit 0),
+     * without loading them into the host (rotates come in runs) */
     tx_flags_image(t);
     x64_mov_rr(e, 4, X_RDX, X_RAX);
     if (by_cl) /* tx_flags_image may have called out */
@@ -241,13 +242,14 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
     else
         x64_shift_ri(e, ror ? XS_ROR : XS_ROL, 4, X_RAX, (u8)n);
     tx_gr_store(t, 4, i->rm, X_RAX);
-    x64_alu_ri(e, XA_AND, 4, X_RDX, ~(u32)(EFLAGS_OF | EFLAGS_CF));
+    x64_alu_ri(e, XA_AND, 4, X_RDX, ~(u32)((EFLAGS_CF << 8) | 1));
     /* CF: the bit rotated in last, bit 0 (ROL) or bit 31 (ROR) */
     x64_mov_rr(e, 4, X_RCX, X_RAX);
     if (ror)
         x64_shift_ri(e, XS_SHR, 4, X_RCX, 31);
     else
         x64_alu_ri(e, XA_AND, 4, X_RCX, 1);
+    x64_shift_ri(e, XS_SHL, 4, X_RCX, 8);
     x64_alu_rr(e, XA_OR, 4, X_RDX, X_RCX);
     x64_mov_rr(e, 4, X_RCX, X_RAX);
     if (ror) {
@@ -257,8 +259,7 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
         x64_shift_ri(e, XS_SHL, 4, X_RCX, 31);
         x64_alu_rr(e, XA_XOR, 4, X_RCX, X_RAX); /* bit 31: b0 ^ b31 */
     }
-    x64_shift_ri(e, XS_SHR, 4, X_RCX, 31);
-    x64_shift_ri(e, XS_SHL, 4, X_RCX, 11);
+    x64_shift_ri(e, XS_SHR, 4, X_RCX, 31); /* OF: bit 0 */
     x64_alu_rr(e, XA_OR, 4, X_RDX, X_RCX);
     x64_store(e, 4, CPU(lf_aux), X_RDX);
     x64_store_imm(e, 1, CPU(lf_live), LF_HOST);

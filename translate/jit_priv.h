@@ -171,7 +171,8 @@ void tx_flags_save(struct tx *t);
 
 /* Make the host flags hold the guest's (for a reader). */
 void tx_flags_to_host(struct tx *t);
-/* EAX = the guest's flags as a host EFLAGS image; host flags clobbered. */
+/* EAX = the guest's flags in the LF_HOST form (flags.h); the host flags
+ * are clobbered unless they held the guest's. */
 void tx_flags_image(struct tx *t);
 
 /* Make the host CF the guest's, for an instruction that reads only CF and

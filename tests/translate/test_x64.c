@@ -323,10 +323,10 @@ START_TEST(test_unary_shift_test)
                     expect("imul_rr", &e, "imul", 2, (struct want[]){ WR(r, sz), WR(b, sz) });
                 }
         }
-        for (int k = 0; k < nm && sz == 4; k += 5) {
+        for (int k = 0; k < nm && (sz == 2 || sz == 4); k += 5) {
             struct x64 e = fresh();
-            x64_bt_mi(&e, m[k], 31);
-            expect("bt_mi", &e, "bt", 2, (struct want[]){ WM(m[k], 4), WI(31, 1) });
+            x64_bt_mi(&e, sz, m[k], 13);
+            expect("bt_mi", &e, "bt", 2, (struct want[]){ WM(m[k], sz), WI(13, 1) });
         }
         for (int k = 0; k < nm && sz == 8; k += 3) {
             struct x64 e = fresh();
@@ -407,6 +407,12 @@ START_TEST(test_cc_and_control)
     e = fresh();
     x64_popfq(&e);
     expect("popfq", &e, "popfq", 0, NULL);
+    e = fresh();
+    x64_lahf(&e);
+    expect("lahf", &e, "lahf", 0, NULL);
+    e = fresh();
+    x64_sahf(&e);
+    expect("sahf", &e, "sahf", 0, NULL);
     e = fresh();
     x64_ret(&e);
     expect("ret", &e, "ret", 0, NULL);

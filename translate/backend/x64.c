@@ -249,9 +249,9 @@ void x64_test_mi(struct x64 *e, unsigned size, struct x64_mem m, u32 imm)
     imm_sized(e, size == 8 ? 4 : size, imm);
 }
 
-void x64_bt_mi(struct x64 *e, struct x64_mem m, u8 bit)
+void x64_bt_mi(struct x64 *e, unsigned size, struct x64_mem m, u8 bit)
 {
-    op_rm(e, 4, 0x0fba, 4, m);
+    op_rm(e, size, 0x0fba, 4, m);
     x64_byte(e, bit);
 }
 
@@ -335,6 +335,16 @@ void x64_pushfq(struct x64 *e)
 void x64_popfq(struct x64 *e)
 {
     x64_byte(e, 0x9d);
+}
+
+void x64_lahf(struct x64 *e)
+{
+    x64_byte(e, 0x9f);
+}
+
+void x64_sahf(struct x64 *e)
+{
+    x64_byte(e, 0x9e);
 }
 
 void x64_ret(struct x64 *e)

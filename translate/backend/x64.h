@@ -93,8 +93,8 @@ void x64_alu_mi(struct x64 *e, enum x64_alu op, unsigned size, struct x64_mem m,
 void x64_test_rr(struct x64 *e, unsigned size, enum x64_reg a, enum x64_reg b);
 void x64_test_ri(struct x64 *e, unsigned size, enum x64_reg a, u32 imm);
 void x64_test_mi(struct x64 *e, unsigned size, struct x64_mem m, u32 imm);
-/* bt dword m, imm8: CF = bit `bit` of m */
-void x64_bt_mi(struct x64 *e, struct x64_mem m, u8 bit);
+/* bt word/dword m, imm8 (size 2 or 4): CF = bit `bit` of m */
+void x64_bt_mi(struct x64 *e, unsigned size, struct x64_mem m, u8 bit);
 /* bt qword m, r64: CF = bit r of the bit string at m (r may exceed 63) */
 void x64_bt_mr(struct x64 *e, struct x64_mem m, enum x64_reg r);
 /* inc, dec, not, neg of a register */
@@ -116,6 +116,11 @@ void x64_push(struct x64 *e, enum x64_reg r);
 void x64_pop(struct x64 *e, enum x64_reg r);
 void x64_pushfq(struct x64 *e);
 void x64_popfq(struct x64 *e);
+/* lahf: AH = SF ZF 0 AF 0 PF 1 CF; sahf: those five flags = AH.  The
+ * only forms here that name AH (valid in 64-bit mode where CPUID
+ * 8000_0001h ECX bit 0 says so, as on every x86-64 this runs on). */
+void x64_lahf(struct x64 *e);
+void x64_sahf(struct x64 *e);
 void x64_ret(struct x64 *e);
 /* call through RAX to an absolute address (clobbers RAX) */
 void x64_call_abs(struct x64 *e, const void *fn);
