@@ -281,6 +281,11 @@ struct tracer *tracer_new(struct pc *pc, const struct trace_config *tc, FILE *er
             return NULL;
         }
         setvbuf(t->perfmap, NULL, _IOLBF, 0);
+        size_t len;
+        const void *thunks = pc->blocks ? blocks_host_thunks(pc->blocks, &len) : NULL;
+        if (thunks)
+            fprintf(t->perfmap, "%lx %zx umbra_memory_thunks\n", (unsigned long)(uintptr_t)thunks,
+                    len);
     }
     if (pc->blocks) {
         struct blocks_observer o = {

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake gcc make pkg-config libcapstone-dev libffi-dev libsdl2-dev check nasm
           gcc-multilib clang gdb python3 seabios xorriso isolinux syslinux-common
-          libpng-dev xvfb xdotool acpica-tools syslinux mtools dosfstools fdisk cpio)
+          libpng-dev xvfb xdotool acpica-tools syslinux mtools dosfstools fdisk cpio linux-perf)
 
 missing=()
 for p in "${packages[@]}"; do

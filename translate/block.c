@@ -83,7 +83,7 @@ struct blocks {
     u8 *heat;             /* per set: recordings that hashed to it, so code that
                            * keeps losing its block slot is still translated */
     struct blocks_observer obs; /* debug/'s hooks (block.h) */
-    bool watching;        /* any hook or nochain: the slow dispatch below */
+    bool watching;        /* built, executed or nochain: the slow dispatch below */
 };
 
 /* Replays of a whole block before it is translated: code that runs once
@@ -666,8 +666,14 @@ void blocks_sync_counters(struct blocks *t)
     }
 }
 
+const void *blocks_host_thunks(const struct blocks *t, size_t *len)
+{
+    *len = 0;
+    return t->jit ? jit_thunks(t->jit, len) : NULL;
+}
+
 void blocks_set_observer(struct blocks *t, const struct blocks_observer *o)
 {
     t->obs = o ? *o : (struct blocks_observer){ 0 };
-    t->watching = o && (o->built || o->translated || o->executed || o->nochain);
+    t->watching = o && (o->built || o->executed || o->nochain);
 }

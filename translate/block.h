@@ -66,8 +66,10 @@ struct blk_event {
  * `executed`: it ran (replayed, translated or recorded), after the run;
  * a run that faults is not reported.  With `nochain` (or `executed`
  * set), translated blocks are never linked to each other: every block
- * returns to the dispatcher, so each run is seen.  A cache with no
- * observer pays one predictable branch per dispatched block.
+ * returns to the dispatcher, so each run is seen.  `translated` alone
+ * (-perfmap, -d out_asm) leaves linking as it is, so what is profiled
+ * runs as it does unobserved.  A cache with no observer pays one
+ * predictable branch per dispatched block.
  */
 struct blocks_observer {
     void *opaque;
@@ -80,5 +82,8 @@ struct blocks_observer {
 /* Install (or with NULL remove) the observer; it is copied.  Call
  * before the machine runs: links made earlier stay. */
 void blocks_set_observer(struct blocks *t, const struct blocks_observer *o);
+/* The translator's shared host code (the memory-access thunks), for a
+ * profiler to name: NULL without a translator. */
+const void *blocks_host_thunks(const struct blocks *t, size_t *len);
 
 #endif

@@ -501,7 +501,6 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     if (b->size - b->used < JIT_BLOCK_MAX + copies || j->ncells - j->cells_used < MAX_STUBS + 1)
         return NULL;
     u64 t0 = now_ns();
-    const u32 eip0 = eip;
     struct tx *t = j->tx;
     /* The handlers get the copies kept with the code: the caller's
      * records may be reused while the code lives on, linked. */
@@ -612,9 +611,6 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
         j->st.guest_insns += n;
         j->st.native_insns += native_n;
         j->st.host_bytes += len;
-        if (j->perf_map)
-            fprintf(j->perf_map, "%lx %zx guest_%08x_%u\n", (unsigned long)(uintptr_t)code, len,
-                    t->c->seg[S_CS].base + eip0, n);
     } else {
         j->cells_used = cells_before;
     }
@@ -652,18 +648,6 @@ struct jit *jit_new(struct cpu *c, size_t size)
     j->shared_exit = e.p;
     emit_epilogue(&e);
     j->thunk_end = (x64_len(&e) + 63) & ~(size_t)63;
-    /* perf(1) reads /tmp/perf-PID.map to name code that has no file. */
-    if (getenv("UMBRA_PERF_MAP")) {
-        char path[64];
-        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
-        j->perf_map = fopen(path, "w");
-        if (j->perf_map) {
-            setvbuf(j->perf_map, NULL, _IOLBF, 0);
-            fprintf(j->perf_map, "%lx %zx umbra_mem_thunks\n",
-                    (unsigned long)(uintptr_t)codebuf_exec_addr(&j->buf, j->buf.rw),
-                    j->thunk_end);
-        }
-    }
     j->ncells = (u32)(size / 128);
     j->cells = malloc((size_t)j->ncells * sizeof *j->cells);
     j->patched = malloc((size_t)j->ncells * sizeof *j->patched);
@@ -686,8 +670,6 @@ void jit_free(struct jit *j)
     if (j->c->mmu->shared_moved_opaque == j)
         mmu_on_shared_move(j->c->mmu, NULL, NULL);
     codebuf_free(&j->buf);
-    if (j->perf_map)
-        fclose(j->perf_map);
     free(j->cells);
     free(j->patched);
     free(j->tx);
@@ -708,4 +690,10 @@ void jit_reset(struct jit *j)
 const struct jit_stats *jit_stats(const struct jit *j)
 {
     return &j->st;
+}
+
+const void *jit_thunks(const struct jit *j, size_t *len)
+{
+    *len = j->thunk_end;
+    return codebuf_exec_addr(&j->buf, j->buf.rw);
 }

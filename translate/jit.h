@@ -62,6 +62,8 @@ void jit_drop_pending(struct jit *j);
 /* Empty the code buffer (every pointer jit_translate gave is dead). */
 void jit_reset(struct jit *j);
 const struct jit_stats *jit_stats(const struct jit *j);
+/* Where the shared memory-access thunks run: *len bytes from the result. */
+const void *jit_thunks(const struct jit *j, size_t *len);
 
 /* Run translated code. */
 static inline void jit_run(void *code, struct cpu *c)

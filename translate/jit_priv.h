@@ -48,7 +48,6 @@ struct jit {
      * their target up here; a miss leaves the entry for the dispatcher. */
     struct jit_ind *ind;
     struct jit_ind *pending_ind;
-    FILE *perf_map; /* UMBRA_PERF_MAP: symbols for perf(1), or NULL */
 };
 
 /* An indirect-target entry: valid for EIP `eip` under code key `key` and

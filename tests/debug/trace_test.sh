@@ -19,7 +19,11 @@
 #          stripped copy of the guest; bad maps are usage errors.
 # folded:  FILE.folded holds the guest's EBP call chain, root first, and
 #          samples in proportion to the runs.
-# perfmap: /tmp/perf-PID.map names hot_body's translation.
+# perfmap: /tmp/perf-PID.map names hot_body's translation and the
+#          translator's memory thunks.
+# perf_report: Debian's perf(1) records a run with -perfmap and its report
+#          names hot_body's translation (skipped,
+#          status 77, where the host does not let perf sample).
 # plugin_hotblocks: tests/plugins/hotblocks.c through -plugin counts
 #          hot_body's runs (HOT_N - 1) first and leaf_body's second, and
 #          sees the exit status.
@@ -216,7 +220,25 @@ perfmap)
     [ -s "$map" ] || fail "no $map"
     grep -qE "^[0-9a-f]+ [0-9a-f]+ guest_${hot_body}_hot_body\+0x0$" "$map" ||
         { cat "$map"; rm -f "$map"; fail "hot_body not named"; }
+    grep -qE "^[0-9a-f]+ [0-9a-f]+ umbra_memory_thunks$" "$map" ||
+        { cat "$map"; rm -f "$map"; fail "memory thunks not named"; }
     rm -f "$map"
+    ;;
+perf_report)
+    command -v perf >/dev/null || { echo "SKIP: no perf"; exit 77; }
+    perf record -q -F 5000 -o "$tmp/perf.data" -- "$umbra" -clock virtual -m 64 -kernel "$elf" \
+        -perfmap >"$tmp/out" 2>&1
+    rc=$?
+    if [ $rc -ne 1 ]; then
+        grep -q "umbra" "$tmp/out" && fail "umbra under perf exited with $rc: $(cat "$tmp/out")"
+        echo "SKIP: perf record cannot sample here: $(head -3 "$tmp/out")"
+        exit 77
+    fi
+    perf report -i "$tmp/perf.data" --stdio --sort sym >"$tmp/report" 2>/dev/null ||
+        fail "perf report"
+    grep -qE "\] guest_${hot_body}_hot_body\+0x0\$" "$tmp/report" ||
+        { head -30 "$tmp/report"; fail "perf does not name hot_body"; }
+    rm -f /tmp/perf-*.map
     ;;
 plugin_hotblocks)
     run -plugin "$plugins/libhotblocks.so,out=$tmp/hot.txt,top=2"

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "codebuf.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -15,21 +16,28 @@ int codebuf_init(struct codebuf *b, size_t size)
     b->rw = b->rx = NULL;
     b->size = size;
     b->used = 0;
-    b->fd = memfd_create("umbra-code", MFD_CLOEXEC);
-    if (b->fd < 0)
-        return -1;
-    if (ftruncate(b->fd, (off_t)size) < 0)
-        goto fail;
-    b->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+    b->fd = -1;
+    /* Shared anonymous memory, which /proc/PID/maps names "/dev/zero":
+     * perf(1) reads /tmp/perf-PID.map only for mappings it takes for
+     * anonymous ("//anon", "/dev/zero...", "/anon_hugepage"), not for a
+     * memfd's.  mremap() with an old size of 0 maps the same pages of a
+     * shared mapping a second time (mremap(2)). */
+    b->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (b->rw == MAP_FAILED) {
         b->rw = NULL;
-        goto fail;
+        return -1;
     }
-    b->rx = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, b->fd, 0);
+    b->rx = mremap(b->rw, 0, size, MREMAP_MAYMOVE);
     if (b->rx == MAP_FAILED) {
         b->rx = NULL;
         goto fail;
     }
+    if (mprotect(b->rx, size, PROT_READ | PROT_EXEC) < 0)
+        goto fail;
+    /* Patches go through the process's own memory file, which writes
+     * pages whatever their protection, without mapping them into the
+     * write view again. */
+    b->fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
     return 0;
 fail:
     codebuf_free(b);
@@ -53,17 +61,22 @@ void codebuf_drop_writes(struct codebuf *b, size_t from, size_t to)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     from = (from + page - 1) & ~(page - 1);
     to &= ~(page - 1);
-    /* MADV_DONTNEED on a shared mapping only unmaps: the memfd keeps the
-     * pages.  Failing leaves them mapped, which is merely bigger. */
+    /* MADV_DONTNEED on a shared mapping only unmaps: the shared memory
+     * keeps the pages.  Failing leaves them mapped, which is merely bigger. */
     if (to > from)
         (void)madvise(b->rw + from, to - from, MADV_DONTNEED);
 }
 
 void codebuf_patch(struct codebuf *b, u8 *at, const void *bytes, size_t n)
 {
-    off_t off = (off_t)(at - b->rw);
-    if (pwrite(b->fd, bytes, n, off) != (ssize_t)n) {
-        /* Not expected of a memfd; the mapping still does it. */
-        memcpy(at, bytes, n);
-    }
+    off_t off = (off_t)(uintptr_t)codebuf_exec_addr(b, at);
+    if (b->fd >= 0 && pwrite(b->fd, bytes, n, off) == (ssize_t)n)
+        return;
+    /* No /proc (or it refused): through the write view, then let the
+     * page go again unless it is the one being written. */
+    memcpy(at, bytes, n);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t lo = (size_t)(at - b->rw) & ~(page - 1);
+    if (lo + page <= (b->used & ~(page - 1)))
+        codebuf_drop_writes(b, lo, lo + page);
 }

@@ -1,8 +1,9 @@
 /*
  * Memory for translated code, never writable and executable at once.
  *
- * One memfd is mapped twice: a read-write view the emitter writes into and
- * a read-execute view the CPU runs, at another address.  Code is position
+ * One piece of shared anonymous memory is mapped twice: a read-write view
+ * the emitter writes into and a read-execute view the CPU runs, at another
+ * address.  Code is position
  * independent inside the buffer (relative jumps between blocks, absolute
  * addresses only for calls out), so what is written at offset k of the
  * write view runs at offset k of the execute view.
@@ -22,11 +23,11 @@ struct codebuf {
     u8 *rx;      /* execute view (same bytes) */
     size_t size; /* bytes in each view */
     size_t used; /* bytes handed out */
-    int fd;
+    int fd;      /* /proc/self/mem for patches, or -1 */
 };
 
 /* Map a buffer of `size` bytes (rounded up to pages).  Returns 0, or -1
- * with errno set if the host refuses the memfd or the mappings. */
+ * with errno set if the host refuses the mappings. */
 int codebuf_init(struct codebuf *b, size_t size) MUST_CHECK;
 void codebuf_free(struct codebuf *b);
 
@@ -37,8 +38,9 @@ void codebuf_free(struct codebuf *b);
 void codebuf_drop_writes(struct codebuf *b, size_t from, size_t to);
 
 /* Write `n` bytes at write-view address `at` without mapping its page in
- * the write view (through the memfd): for small patches to code already
- * written, whose pages codebuf_drop_writes() let go. */
+ * the write view (through /proc/self/mem at the execute view's address):
+ * for small patches to code already written, whose pages
+ * codebuf_drop_writes() let go. */
 void codebuf_patch(struct codebuf *b, u8 *at, const void *bytes, size_t n);
 
 /* The execute-view address of a write-view address. */
