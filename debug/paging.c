@@ -68,6 +68,9 @@ static void describe(struct dbg *d, const struct mmu_event *e, char *buf, size_t
         snprintf(buf, len, "paging break: page fault at 0x%08x error 0x%x at %04x:%08x",
                  e->addr, e->err, cs, eip);
         break;
+    case MMU_EV_DEV_WRITE: /* never a paging breakpoint (on_event) */
+        snprintf(buf, len, "device write at 0x%08x", e->addr);
+        break;
     }
 }
 
@@ -76,6 +79,10 @@ static void on_event(void *opaque, const struct mmu_event *e)
     struct dbg *d = opaque;
     if (d->stopped)
         return;
+    if (e->kind == MMU_EV_DEV_WRITE) { /* not a paging event: for watchpoints */
+        dbg_dev_write(d, e->addr, e->len);
+        return;
+    }
     if (d->hist) {
         struct dbg_hist *h = &d->hist[d->hist_n % d->hist_cap];
         *h = (struct dbg_hist){ .seq = d->hist_n, .icount = cpu_icount(d->cpu),
@@ -98,7 +105,7 @@ static void on_event(void *opaque, const struct mmu_event *e)
 
 void dbg_paging_sync(struct dbg *d)
 {
-    bool need = d->hist || d->n_pb;
+    bool need = d->hist || d->n_pb || d->n_wp;
     mmu_set_event_hook(d->mmu, need ? on_event : NULL, need ? d : NULL);
 }
 

@@ -16,8 +16,11 @@
  * CPU's (cpu_set_watchpoints): their pages are kept out of the TLB, so
  * only accesses to those pages take the slow path where they are checked,
  * string instructions included; the machine otherwise runs at speed (in
- * the interpreter).  Writes by devices (DMA) and A/D updates by the page
- * walker are not instruction accesses and do not trigger them.
+ * the interpreter).  Writes by devices (DMA, through mmu_phys_copy_in)
+ * reach write and access watchpoints through the MMU's events: the
+ * watched bytes are translated through the current paging and the
+ * machine stops after the slice.  A/D updates by the page walker are not
+ * accesses and trigger nothing.
  *
  * Invariant: the CPU never runs while `stopped`; with the machine running
  * no blocking call is made, so a silent peer never stalls the guest.
@@ -124,6 +127,25 @@ static void wp_sync(struct dbg *d)
         w[k] = (struct cpu_watch){ d->wp[k].lin, d->wp[k].len, d->wp[k].type != WP_WRITE,
                                    d->wp[k].type != WP_READ };
     cpu_set_watchpoints(d->cpu, w, d->n_wp);
+    dbg_paging_sync(d); /* device writes come through the MMU's events */
+}
+
+void dbg_dev_write(struct dbg *d, u32 gpa, u32 len)
+{
+    if (d->dev_hit >= 0)
+        return;
+    for (unsigned k = 0; k < d->n_wp; k++) {
+        if (d->wp[k].type == WP_READ)
+            continue;
+        for (u32 b = 0; b < d->wp[k].len; b++) {
+            u32 p;
+            if (dbg_lin_to_phys(d, 0, d->wp[k].lin + b, &p) && p - gpa < len) {
+                d->dev_hit = (int)k;
+                cpu_request_exit(d->cpu);
+                return;
+            }
+        }
+    }
 }
 
 int dbg_wp_insert(struct dbg *d, u32 lin, u32 len, enum dbg_wp_type type)
@@ -243,11 +265,27 @@ static void dbg_after(void *opaque, int cpu_exit)
         dbg_stop(d, SIGTRAP_GDB, "");
         return;
     }
+    /* gdb's stop reasons: watch (write), rwatch (read), awatch. */
+    static const char *const kind[] = { [WP_WRITE] = "watch", [WP_READ] = "rwatch",
+                                        [WP_ACCESS] = "awatch" };
+    char extra[40];
+    if (d->dev_hit >= 0) {
+        k = (unsigned)d->dev_hit;
+        d->dev_hit = -1;
+        if (k < d->n_wp) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "watchpoint 0x%08x written by a device (DMA)",
+                     d->wp[k].lin);
+            if (d->mon)
+                mon_notify(d->mon, msg);
+            if (d->gdb)
+                gdb_console(d->gdb, msg);
+            snprintf(extra, sizeof extra, "%s:%x;", kind[d->wp[k].type], d->wp[k].lin);
+            dbg_stop(d, SIGTRAP_GDB, extra);
+            return;
+        }
+    }
     if (cpu_take_watch_hit(d->cpu, &k, &lin, &write) && k < d->n_wp) {
-        /* gdb's stop reasons: watch (write), rwatch (read), awatch. */
-        static const char *const kind[] = { [WP_WRITE] = "watch", [WP_READ] = "rwatch",
-                                            [WP_ACCESS] = "awatch" };
-        char extra[40];
         snprintf(extra, sizeof extra, "%s:%x;", kind[d->wp[k].type], d->wp[k].lin);
         dbg_stop(d, SIGTRAP_GDB, extra);
         return;
@@ -275,6 +313,7 @@ struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err)
     d->cpu = pc->cpu;
     d->mmu = pc->mmu;
     d->stopped = cfg->wait;
+    d->dev_hit = -1;
     if (cfg->gdb && !(d->gdb = gdb_open(d, cfg->gdb, err)))
         goto fail;
     if (cfg->monitor && !(d->mon = mon_open(d, cfg->monitor, cfg->serial_mux_fd, err)))

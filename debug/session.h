@@ -72,6 +72,8 @@ struct dbg {
     bool pb_hit;        /* a paging breakpoint matched: stop after the
                          * instruction, saying pb_msg */
     char pb_msg[200];
+    int dev_hit;        /* a device wrote what watchpoint dev_hit watches
+                         * (-1: none): stop after the slice */
     struct dbg_hist *hist; /* ring of hist_cap records, NULL = no history */
     u32 hist_cap;
     u64 hist_n;         /* events recorded so far */
@@ -95,6 +97,10 @@ bool dbg_lin_to_phys(struct dbg *d, u32 cr3, u32 lin, u32 *gpa);
  * mmu_phys_write, so write tracking sees them). */
 int dbg_read(struct dbg *d, u32 addr, u8 *buf, u32 len, bool phys);
 int dbg_write(struct dbg *d, u32 addr, const u8 *buf, u32 len, bool phys);
+
+/* A device (DMA) wrote [gpa, gpa + len): a write or access watchpoint
+ * whose bytes map there through the current paging stops the machine. */
+void dbg_dev_write(struct dbg *d, u32 gpa, u32 len);
 
 int dbg_bp_insert(struct dbg *d, u32 lin);
 int dbg_bp_remove(struct dbg *d, u32 lin);

@@ -552,6 +552,9 @@ void mmu_phys_copy_in(struct mmu *m, u32 gpa, const void *src, u32 len)
     const u8 *s = src;
     for (u32 i = 0; i < len; i++)
         mmu_phys_write(m, gpa + i, s[i], 1);
+    if (unlikely(m->ev_fn) && len)
+        m->ev_fn(m->ev_opaque, &(struct mmu_event){ .kind = MMU_EV_DEV_WRITE, .cr3 = m->pg.cr3,
+                                                    .addr = gpa, .len = len });
 }
 
 void mmu_phys_copy_out(struct mmu *m, u32 gpa, void *dst, u32 len)

@@ -63,16 +63,20 @@ enum mmu_event_kind {
     MMU_EV_PTE_WRITE, /* a write to a tracked page-table page */
     MMU_EV_INVLPG,
     MMU_EV_PF,        /* the CPU raises #PF */
+    MMU_EV_DEV_WRITE, /* a device (DMA) or the board wrote guest memory
+                       * through mmu_phys_copy_in() */
 };
 
 struct mmu_event {
     enum mmu_event_kind kind;
     u32 cr3;          /* CR3 after the event */
     u32 addr;         /* CR3: the value loaded; PTE_WRITE: the entry's
-                       * physical address; INVLPG, PF: the linear address */
+                       * physical address; INVLPG, PF: the linear address;
+                       * DEV_WRITE: the first physical address */
     u64 old, new;     /* PTE_WRITE: the entry (4 or 8 bytes as the current
                        * mode reads it) before and after */
     u32 err;          /* PF: the error code */
+    u32 len;          /* DEV_WRITE: bytes written */
 };
 
 typedef void (*mmu_event_fn)(void *opaque, const struct mmu_event *e);

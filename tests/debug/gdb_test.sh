@@ -24,6 +24,10 @@
 #          with old and new entries, and page faults, with CS:EIP.
 # errors:  bad -gdb/-monitor arguments and unusable sockets are usage
 #          errors that name the flag.
+# dma:     (GUEST_ELF is dma_guest.asm) gdb's write watchpoint on bytes of
+#          the guest's DMA buffer stops the machine when the IDE bus
+#          master writes them, right after the OUT that started it, with
+#          the disk's bytes in memory.
 # Expected addresses come from nm on the guest (dbg_guest.asm).
 set -u
 umbra=$1 elf=$2 case=$3
@@ -39,10 +43,12 @@ fail() { echo "FAIL ($case): $*"; for f in "$tmp"/*.out; do echo "--- $f:"; cat 
 sym() { nm "$elf" | awk -v s="$1" '$3 == s { print $1 }'; }
 need() { grep -qF -- "$1" "$2" || fail "no '$1' in $(basename "$2")"; }
 
-pd=$(sym pd) secret=$(sym secret) pt1=$(sym pt1)
-[ -n "$pd" ] && [ -n "$secret" ] && [ -n "$pt1" ] || fail "symbols missing from $elf"
-pd_hex=$(printf '0x%x' "0x$pd")
-secret_hex=$(printf '0x%x' "0x$secret")
+if [ "$case" != dma ]; then
+    pd=$(sym pd) secret=$(sym secret) pt1=$(sym pt1)
+    [ -n "$pd" ] && [ -n "$secret" ] && [ -n "$pt1" ] || fail "symbols missing from $elf"
+    pd_hex=$(printf '0x%x' "0x$pd")
+    secret_hex=$(printf '0x%x' "0x$secret")
+fi
 
 # Start umbra with extra flags; wait for the socket `sock` to appear.
 start() {
@@ -65,6 +71,31 @@ finish() {
 }
 
 case $case in
+dma)
+    started=$(sym dma_started)
+    [ -n "$started" ] || fail "symbols missing from $elf"
+    # Sector 0 holds "UMBR" at offset 16: 0x52424d55 as a little-endian dword.
+    python3 -c "import sys; d = bytearray(4096); d[16:20] = b'UMBR'; open(sys.argv[1], 'wb').write(d)" \
+        "$tmp/disk.img"
+    start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S -hda "$tmp/disk.img"
+    timeout 120 gdb -batch -nx \
+        -ex "target remote $tmp/gdb.sock" \
+        -ex 'watch *(unsigned int *)((char *)&dmabuf + 16)' \
+        -ex 'continue' \
+        -ex 'printf "pc=%x\n", $pc' \
+        -ex 'x/4xb (char *)&dmabuf + 16' \
+        -ex 'delete' \
+        -ex 'continue' \
+        "$elf" >"$tmp/gdb.out" 2>&1 || fail "gdb failed"
+    finish
+    need 'Hardware watchpoint 1: *(unsigned int *)((char *)&dmabuf + 16)' "$tmp/gdb.out"
+    need 'New value = 1380076885' "$tmp/gdb.out"
+    need "pc=$(printf '%x' "0x$started")" "$tmp/gdb.out"
+    grep -qE ':[[:space:]]+0x55[[:space:]]+0x4d[[:space:]]+0x42[[:space:]]+0x52' "$tmp/gdb.out" ||
+        fail "the disk's bytes are not in dmabuf"
+    need 'exited with code 01]' "$tmp/gdb.out"
+    [ "$status" -eq 1 ] || fail "umbra exited $status, expected 1 (the guest's 0)"
+    ;;
 gdb)
     start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S
     timeout 120 gdb -batch -nx \
