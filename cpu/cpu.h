@@ -191,4 +191,28 @@ u32 cpu_insn_eip(const struct cpu *c);
 /* Copy the state above out of the CPU.  Any caller; no side effect. */
 void cpu_get_sysregs(const struct cpu *c, struct cpu_sysregs *s);
 
+/*
+ * The debugger's edits of that state, for a CPU that is not running.
+ * Each is made as the instruction that makes it would (MOV CRn, WRMSR,
+ * MOV Sreg, LLDT, LTR), with its checks and its effects on the MMU and
+ * the mode; what that instruction would fault on is refused instead
+ * (-1, nothing changed, nothing delivered).  The descriptor caches' base
+ * and limit and GDTR/IDTR are plain stores, as a debugger expects.
+ */
+enum cpu_sysreg {
+    CPU_SR_CR0, CPU_SR_CR2, CPU_SR_CR3, CPU_SR_CR4, CPU_SR_EFER,
+    CPU_SR_GDTR_BASE, CPU_SR_GDTR_LIMIT, CPU_SR_IDTR_BASE, CPU_SR_IDTR_LIMIT,
+    CPU_SR_LDTR, CPU_SR_TR,
+};
+int cpu_set_sysreg(struct cpu *c, enum cpu_sysreg r, u64 v) MUST_CHECK;
+/* Load segment register s (0-5: ES, CS, SS, DS, FS, GS) with `sel`; CS
+ * in protected mode takes a present code descriptor and its RPL becomes
+ * the CPL (nonconforming: RPL must equal DPL). */
+int cpu_set_seg(struct cpu *c, unsigned s, u16 sel) MUST_CHECK;
+/* Store the cached base (limit false) or limit of segment register s. */
+void cpu_set_seg_cache(struct cpu *c, unsigned s, bool limit, u32 v);
+/* x87 register n in gdb's order: 0-7 ST(i) (10 bytes), then FCW, FSW
+ * (TOP included), the full tag word, FCS, FIP, FDS, FDP, FOP. */
+void cpu_set_x87(struct cpu *c, unsigned n, const u8 *b);
+
 #endif

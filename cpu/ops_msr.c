@@ -325,6 +325,17 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
     c->r[R_EDX] = (u32)(v >> 32);
 }
 
+void cpu_write_efer(struct cpu *c, u64 v)
+{
+    /* Without long mode or SYSCALL only NXE exists; the other bits are
+     * reserved.  NXE changes what the page walker reports, so the MMU
+     * drops its translations. */
+    if (v & ~(u64)EFER_NXE)
+        cpu_gp(c, 0);
+    c->efer = v;
+    mmu_set_efer(c->mmu, (u32)v);
+}
+
 void op_wrmsr(struct cpu *c, const struct insn *i)
 {
     (void)i;
@@ -368,13 +379,7 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
         c->pat = v;
         break;
     case MSR_EFER:
-        /* Without long mode or SYSCALL only NXE exists; the other bits
-         * are reserved.  NXE changes what the page walker reports, so
-         * the MMU drops its translations. */
-        if (v & ~(u64)EFER_NXE)
-            cpu_gp(c, 0);
-        c->efer = v;
-        mmu_set_efer(c->mmu, (u32)v);
+        cpu_write_efer(c, v);
         break;
     default:
         /* MTRRcap is read-only; everything else does not exist. */

@@ -373,6 +373,17 @@ static void write_cr4(struct cpu *c, u32 v)
         cr_changed(c);
 }
 
+void cpu_write_cr(struct cpu *c, unsigned n, u32 v)
+{
+    switch (n) {
+    case 0: write_cr0(c, v); break;
+    case 2: c->cr2 = v; break;
+    case 3: write_cr3(c, v); break;
+    case 4: write_cr4(c, v); break;
+    default: cpu_ud(c);
+    }
+}
+
 void op_smsw_Ew(struct cpu *c, const struct insn *i)
 {
     umip_check(c);
@@ -417,23 +428,7 @@ void op_mov_Rd_Cd(struct cpu *c, const struct insn *i)
 void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 {
     need_cpl0(c);
-    u32 v = c->r[i->rm];
-    switch (i->reg) {
-    case 0:
-        write_cr0(c, v);
-        break;
-    case 2:
-        c->cr2 = v;
-        break;
-    case 3:
-        write_cr3(c, v);
-        break;
-    case 4:
-        write_cr4(c, v);
-        break;
-    default:
-        cpu_ud(c);
-    }
+    cpu_write_cr(c, i->reg, c->r[i->rm]);
 }
 
 /* ---- caches, TLB, HLT ---- */

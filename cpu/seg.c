@@ -83,6 +83,23 @@ void seg_load_real(struct cpu *c, unsigned s, u16 sel)
         cpu_update_mode(c);
 }
 
+void seg_set_cache(struct cpu *c, unsigned s, u32 base, u32 limit)
+{
+    struct seg *sg = &c->seg[s];
+    if ((c->mode & MODE_PE) && !(c->mode & MODE_VM86)) {
+        seg_set(sg, sg->sel, base, limit, sg->flags);
+    } else {
+        /* as seg_load_real leaves it: the rights stay, the window is
+         * [0, limit] */
+        sg->base = base;
+        sg->limit = limit;
+        sg->lo = 0;
+        sg->hi = limit;
+        seg_update_flat(sg);
+    }
+    cpu_update_mode(c);
+}
+
 bool desc_read(struct cpu *c, u16 sel, u32 *lo, u32 *hi)
 {
     u32 base, limit;

@@ -20,6 +20,11 @@ void seg_load_real(struct cpu *c, unsigned s, u16 sel);
  */
 void seg_load(struct cpu *c, unsigned s, u16 sel);
 
+/* A debugger's store of segment register s's cached base and limit; in
+ * protected mode the limit window and rights follow the cached
+ * attributes, elsewhere the rights stay as the last load left them. */
+void seg_set_cache(struct cpu *c, unsigned s, u32 base, u32 limit);
+
 /* Read the two dwords of the descriptor `sel` names (GDT or LDT).
  * Returns false if the selector is outside the table's limit. */
 bool desc_read(struct cpu *c, u16 sel, u32 *lo, u32 *hi);
@@ -51,6 +56,11 @@ void stk_cur(struct cpu *c, struct stk *s);
 void tss_inner_stack(struct cpu *c, unsigned dpl, u32 ext, struct stk *s);
 void stk_push(struct cpu *c, struct stk *s, u32 v, unsigned size);
 void stk_commit(struct cpu *c, const struct stk *s);
+
+/* MOV CRn, r32 (n = 0, 2, 3, 4; #UD otherwise) and WRMSR to IA32_EFER,
+ * with their checks (#GP(0)) and their effects on the MMU and the mode. */
+void cpu_write_cr(struct cpu *c, unsigned n, u32 v);
+void cpu_write_efer(struct cpu *c, u64 v);
 
 /* Far control transfers.  `osz` is the operand size (2 or 4). */
 void cpu_far_jump(struct cpu *c, u16 sel, u32 off, unsigned osz);

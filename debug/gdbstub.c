@@ -49,7 +49,6 @@ struct gdb {
 
 /* Segment order of gdb (cs ss ds es fs gs) -> cpu_sysregs.seg[] (ES CS SS DS FS GS). */
 static const unsigned gdb_seg[6] = { 1, 2, 3, 0, 4, 5 };
-static const enum cpu_reg gdb_seg_reg[6] = { CPU_CS, CPU_SS, CPU_DS, CPU_ES, CPU_FS, CPU_GS };
 
 #define REG_SYS 32
 #define REG_COUNT (REG_SYS + 11 + 12)
@@ -188,16 +187,37 @@ static unsigned reg_get(struct gdb *g, unsigned n, u8 *b)
     return size;
 }
 
-static void reg_set(struct gdb *g, unsigned n, const u8 *b)
+/* Set register `n` from little-endian bytes, as the CPU would load it
+ * (cpu_set_sysreg, cpu_set_seg: a value it would fault on is refused).
+ * Returns 0, or -1 if refused or there is no such register. */
+static int reg_set(struct gdb *g, unsigned n, const u8 *b)
 {
-    u32 v = (u32)b[0] | (u32)b[1] << 8 | (u32)b[2] << 16 | (u32)b[3] << 24;
+    struct cpu *c = g->d->cpu;
+    u64 v = 0;
+    for (unsigned k = 0; k < 8; k++)
+        v |= (u64)b[k] << (8 * k);
+    u32 v32 = (u32)v;
+    static const enum cpu_sysreg sys[11] = {
+        CPU_SR_CR0, CPU_SR_CR2, CPU_SR_CR3, CPU_SR_CR4, CPU_SR_EFER, CPU_SR_GDTR_BASE,
+        CPU_SR_GDTR_LIMIT, CPU_SR_IDTR_BASE, CPU_SR_IDTR_LIMIT, CPU_SR_LDTR, CPU_SR_TR,
+    };
     if (n < 8)
-        cpu_set_reg(g->d->cpu, (enum cpu_reg)(CPU_EAX + n), v);
+        cpu_set_reg(c, (enum cpu_reg)(CPU_EAX + n), v32);
     else if (n == 8)
-        cpu_set_reg(g->d->cpu, CPU_EIP, v);
+        cpu_set_reg(c, CPU_EIP, v32);
     else if (n == 9)
-        cpu_set_reg(g->d->cpu, CPU_EFLAGS, v);
-    (void)gdb_seg_reg;
+        cpu_set_reg(c, CPU_EFLAGS, v32);
+    else if (n < 16)
+        return v32 > 0xffff ? -1 : cpu_set_seg(c, gdb_seg[n - 10], (u16)v32);
+    else if (n < 32)
+        cpu_set_x87(c, n - 16, b);
+    else if (n < REG_SYS + 11)
+        return cpu_set_sysreg(c, sys[n - REG_SYS], n == REG_SYS + 4 ? v : v32);
+    else if (n < REG_COUNT)
+        cpu_set_seg_cache(c, gdb_seg[(n - (REG_SYS + 11)) / 2], (n - (REG_SYS + 11)) & 1, v32);
+    else
+        return -1;
+    return 0;
 }
 
 static void cmd_read_regs(struct gdb *g)
@@ -220,16 +240,22 @@ static void cmd_write_regs(struct gdb *g, const char *hex)
         send_packet(g, "E01");
         return;
     }
+    /* Only registers whose value changes are set: reloading an unchanged
+     * CR3 or selector would have effects (a TLB flush, an Accessed bit)
+     * gdb did not ask for. */
     unsigned off = 0;
+    bool refused = false;
     for (unsigned r = 0; r < REG_COUNT; r++) {
-        u8 tmp[10];
-        unsigned size = reg_get(g, r, tmp);
+        u8 cur[10], val[10] = { 0 };
+        unsigned size = reg_get(g, r, cur);
         if (off + size > (unsigned)n)
             break;
-        reg_set(g, r, b + off);
+        memcpy(val, b + off, size);
+        if (memcmp(cur, val, size) && reg_set(g, r, val) < 0)
+            refused = true;
         off += size;
     }
-    send_packet(g, "OK");
+    send_packet(g, refused ? "E02" : "OK");
 }
 
 /* ---- target description ---- */
@@ -570,8 +596,7 @@ static void handle(struct gdb *g, char *pkt)
             send_packet(g, "E01");
             return;
         }
-        reg_set(g, n, b);
-        send_packet(g, "OK");
+        send_packet(g, reg_set(g, n, b) < 0 ? "E02" : "OK");
         return;
     }
     case 'm': cmd_read_mem(g, pkt + 1); return;
