@@ -23,6 +23,7 @@ enum cpu_exit {
     CPU_EXIT_IDLE,       /* HLT waiting for an interrupt */
     CPU_EXIT_SHUTDOWN,   /* triple fault: the board decides reset or exit */
     CPU_EXIT_REQUEST,    /* cpu_request_exit() was called */
+    CPU_EXIT_BREAK,      /* reached a debugger breakpoint (not run) */
 };
 
 /* Register numbers for cpu_get_reg()/cpu_set_reg(). */
@@ -183,6 +184,15 @@ void cpu_set_watchpoints(struct cpu *c, const struct cpu_watch *w, unsigned n);
 /* The hit recorded since the last call: true with the watchpoint's index,
  * the accessed linear address and whether it was a write. */
 bool cpu_take_watch_hit(struct cpu *c, unsigned *index, u32 *lin, bool *write);
+
+/* The debugger's breakpoints: linear addresses (CS base + EIP) the CPU
+ * stops before (CPU_EXIT_BREAK), except at the first instruction of a
+ * cpu_run() (which is how the debugger steps off one).  Executors run as
+ * usual elsewhere, unlinked: each block is checked against the list
+ * (cpu_bp_in), and one that holds a breakpoint is left to the run loop,
+ * which steps it. */
+#define CPU_MAX_BP 64
+void cpu_set_breakpoints(struct cpu *c, const u32 *lin, unsigned n);
 
 /* EIP at the start of the instruction executing now (for hooks called
  * from inside one), or of the last one. */

@@ -180,6 +180,10 @@ struct cpu {
      * one since the debugger last looked (cpu_take_watch_hit). */
     struct cpu_watch watch[CPU_MAX_WATCH];
     unsigned n_watch;
+    u32 bp[CPU_MAX_BP];  /* cpu_set_breakpoints */
+    unsigned n_bp;
+    bool step_next;      /* an executor left the next instruction to the
+                          * run loop: a breakpoint is near */
     bool watch_hit;
     unsigned watch_hit_index;
     u32 watch_hit_lin;
@@ -247,6 +251,18 @@ static inline u32 cpu_code_key(const struct cpu *c)
 }
 
 /* Recompute the mode word after CR0, CS, SS or VM changed. */
+/* A debugger breakpoint lies in the `bytes` bytes from `lin`.  Executors
+ * look only while n_bp is set: a block they would run that holds one
+ * makes them return with step_next set, and the run loop steps the next
+ * instruction itself (or stops before it); a block being recorded ends
+ * before one. */
+static inline bool cpu_bp_in(const struct cpu *c, u32 lin, u32 bytes)
+{
+    for (unsigned k = 0; k < c->n_bp; k++)
+        if (c->bp[k] - lin < bytes)
+            return true;
+    return false;
+}
 void cpu_update_mode(struct cpu *c);
 
 #endif

@@ -425,8 +425,10 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
     /* `end` is the icount at which the budget is spent; an interrupt taken
      * spends one unit of it too, so the loop always ends. */
     volatile u64 end = c->icount + budget;
+    volatile bool first = true; /* no breakpoint stops the first step */
     c->exit_request = false;
     if (setjmp(c->jb)) {
+        first = false;
         deliver_exception(c);
         if (c->shutdown)
             return CPU_EXIT_SHUTDOWN;
@@ -446,6 +448,7 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
                 return CPU_EXIT_REQUEST;
             if (!c->inhibit_irq && take_interrupt(c)) {
                 end--;
+                first = false;
                 continue;
             }
             if (c->halted)
@@ -456,9 +459,20 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
          * recognized right after it, and an executor would run on to the
          * end of a block (SDM vol. 3A, 6.8.3; vol. 2, STI). */
         bool shadow = c->inhibit_irq;
+        bool near_bp = false;
+        if (unlikely(c->n_bp)) {
+            if (cpu_bp_in(c, c->seg[S_CS].base + c->eip, 1)) {
+                if (!first)
+                    return CPU_EXIT_BREAK;
+                near_bp = true; /* stepping off it */
+            }
+            near_bp |= c->step_next;
+            c->step_next = false;
+        }
+        first = false;
         c->inhibit_irq = false;
-        if (c->exec_fn && likely(!shadow && !(c->eflags & EFLAGS_TF) && !c->dbg_insn_armed &&
-                                 !c->dbg_data_armed))
+        if (c->exec_fn && likely(!shadow && !near_bp && !(c->eflags & EFLAGS_TF) &&
+                                 !c->dbg_insn_armed && !c->dbg_data_armed))
             c->exec_fn(c->exec_opaque, c, end - c->icount);
         else
             exec_one(c);

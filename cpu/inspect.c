@@ -62,6 +62,12 @@ void cpu_set_watchpoints(struct cpu *c, const struct cpu_watch *w, unsigned n)
     dr_update(c);
 }
 
+void cpu_set_breakpoints(struct cpu *c, const u32 *lin, unsigned n)
+{
+    c->n_bp = n < CPU_MAX_BP ? n : CPU_MAX_BP;
+    memcpy(c->bp, lin, c->n_bp * sizeof *lin);
+}
+
 bool cpu_take_watch_hit(struct cpu *c, unsigned *index, u32 *lin, bool *write)
 {
     if (!c->watch_hit)

@@ -4,15 +4,19 @@
  *
  *   before each slice  serve the endpoints (non-blocking while running,
  *                      blocking while stopped); stop at a breakpoint on
- *                      CS base + EIP; with anything armed (a breakpoint,
- *                      a watchpoint, a step) let only one instruction run
- *                      so that the next check comes before the next one;
+ *                      CS base + EIP; with a step or a paging
+ *                      breakpoint armed let only one instruction run so
+ *                      that the next check comes before the next one;
+ *                      breakpoints are the CPU's too, which ends a slice
+ *                      before reaching one (CPU_EXIT_BREAK), its
+ *                      executors running at speed elsewhere;
  *   after each slice   an access to a watchpoint stops with
  *                      watch:/rwatch:/awatch:ADDR; a step is done: stop.
  *
- * Breakpoints are never written into guest memory: EIP is compared before
- * each instruction, so guest code and its checksums stay untouched and a
- * breakpoint in ROM works.  Watchpoints (write, read, access) are the
+ * Breakpoints are never written into guest memory: the CPU compares CS
+ * base + EIP before the instructions of any block that holds one (the
+ * rest runs translated, unlinked), so guest code and its checksums stay
+ * untouched and a breakpoint in ROM works.  Watchpoints (write, read, access) are the
  * CPU's (cpu_set_watchpoints): their pages are kept out of the TLB, so
  * only accesses to those pages take the slow path where they are checked,
  * string instructions included; the machine otherwise runs at speed (in
@@ -97,6 +101,15 @@ int dbg_write(struct dbg *d, u32 addr, const u8 *buf, u32 len, bool phys)
     return 0;
 }
 
+/* Hand the breakpoints to the CPU, which stops before reaching one. */
+static void bp_sync(struct dbg *d)
+{
+    u32 lin[DBG_MAX_BP] = { 0 };
+    for (unsigned k = 0; k < d->n_bp; k++)
+        lin[k] = d->bp[k].lin;
+    cpu_set_breakpoints(d->cpu, lin, d->n_bp);
+}
+
 int dbg_bp_insert(struct dbg *d, u32 lin)
 {
     for (unsigned k = 0; k < d->n_bp; k++)
@@ -105,6 +118,7 @@ int dbg_bp_insert(struct dbg *d, u32 lin)
     if (d->n_bp == DBG_MAX_BP)
         return -1;
     d->bp[d->n_bp++].lin = lin;
+    bp_sync(d);
     return 0;
 }
 
@@ -113,6 +127,7 @@ int dbg_bp_remove(struct dbg *d, u32 lin)
     for (unsigned k = 0; k < d->n_bp; k++) {
         if (d->bp[k].lin == lin) {
             d->bp[k] = d->bp[--d->n_bp];
+            bp_sync(d);
             return 0;
         }
     }
@@ -173,6 +188,7 @@ void dbg_clear_points(struct dbg *d)
 {
     d->n_bp = 0;
     d->n_wp = 0;
+    bp_sync(d);
     wp_sync(d);
 }
 
@@ -245,7 +261,9 @@ static u64 dbg_poll(void *opaque)
         serve(d, true);
     if (d->quit)
         return 0;
-    d->one_by_one = d->stepping || d->n_bp || d->n_pb;
+    /* Breakpoints cost nothing here: the CPU stops before reaching one
+     * (cpu_set_breakpoints), and the check above stops there. */
+    d->one_by_one = d->stepping || d->n_pb;
     return d->one_by_one ? 1 : UINT64_MAX;
 }
 

@@ -28,6 +28,12 @@
 #          the guest's DMA buffer stops the machine when the IDE bus
 #          master writes them, right after the OUT that started it, with
 #          the disk's bytes in memory.
+# breakjit: (GUEST_ELF is prof_guest.asm) with a breakpoint set the
+#          machine still runs translated code (a million instructions of
+#          the hot loop before leaf_body is reached, by `monitor stats`),
+#          stops exactly: leaf_body's 101st run (ignore 100) with ECX
+#          counting down from 50000, then a breakpoint set inside the
+#          translated block of the same iteration stops before its DEC.
 # Expected addresses come from nm on the guest (dbg_guest.asm).
 set -u
 umbra=$1 elf=$2 case=$3
@@ -43,7 +49,7 @@ fail() { echo "FAIL ($case): $*"; for f in "$tmp"/*.out; do echo "--- $f:"; cat 
 sym() { nm "$elf" | awk -v s="$1" '$3 == s { print $1 }'; }
 need() { grep -qF -- "$1" "$2" || fail "no '$1' in $(basename "$2")"; }
 
-if [ "$case" != dma ]; then
+if [ "$case" != dma ] && [ "$case" != breakjit ]; then
     pd=$(sym pd) secret=$(sym secret) pt1=$(sym pt1)
     [ -n "$pd" ] && [ -n "$secret" ] && [ -n "$pt1" ] || fail "symbols missing from $elf"
     pd_hex=$(printf '0x%x' "0x$pd")
@@ -71,6 +77,33 @@ finish() {
 }
 
 case $case in
+breakjit)
+    leaf=$(sym leaf_body)
+    [ -n "$leaf" ] || fail "symbols missing from $elf"
+    dec=$(printf '0x%x' $((0x$leaf + 5))) # imul (3), sub (2), then dec ecx
+    start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S
+    timeout 120 gdb -batch -nx \
+        -ex "target remote $tmp/gdb.sock" \
+        -ex 'break leaf_body' \
+        -ex 'continue' \
+        -ex 'monitor stats' \
+        -ex 'ignore 1 100' \
+        -ex 'continue' \
+        -ex 'printf "leaf ecx=%d pc=%x\n", $ecx, $pc' \
+        -ex 'delete' \
+        -ex "break *$dec" \
+        -ex 'continue' \
+        -ex 'printf "dec ecx=%d pc=%x\n", $ecx, $pc' \
+        -ex 'delete' \
+        -ex 'continue' \
+        "$elf" >"$tmp/gdb.out" 2>&1 || fail "gdb failed"
+    finish
+    jit=$(awk '$1 == "blk_jit_insns" { print $2 }' "$tmp/gdb.out")
+    [ -n "$jit" ] && [ "$jit" -gt 1000000 ] || fail "blk_jit_insns '$jit': the hot loop did not run translated"
+    need "leaf ecx=49899 pc=$(printf '%x' "0x$leaf")" "$tmp/gdb.out"
+    need "dec ecx=49899 pc=${dec#0x}" "$tmp/gdb.out"
+    need 'exited with code 01]' "$tmp/gdb.out"
+    ;;
 dma)
     started=$(sym dma_started)
     [ -n "$started" ] || fail "symbols missing from $elf"
