@@ -121,6 +121,17 @@ void cpu_set_executor(struct cpu *c, cpu_exec_fn fn, void *opaque);
  * vector 14) and the faulting instruction's EIP.  NULL: no hook. */
 typedef void (*cpu_exception_fn)(void *opaque, unsigned vec, u32 err, u32 cr2, u32 eip);
 void cpu_set_exception_hook(struct cpu *c, cpu_exception_fn fn, void *opaque);
+/* Called before each instruction starts (CS:EIP at `eip`, linear `lin`);
+ * while set, every instruction runs in the interpreter.  NULL removes. */
+typedef void (*cpu_insn_fn)(void *opaque, u32 eip, u32 lin);
+void cpu_set_insn_hook(struct cpu *c, cpu_insn_fn fn, void *opaque);
+/* Called after each data access an instruction makes through a segment
+ * (not fetches, not the implicit accesses to descriptor tables, the TSS
+ * or an interrupt's stack frame) succeeds: `value` is what was read or
+ * written.  While set, the TLB caches no data translation, so every
+ * access takes the slow path; executors keep running.  NULL removes. */
+typedef void (*cpu_access_fn)(void *opaque, u32 lin, unsigned size, bool write, u64 value);
+void cpu_set_access_hook(struct cpu *c, cpu_access_fn fn, void *opaque);
 
 /* Run at most `budget` instructions.  Returns why it stopped. */
 enum cpu_exit cpu_run(struct cpu *c, u64 budget);

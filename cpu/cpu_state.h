@@ -231,6 +231,10 @@ struct cpu {
     void *exec_opaque;
     cpu_exception_fn exc_hook; /* cpu_set_exception_hook(), or NULL */
     void *exc_opaque;
+    cpu_insn_fn insn_hook;     /* cpu_set_insn_hook(), or NULL */
+    void *insn_opaque;
+    cpu_access_fn acc_hook;    /* cpu_set_access_hook(), or NULL */
+    void *acc_opaque;
 };
 
 /* ---- exceptions (exec.c) ---- */

@@ -184,6 +184,8 @@ u64 lin_read_slow(struct cpu *c, u32 lin, unsigned size, enum mmu_acc acc)
         cpu_page_fault(c, &f);
     if (unlikely(c->dbg_data_armed) && acc != ACC_FETCH)
         dbg_data_access(c, lin, size, false);
+    if (unlikely(c->acc_hook) && acc != ACC_FETCH)
+        c->acc_hook(c->acc_opaque, lin, size, false, v);
     return v;
 }
 
@@ -195,6 +197,8 @@ void lin_write_slow(struct cpu *c, u32 lin, u64 v, unsigned size)
         cpu_page_fault(c, &f);
     if (unlikely(c->dbg_data_armed))
         dbg_data_access(c, lin, size, true);
+    if (unlikely(c->acc_hook))
+        c->acc_hook(c->acc_opaque, lin, size, true, v);
 }
 
 u64 sys_read(struct cpu *c, u32 lin, unsigned size)
@@ -472,10 +476,13 @@ static enum cpu_exit run(struct cpu *c, u64 budget)
         first = false;
         c->inhibit_irq = false;
         if (c->exec_fn && likely(!shadow && !near_bp && !(c->eflags & EFLAGS_TF) &&
-                                 !c->dbg_insn_armed && !c->dbg_data_armed))
+                                 !c->dbg_insn_armed && !c->dbg_data_armed && !c->insn_hook)) {
             c->exec_fn(c->exec_opaque, c, end - c->icount);
-        else
+        } else {
+            if (unlikely(c->insn_hook))
+                c->insn_hook(c->insn_opaque, c->eip, c->seg[S_CS].base + c->eip);
             exec_one(c);
+        }
     }
     return CPU_EXIT_BUDGET;
 }
@@ -511,6 +518,19 @@ void cpu_set_exception_hook(struct cpu *c, cpu_exception_fn fn, void *opaque)
 {
     c->exc_hook = fn;
     c->exc_opaque = opaque;
+}
+
+void cpu_set_insn_hook(struct cpu *c, cpu_insn_fn fn, void *opaque)
+{
+    c->insn_hook = fn;
+    c->insn_opaque = opaque;
+}
+
+void cpu_set_access_hook(struct cpu *c, cpu_access_fn fn, void *opaque)
+{
+    c->acc_hook = fn;
+    c->acc_opaque = opaque;
+    mmu_set_nofill_data(c->mmu, fn != NULL);
 }
 
 void cpu_set_irq(struct cpu *c, bool level)

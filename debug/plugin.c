@@ -46,7 +46,9 @@
     X(VECTOR, "vector", 0) \
     X(ERROR, "error", 0)  \
     X(CR2, "cr2", 0)      \
-    X(STATUS, "status", 0)
+    X(STATUS, "status", 0) \
+    X(WRITE, "write", 0)  \
+    X(VALUE, "value", 1)
 
 enum pv {
 #define X(id, name, wide) PV_##id,
@@ -74,9 +76,12 @@ static const u32 ev_values[UMBRA_EV__COUNT] = {
     [UMBRA_EV_PT_WRITE] = B(PADDR) | B(SIZE) | B(EIP) | B(CR3) | B(ICOUNT),
     [UMBRA_EV_EXCEPTION] = B(VECTOR) | B(ERROR) | B(CR2) | B(EIP) | B(CR3) | B(ICOUNT),
     [UMBRA_EV_EXIT] = B(STATUS) | B(ICOUNT),
+    [UMBRA_EV_INSN] = B(EIP) | B(LIN) | B(CR3) | B(ICOUNT),
+    [UMBRA_EV_MEM] = B(LIN) | B(PADDR) | B(SIZE) | B(WRITE) | B(VALUE) | B(EIP) | B(CR3) | B(ICOUNT),
 };
 static const char *const ev_name[UMBRA_EV__COUNT] = {
     "block built", "block executed", "CR3 load", "page-table write", "exception", "exit",
+    "instruction", "memory access",
 };
 
 struct plugin_reg {
@@ -281,6 +286,38 @@ static void on_exception(void *opaque, unsigned vec, u32 err, u32 cr2, u32 eip)
     fire(ps, UMBRA_EV_EXCEPTION, v);
 }
 
+static void on_insn(void *opaque, u32 eip, u32 lin)
+{
+    struct plugins *ps = opaque;
+    u64 v[PV__COUNT] = { 0 };
+    v[PV_EIP] = eip;
+    v[PV_LIN] = lin;
+    v[PV_CR3] = cpu_get_reg(ps->pc->cpu, CPU_CR3);
+    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
+    fire(ps, UMBRA_EV_INSN, v);
+}
+
+static void on_access(void *opaque, u32 lin, unsigned size, bool write, u64 value)
+{
+    struct plugins *ps = opaque;
+    u64 v[PV__COUNT] = { 0 };
+    u32 cr3 = cpu_get_reg(ps->pc->cpu, CPU_CR3);
+    struct pg_peek pk;
+    v[PV_LIN] = lin;
+    /* the access succeeded, so the walk finds the page (no side effect) */
+    v[PV_PADDR] = mmu_walk_peek(ps->pc->mmu, cr3, lin, ACC_READ, false, &pk) == 0 ||
+                          ((pk.fault.err & PF_P) && pk.n)
+                      ? (u32)pk.gpa
+                      : 0xffffffffu;
+    v[PV_SIZE] = size;
+    v[PV_WRITE] = write;
+    v[PV_VALUE] = value;
+    v[PV_EIP] = cpu_insn_eip(ps->pc->cpu);
+    v[PV_CR3] = cr3;
+    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
+    fire(ps, UMBRA_EV_MEM, v);
+}
+
 void plugins_exit(struct plugins *ps, int status)
 {
     if (!ps)
@@ -389,6 +426,10 @@ struct plugins *plugins_load(struct pc *pc, const char *const *specs, unsigned n
     }
     if (ps->events & (1u << UMBRA_EV_EXCEPTION))
         cpu_set_exception_hook(pc->cpu, on_exception, ps);
+    if (ps->events & (1u << UMBRA_EV_INSN))
+        cpu_set_insn_hook(pc->cpu, on_insn, ps);
+    if (ps->events & (1u << UMBRA_EV_MEM))
+        cpu_set_access_hook(pc->cpu, on_access, ps);
     return ps;
 }
 
@@ -398,6 +439,9 @@ void plugins_free(struct plugins *ps)
         return;
     mmu_set_observer(ps->pc->mmu, NULL);
     cpu_set_exception_hook(ps->pc->cpu, NULL, NULL);
+    cpu_set_insn_hook(ps->pc->cpu, NULL, NULL);
+    if (ps->events & (1u << UMBRA_EV_MEM))
+        cpu_set_access_hook(ps->pc->cpu, NULL, NULL);
     for (unsigned k = 0; k < ps->np; k++) {
         if (ps->p[k].dl)
             dlclose(ps->p[k].dl);

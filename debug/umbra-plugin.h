@@ -12,7 +12,8 @@
  * A registration names an event and the values the callback takes, in
  * order, as a comma-separated list, e.g. "lin,icount".  Umbra prepares
  * a call interface for that list once and passes exactly those
- * arguments: each value is a uint32_t except icount, retired (uint64_t).
+ * arguments: each value is a uint32_t except icount, retired and value
+ * (uint64_t).
  * Callbacks return void.
  *
  *   event                    values it may ask for
@@ -22,12 +23,24 @@
  *   UMBRA_EV_PT_WRITE        paddr size eip cr3 icount
  *   UMBRA_EV_EXCEPTION       vector error cr2 eip cr3 icount
  *   UMBRA_EV_EXIT            status icount
+ *   UMBRA_EV_INSN            eip lin cr3 icount
+ *   UMBRA_EV_MEM             lin paddr size write value eip cr3 icount
  *
  * lin: linear address of a block's first instruction; phys: its physical
  * address (~0 if unknown); insns: instructions in the block; retired:
  * instructions the run retired; icount: instructions retired before the
- * event; paddr/size: the physical bytes written.  Block events make
- * every block return to Umbra's dispatcher (as -d nochain does).
+ * event; paddr/size: the physical bytes written (PT_WRITE) or accessed
+ * (MEM).  Block events make every block return to Umbra's dispatcher (as
+ * -d nochain does).
+ *
+ * INSN comes before each instruction starts (eip: EIP, lin: CS base +
+ * EIP); registering it makes every instruction run in the interpreter.
+ * MEM comes after each data access an instruction makes through a
+ * segment succeeds (not fetches, nor the CPU's own accesses to descriptor
+ * tables, the TSS or an interrupt's stack frame): write is 1 for a
+ * store, value what was read or stored, eip the instruction's; the
+ * machine keeps its executors, but no data access takes the TLB's fast
+ * path while it is registered.  Both are slow by nature.
  */
 #ifndef UMBRA_PLUGIN_H
 #define UMBRA_PLUGIN_H
@@ -43,6 +56,8 @@ enum umbra_event {
     UMBRA_EV_PT_WRITE,
     UMBRA_EV_EXCEPTION,
     UMBRA_EV_EXIT,
+    UMBRA_EV_INSN,
+    UMBRA_EV_MEM,
     UMBRA_EV__COUNT
 };
 

@@ -842,6 +842,12 @@ void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n)
     mmu_flush_tlb(m);
 }
 
+void mmu_set_nofill_data(struct mmu *m, bool on)
+{
+    m->nofill_data = on;
+    mmu_flush_tlb(m);
+}
+
 static bool tlb_nofill(const struct mmu *m, u32 page)
 {
     for (unsigned k = 0; k < m->n_nofill; k++)
@@ -856,7 +862,8 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
 {
     u32 pfn = gpa >> PAGE_SHIFT;
     u8 *host = m->page_host[pfn];
-    if (!host || (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))) {
+    if (!host || (unlikely(m->nofill_data) && acc != ACC_FETCH) ||
+        (unlikely(m->n_nofill) && tlb_nofill(m, lin & PAGE_MASK))) {
         /* Code fetched through a translation the L1 does not hold: no
          * drop would tell that it changed. */
         if (acc == ACC_FETCH)

@@ -163,6 +163,7 @@ struct mmu {
                                               * allocation of its own */
     u32 nofill[MMU_MAX_NOFILL]; /* linear pages the TLB must never cache */
     unsigned n_nofill;
+    bool nofill_data;          /* the TLB caches fetches only */
     enum mmu_policy policy;
     struct shadow *sh;         /* L2 (MMU_SHADOW), NULL with MMU_FLUSH */
     bool l1_unbacked;          /* L1 holds translations of the current tag
@@ -318,6 +319,10 @@ void mmu_sync_counters(struct mmu *m);
  * so every access to them takes the slow path (data breakpoints watch
  * them there).  Replaces the previous set and flushes the TLB. */
 void mmu_set_nofill_pages(struct mmu *m, const u32 *pages, unsigned n);
+/* Keep every data (read and write) translation out of the TLB, so every
+ * data access takes the slow path (where the CPU's access hook sees it);
+ * fetches are cached as usual.  Flushes the TLB. */
+void mmu_set_nofill_data(struct mmu *m, bool on);
 
 /* Whether the supervisor-mode accesses translated from now on are
  * explicit ones made with EFLAGS.AC set, which CR4.SMAP lets reach user

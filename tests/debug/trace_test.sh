@@ -31,6 +31,11 @@
 #          (0 -> pd, pd -> pd2, pd2 -> pd) with the EIP after each MOV,
 #          and the #PF with its CR2, error code and EIP, reading the page
 #          directory through the plugin API.
+# plugin_memwatch: tests/plugins/memwatch.c through -plugin sees the
+#          three data accesses to pf_count -- pf_handler's INC reading 0
+#          and writing 1, the CMP after the fault reading 1 -- with their
+#          physical addresses, counts as many instructions starting as the
+#          run retires, and sees the same under -exec interp and block.
 # plugin_errors: a missing file, a non-ELF file, a plugin of another
 #          interface version, a refusing plugin and a bad argument are
 #          each a usage error naming the plugin.
@@ -249,6 +254,20 @@ plugin_hotblocks)
         NR == 2 && !($1 == leaf && $2 == 49999 && $3 <= 4 * 49999 && $3 > 4 * 49999 - 64) { exit 1 }
         NR == 3 && $0 != "exit 1" { exit 1 }
         END { if (NR != 3) exit 1 }' "$tmp/hot.txt" || { cat "$tmp/hot.txt"; fail "hotblocks output"; }
+    ;;
+plugin_memwatch)
+    pf=$(sym pf_count)
+    for ex in jit block interp; do
+        run -exec "$ex" -plugin "$plugins/libmemwatch.so,out=$tmp/mem-$ex.txt,lo=$pf,hi=$pf"
+    done
+    printf 'mem R %s %s 4 0 eip %s\nmem W %s %s 4 1 eip %s\nmem R %s %s 4 1 eip %s\n' \
+        "$pf" "$pf" "$(sym pf_handler)" "$pf" "$pf" "$(sym pf_handler)" \
+        "$pf" "$pf" "$(sym after_fault)" >"$tmp/want"
+    grep '^mem ' "$tmp/mem-jit.txt" | diff -u "$tmp/want" - || fail "accesses to pf_count"
+    awk '$1 == "insns" && $2 == $4 && $2 > 1000000 && $6 == 1 { ok = 1 } END { exit !ok }' \
+        "$tmp/mem-jit.txt" || { cat "$tmp/mem-jit.txt"; fail "instructions started != retired"; }
+    cmp "$tmp/mem-jit.txt" "$tmp/mem-interp.txt" || fail "jit and interp differ"
+    cmp "$tmp/mem-jit.txt" "$tmp/mem-block.txt" || fail "jit and block differ"
     ;;
 plugin_cr3log)
     run -plugin "$plugins/libcr3log.so,out=$tmp/cr3.txt"
