@@ -36,10 +36,26 @@
 #define PROF_MAX_DEPTH 32u
 #define PROF_TOP 10u
 
+/* How a run of a block ended: at its end, going on to the next address
+ * (fall through) or elsewhere (a taken jump, a call, a return...); or
+ * before its end (a store into code, a jump out of a handler). */
+enum { EXIT_FALLTHROUGH, EXIT_BRANCH, EXIT_EARLY, EXIT__KINDS };
+static const char *const exit_name[EXIT__KINDS] = { "fallthrough", "branch", "early" };
+/* Why a block was recorded again: translate/block.h's causes, with an
+ * empty slot (the cache forgot everything: a full code buffer, a reset)
+ * named "flushed". */
+static const char *const inval_name[] = {
+    [BLK_CAUSE_EMPTY] = "flushed", [BLK_CAUSE_EVICTED] = "evicted",
+    [BLK_CAUSE_CODE_WRITE] = "code_write", [BLK_CAUSE_REMAPPED] = "remapped",
+};
+#define INVAL__CAUSES 4
+
 struct pblock {
     u32 lin, pfn;      /* the key; lin ~0 = empty */
     u32 mode, eip, n, bytes;
     u64 runs, insns, recorded, translated, host_bytes;
+    u64 exits[EXIT__KINDS];
+    u64 inval[INVAL__CAUSES];
 };
 
 struct pstack {
@@ -126,6 +142,8 @@ void prof_built(struct prof *p, const struct blk_event *e)
 {
     struct pblock *b = block_of(p, e);
     if (b) {
+        if (b->recorded && e->cause < INVAL__CAUSES)
+            b->inval[e->cause]++;
         b->recorded++;
         note_shape(b, e);
     }
@@ -251,6 +269,12 @@ void prof_executed(struct prof *p, const struct blk_event *e)
         b->insns += e->retired;
         if (!b->n)
             note_shape(b, e);
+        /* the CPU is where the run left it */
+        u32 next = cpu_get_reg(p->pc->cpu, CPU_EIP);
+        u32 mask = (e->mode & MODE_CS32) ? ~0u : 0xffffu;
+        b->exits[e->retired < b->n ? EXIT_EARLY
+                 : next == ((e->eip + b->bytes) & mask) ? EXIT_FALLTHROUGH
+                                                       : EXIT_BRANCH]++;
     }
     if (++p->runs % PROF_SAMPLE_PERIOD == 0)
         sample_stack(p, e);
@@ -304,6 +328,15 @@ static void json_block(FILE *f, struct prof *p, const struct pblock *b, csh cs16
             (unsigned long long)b->translated,
             (unsigned long long)(b->translated ? b->translated - 1 : 0),
             (unsigned long long)b->host_bytes);
+    fputs(", \"invalidations\": {", f);
+    for (unsigned k = 0; k < INVAL__CAUSES; k++)
+        fprintf(f, "%s\"%s\": %llu", k ? ", " : "", inval_name[k],
+                (unsigned long long)b->inval[k]);
+    fputs("}, \"exits\": {", f);
+    for (unsigned k = 0; k < EXIT__KINDS; k++)
+        fprintf(f, "%s\"%s\": %llu", k ? ", " : "", exit_name[k],
+                (unsigned long long)b->exits[k]);
+    fputc('}', f);
     if (disasm) {
         u8 buf[32 * 15];
         u64 gpa;

@@ -473,14 +473,29 @@ static struct tr_host *find_host(struct blocks *t, struct cpu *c, u32 lin, u32 k
     return NULL;
 }
 
+/* Why slot `b` no longer serves the block at `lin` with `key` (the
+ * dispatcher found it unusable): enum blk_cause. */
+static NOINLINE u8 rebuild_cause(const struct blocks *t, const struct tr_block *b, u32 lin,
+                                 u32 key)
+{
+    if (!b->n || b->key == ~0u)
+        return BLK_CAUSE_EMPTY;
+    if (b->lin != lin || b->key != key)
+        return BLK_CAUSE_EVICTED;
+    if (b->pfn != NO_PFN && t->gen[b->pfn] != b->gen)
+        return BLK_CAUSE_CODE_WRITE;
+    return BLK_CAUSE_REMAPPED;
+}
+
 /* A block was just recorded from CS:`eip`, its instructions run. */
 static NOINLINE void observe_built(struct blocks *t, struct cpu *c, const struct tr_block *b,
-                                   u32 eip, u64 before)
+                                   u32 eip, u64 before, u8 cause)
 {
     if (t->obs.built && b->n) {
         struct blk_event e = block_event(c, b);
         e.eip = eip;
         e.icount = before;
+        e.cause = cause;
         t->obs.built(t->obs.opaque, &e);
     }
     if (t->obs.executed)
@@ -573,6 +588,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             COUNT(t->cnt, blk_blocks_built);
             if (t->jit)
                 jit_drop_pending(t->jit);
+            u8 cause = unlikely(t->watching) ? rebuild_cause(t, b, lin, key) : 0;
             b->lin = lin;
             b->key = key;
             b->epoch = c->mmu->epoch;
@@ -585,7 +601,7 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             u64 before = c->icount;
             record(t, c, b, end - c->icount);
             if (unlikely(t->watching))
-                observe_built(t, c, b, eip, before);
+                observe_built(t, c, b, eip, before, cause);
             /* Recorded again (its slot was reused since, or it came from
              * another address space): translate it now rather than after
              * two more replays it may never get.  Not code outside RAM

@@ -47,6 +47,11 @@ void blocks_sync_counters(struct blocks *t);
  * its first instruction was kept).
  */
 #define BLK_NO_PFN ~0u
+/* Why a block is being recorded (built events): its slot was empty
+ * (first time, or everything was forgotten), held another block, or held
+ * this block but its bytes were written or its page is mapped elsewhere
+ * now (or CS's limit cut it). */
+enum blk_cause { BLK_CAUSE_EMPTY, BLK_CAUSE_EVICTED, BLK_CAUSE_CODE_WRITE, BLK_CAUSE_REMAPPED };
 struct blk_event {
     u32 lin;       /* linear address of the first instruction */
     u32 pfn;       /* RAM page of its bytes, or BLK_NO_PFN */
@@ -58,6 +63,7 @@ struct blk_event {
     u64 retired;   /* executed: instructions it retired */
     const void *host; /* translated: host code (else NULL) */
     u32 host_len;  /* translated: its length in bytes */
+    u8 cause;      /* built: enum blk_cause */
 };
 
 /*

@@ -8,6 +8,9 @@
 ;     hottest block of the run);
 ;   - calls _start -> outer -> middle -> inner -> leaf with EBP frames,
 ;     `leaf` spinning LEAF_N times, so samples taken there walk the chain;
+;   - patches the immediate of `smc_target` (MOV EAX, imm32) three times,
+;     calling it after each patch and checking what it returns, so its
+;     block is recorded again after each write to its bytes;
 ;   - loads CR3 twice more (two page directories), then leaves through
 ;     the exit device with 0 (exit status 1).
 
@@ -21,7 +24,7 @@ mb_header:
     dd 0x1BADB002, 0, -0x1BADB002      ; Multiboot v1, ELF layout
 
 global _start, hot_loop, hot_body, outer, middle, inner, leaf, leaf_body
-global pf_handler, fault_insn, after_fault, pd, pd2, pt0
+global pf_handler, fault_insn, after_fault, pd, pd2, pt0, smc_target
 
 _start:
     lgdt [gdt_desc]
@@ -65,6 +68,14 @@ after_fault:
     jne fail
     call hot_loop
     call outer
+    mov ecx, 3
+.patch:
+    mov [smc_target + 1], ecx           ; the imm32 of MOV EAX, imm32
+    call smc_target
+    cmp eax, ecx
+    jne fail
+    dec ecx
+    jnz .patch
     mov eax, pd2                        ; two address-space switches
     mov cr3, eax
     mov eax, pd
@@ -75,6 +86,11 @@ fail:
     mov al, 1
     out 0xf4, al
     hlt
+
+align 16
+smc_target:
+    mov eax, 0x11111111
+    ret
 
 hot_loop:
     mov ecx, HOT_N

@@ -13,8 +13,9 @@
 # mmu:     -d mmu shows the two address spaces created, the switch back
 #          to the first, the faulting walk and a shadow fill.
 # profile: -profile's JSON (python3's json): hot_body first, with the
-#          run count the loop count gives, its disassembly, leaf_body's
-#          runs, the counters; bad report paths and -exec interp refused.
+#          run count the loop count gives, its disassembly and its exits
+#          by kind, leaf_body's runs, smc_target recorded again for each
+#          write to its code (invalidations by cause), the counters; bad report paths and -exec interp refused.
 # symbols: names from a System.map-format file the test writes, on a
 #          stripped copy of the guest; bad maps are usage errors.
 # folded:  FILE.folded holds the guest's EBP call chain, root first, and
@@ -147,10 +148,11 @@ profile)
     for ex in jit block; do
         run -exec $ex -profile "$tmp/p.json"
         grep -q "^profile: .* -> $tmp/p.json" "$tmp/out" || fail "no summary on stderr"
-        python3 - "$tmp/p.json" $HOT_N $((0x$hot_body)) $((0x$(sym leaf_body))) <<'PY' || fail "-exec $ex: bad profile"
+        python3 - "$tmp/p.json" $HOT_N $((0x$hot_body)) $((0x$(sym leaf_body))) \
+            $((0x$(sym smc_target))) <<'PY' || fail "-exec $ex: bad profile"
 import json, sys
 d = json.load(open(sys.argv[1]))
-hot_n, hot, leaf = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+hot_n, hot, leaf, smc = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 top = d['top'][0]
 # The loop's block runs HOT_N - 1 times (its first iteration belongs to
 # hot_loop's block), 5 instructions each; allow one run either way.
@@ -160,6 +162,16 @@ assert abs(top['executions'] - (hot_n - 1)) <= 1, top['executions']
 # A run cut short by the end of a time slice retires fewer instructions.
 assert 0 <= 5 * (hot_n - 1) - top['insns_retired'] < 64, top['insns_retired']
 assert top['disasm'][2].endswith('rol ebx, 3'), top['disasm']
+# Its JNZ goes back every time but the last, which falls through.
+assert top['exits']['fallthrough'] == 1 and top['exits']['early'] == 0, top['exits']
+assert top['exits']['branch'] == top['executions'] - 1, top['exits']
+assert sum(top['invalidations'].values()) == 0, top['invalidations']
+# smc_target is patched three times: recorded again after each of the
+# last two writes to its bytes, and left by its RET every time.
+sb = [b for b in d['blocks'] if b['lin'] == smc]
+assert len(sb) == 1 and sb[0]['executions'] == 3 and sb[0]['recorded'] == 3, sb
+assert sb[0]['invalidations'] == {'flushed': 0, 'evicted': 0, 'code_write': 2, 'remapped': 0}, sb
+assert sb[0]['exits'] == {'fallthrough': 0, 'branch': 3, 'early': 0}, sb
 lb = [b for b in d['blocks'] if b['lin'] == leaf]
 assert len(lb) == 1 and abs(lb[0]['executions'] - 49999) <= 1, lb
 assert lb[0]['symbol'] == 'leaf_body+0x0'
