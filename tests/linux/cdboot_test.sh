@@ -3,7 +3,8 @@
 # the way a PC boots an installer CD: SeaBIOS finds an El Torito ISO
 # (built here with xorriso around Debian's isolinux) on the ATAPI drive,
 # isolinux loads the kernel and initrd with BIOS calls, and the guest runs
-# its workload (scripts/initramfs/init) and resets the machine.
+# its workload (scripts/initramfs/init) and resets the machine.  The
+# marker is checked on the serial console and in VGA text memory.
 #
 #   cdboot_test.sh UMBRA SOURCE_DIR [UMBRA OPTIONS...]
 #
@@ -31,8 +32,8 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 echo "umbra -clock virtual $* -cdrom cd.iso -boot d -m 256"
 start=$(date +%s)
 timeout "$limit" "$umbra" -clock virtual "$@" -cdrom "$tmp/cd.iso" -boot d -m 256 \
-    -serial file:"$tmp/serial" -debugcon file:"$tmp/con" -display none -no-reboot </dev/null \
-    >"$tmp/out" 2>&1
+    -serial file:"$tmp/serial" -debugcon file:"$tmp/con" -display none -no-reboot \
+    -textdump-at-exit "$tmp/screen.txt" </dev/null >"$tmp/out" 2>&1
 status=$?
 echo "umbra exited with status $status after $(($(date +%s) - start)) s"
 log=$tmp/serial.txt
@@ -41,6 +42,10 @@ tr -d '\r' <"$tmp/serial" >"$log"
 [ "$status" -eq 0 ] || fail "umbra exited with status $status, expected 0 (reset with -no-reboot)"
 grep -qF "Booting from DVD/CD..." "$tmp/con" || fail "the firmware did not boot the CD"
 grep -qx 'UMBRA-GUEST-READY' "$log" || fail "no UMBRA-GUEST-READY line: /init never ran"
+# /init writes the marker to the first virtual terminal too: the VGA's
+# text memory holds it at the end.
+grep -q 'UMBRA-GUEST-READY' "$tmp/screen.txt" ||
+    { fail "no UMBRA-GUEST-READY in VGA text memory:"; cat "$tmp/screen.txt"; }
 grep -qx 'UMBRA-WORKLOAD-DONE' "$log" || fail "no UMBRA-WORKLOAD-DONE line"
 grep -q 'reboot: Restarting system' "$log" || fail "the kernel did not report the restart"
 # The firmware's MP table routes the timer as the board does (IRQ0 on
