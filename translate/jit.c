@@ -402,6 +402,17 @@ void tx_sync_fault(struct tx *t, unsigned k, u32 eip)
     }
 }
 
+void tx_sync_access(struct tx *t)
+{
+    struct x64 *e = &t->e;
+    tx_flags_save(t);
+    if (t->esp_dirty) {
+        x64_load(e, 4, X_RAX, CPU(r[R_ESP]));
+        x64_store(e, 4, CPU(insn_esp), X_RAX);
+        t->esp_dirty = false;
+    }
+}
+
 /* Leave after instruction `k`, with EIP at `after`, if the MMU epoch
  * moved (a store reached code, or a TLB flush). */
 void tx_check_epoch(struct tx *t, unsigned k, u32 after)

@@ -8,13 +8,38 @@
 
 #include "mmu/mmu.h"
 
-/* The C path of the thunks: segment checks, TLB misses, MMIO, faults. */
-static u32 jit_ld1(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 1); }
-static u32 jit_ld2(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 2); }
-static u32 jit_ld4(struct cpu *c, u32 ea, u32 s) { return mem_read(c, s, ea, 4); }
-static void jit_st1(struct cpu *c, u32 ea, u32 v, u32 s) { mem_write(c, s, ea, v, 1); }
-static void jit_st2(struct cpu *c, u32 ea, u32 v, u32 s) { mem_write(c, s, ea, v, 2); }
-static void jit_st4(struct cpu *c, u32 ea, u32 v, u32 s) { mem_write(c, s, ea, v, 4); }
+/* The call site's payload (tx_call_thunk): the instructions not yet
+ * counted before this one, and its EIP.  Counted now, so that a fault,
+ * a device reading the virtual clock or a hook sees the exact count. */
+static ALWAYS_INLINE unsigned site_enter(struct cpu *c, const u8 *ret)
+{
+    c->insn_eip = (u32)ret[4] | (u32)ret[5] << 8 | (u32)ret[6] << 16 | (u32)ret[7] << 24;
+    c->icount += ret[3];
+    return ret[3];
+}
+
+/* The C path of the thunks: segment checks, TLB misses, MMIO, faults.
+ * The translated code counts the instructions itself when the access
+ * returns. */
+static u32 jit_ld(struct cpu *c, u32 ea, u32 s, const u8 *ret, unsigned size)
+{
+    unsigned n = site_enter(c, ret);
+    u32 v = mem_read(c, s, ea, size);
+    c->icount -= n;
+    return v;
+}
+static void jit_st(struct cpu *c, u32 ea, u32 v, u32 s, const u8 *ret, unsigned size)
+{
+    unsigned n = site_enter(c, ret);
+    mem_write(c, s, ea, v, size);
+    c->icount -= n;
+}
+static u32 jit_ld1(struct cpu *c, u32 ea, u32 s, const u8 *r) { return jit_ld(c, ea, s, r, 1); }
+static u32 jit_ld2(struct cpu *c, u32 ea, u32 s, const u8 *r) { return jit_ld(c, ea, s, r, 2); }
+static u32 jit_ld4(struct cpu *c, u32 ea, u32 s, const u8 *r) { return jit_ld(c, ea, s, r, 4); }
+static void jit_st1(struct cpu *c, u32 ea, u32 v, u32 s, const u8 *r) { jit_st(c, ea, v, s, r, 1); }
+static void jit_st2(struct cpu *c, u32 ea, u32 v, u32 s, const u8 *r) { jit_st(c, ea, v, s, r, 2); }
+static void jit_st4(struct cpu *c, u32 ea, u32 v, u32 s, const u8 *r) { jit_st(c, ea, v, s, r, 4); }
 
 static const void *const ld_fn[5] = { NULL, jit_ld1, jit_ld2, NULL, jit_ld4 };
 static const void *const st_fn[5] = { NULL, jit_st1, jit_st2, NULL, jit_st4 };
@@ -46,17 +71,23 @@ void tx_emit_ea(struct tx *t, const struct insn *i)
 /* EAX = the memory operand of `i` (zero-extended), through the MMU. */
 void tx_emit_load(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsigned size)
 {
-    struct x64 *e = &t->e;
-    tx_sync_fault(t, k, eip);
+    tx_sync_access(t);
     tx_emit_ea(t, i);
-    x64_call_rel(e, t->j->ld_thunk[tx_size_index(size)][i->seg]);
+    tx_call_thunk(t, t->j->ld_thunk[tx_size_index(size)][i->seg], k, eip);
 }
 
 /* Store EDX (already loaded) to the memory operand at ESI. */
-void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 next)
+void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 eip,
+                        u32 next)
 {
-    x64_call_rel(&t->e, t->j->st_thunk[tx_size_index(size)][seg]);
+    tx_call_thunk(t, t->j->st_thunk[tx_size_index(size)][seg], k, eip);
     tx_check_epoch(t, k, next);
+}
+
+void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip)
+{
+    x64_call_rel(&t->e, thunk);
+    x64_nop_payload(&t->e, (u8)(k - t->synced), eip);
 }
 
 
@@ -161,6 +192,8 @@ u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned se
     x64_push(e, X_R10);
     x64_push(e, X_R11);
     x64_alu_ri(e, XA_SUB, 8, X_RSP, 8); /* 16-byte alignment at the call */
+    /* the return address: the call site's payload follows it */
+    x64_load(e, 8, store ? X_R8 : X_RCX, x64_m(X_RSP, 40));
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri32(e, store ? X_RCX : X_RDX, seg);
     x64_call_abs(e, store ? st_fn[size] : ld_fn[size]);

@@ -60,10 +60,10 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
 {
     struct x64 *e = &t->e;
     unsigned sz = i->osz;
-    tx_sync_fault(t, k, eip);
+    tx_sync_access(t);
     tx_emit_ea(t, i);
     x64_mov_rr(e, 4, X_R15, X_RSI);
-    x64_call_rel(e, t->j->ld_thunk[tx_size_index(sz)][i->seg]);
+    tx_call_thunk(t, t->j->ld_thunk[tx_size_index(sz)][i->seg], k, eip);
     switch (kind) {
     case RMW_ALU:
         if (src_reg) {
@@ -85,7 +85,7 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
         x64_movzx_rr(e, 2, X_R14, X_RAX);
     }
     x64_mov_rr(e, 4, X_RSI, X_R15);
-    x64_call_rel(e, t->j->st_thunk[tx_size_index(sz)][i->seg]);
+    tx_call_thunk(t, t->j->st_thunk[tx_size_index(sz)][i->seg], k, eip);
     if (kind != RMW_NOT)
         tx_commit_r14_flags(t, kind == RMW_INC || kind == RMW_DEC);
     tx_check_epoch(t, k, next);
@@ -418,13 +418,13 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             tx_gr_store(t, sz, i->rm, X_RAX);
             return true;
         }
-        tx_sync_fault(t, k, eip);
+        tx_sync_access(t);
         tx_emit_ea(t, i);
         if (sz == 4)
             tx_gr_load(t, 4, X_RDX, i->reg);
         else
             x64_movzx_rm(e, sz, X_RDX, greg(i->reg, sz));
-        tx_emit_store_call(t, i->seg, sz, k, next);
+        tx_emit_store_call(t, i->seg, sz, k, eip, next);
         return true;
     case 0x8a: case 0x8b:
         load_rm(t, i, k, eip, sz);
@@ -439,10 +439,10 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             tx_gr_store_imm(t, sz, i->rm, i->imm);
             return true;
         }
-        tx_sync_fault(t, k, eip);
+        tx_sync_access(t);
         tx_emit_ea(t, i);
         x64_mov_ri32(e, X_RDX, sz == 4 ? i->imm : i->imm & ((1u << (8 * sz)) - 1));
-        tx_emit_store_call(t, i->seg, sz, k, next);
+        tx_emit_store_call(t, i->seg, sz, k, eip, next);
         return true;
     case 0xc1: case 0xd1: case 0xd3:
         return i->reg <= 1 ? emit_rotate(t, i) : emit_shift(t, i);
@@ -451,19 +451,19 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
     case 0x11f: /* hint NOPs: a ModRM operand, no access */
         return true;
     case 0xa0: case 0xa1: /* MOV AL/eAX, moffs */
-        tx_sync_fault(t, k, eip);
+        tx_sync_access(t);
         x64_mov_ri32(e, X_RSI, i->imm);
-        x64_call_rel(e, t->j->ld_thunk[tx_size_index(sz)][i->seg]);
+        tx_call_thunk(t, t->j->ld_thunk[tx_size_index(sz)][i->seg], k, eip);
         tx_gr_store(t, sz, R_EAX, X_RAX);
         return true;
     case 0xa2: case 0xa3: /* MOV moffs, AL/eAX */
-        tx_sync_fault(t, k, eip);
+        tx_sync_access(t);
         x64_mov_ri32(e, X_RSI, i->imm);
         if (sz == 4)
             tx_gr_load(t, 4, X_RDX, R_EAX);
         else
             x64_movzx_rm(e, sz, X_RDX, greg(R_EAX, sz));
-        tx_emit_store_call(t, i->seg, sz, k, next);
+        tx_emit_store_call(t, i->seg, sz, k, eip, next);
         return true;
     case 0xe2: case 0xe3: { /* LOOP, JECXZ: ECX (CX) steps without flags */
         u32 target = next + i->imm;
@@ -511,14 +511,14 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
     case 0x68: case 0x6a:
         if (sz != 4 || !(t->c->mode & MODE_SS32))
             return false;
-        tx_sync_fault(t, k, eip);
+        tx_sync_access(t);
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
         x64_lea32(e, X_RSI, x64_m(X_RSI, -4));
         if (opc < 0x58)
             tx_gr_load(t, 4, X_RDX, i->rm);
         else
             x64_mov_ri32(e, X_RDX, i->imm);
-        x64_call_rel(e, t->j->st_thunk[2][S_SS]);
+        tx_call_thunk(t, t->j->st_thunk[2][S_SS], k, eip);
         x64_alu_mi(e, XA_SUB, 4, CPU(r[R_ESP]), 4);
         t->esp_dirty = true;
         tx_check_epoch(t, k, next);
@@ -526,9 +526,9 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
     case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
         if (sz != 4 || !(t->c->mode & MODE_SS32))
             return false;
-        tx_sync_fault(t, k, eip);
+        tx_sync_access(t);
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
-        x64_call_rel(e, t->j->ld_thunk[2][S_SS]);
+        tx_call_thunk(t, t->j->ld_thunk[2][S_SS], k, eip);
         /* ESP steps before the write, so POP ESP keeps the value read. */
         x64_alu_mi(e, XA_ADD, 4, CPU(r[R_ESP]), 4);
         tx_gr_store(t, 4, i->rm, X_RAX);
@@ -578,7 +578,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             return false;
         tx_sync_fault(t, k, eip);
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
-        x64_call_rel(e, t->j->ld_thunk[2][S_SS]);
+        tx_call_thunk(t, t->j->ld_thunk[2][S_SS], k, eip);
         x64_alu_rm(e, XA_CMP, 4, X_RAX, CPU(seg[S_CS].limit));
         long ok = x64_jcc(e, 6 /* be */, NULL);
         fault_by_handler(t, i, k, next);
@@ -603,7 +603,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
         x64_lea32(e, X_RSI, x64_m(X_RSI, -4));
         x64_mov_ri32(e, X_RDX, next);
-        x64_call_rel(e, t->j->st_thunk[2][S_SS]);
+        tx_call_thunk(t, t->j->st_thunk[2][S_SS], k, eip);
         x64_alu_mi(e, XA_SUB, 4, CPU(r[R_ESP]), 4);
         t->esp_dirty = true;
         tx_check_epoch(t, k, target);

@@ -199,6 +199,10 @@ void tx_call_handler(struct tx *t, const struct insn *i);
 
 /* Make the state precise for instruction `k` at `eip`, which may fault. */
 void tx_sync_fault(struct tx *t, unsigned k, u32 eip);
+/* The same for a memory access through a thunk (tx_call_thunk), which
+ * needs only the flags and the start ESP stored: the thunk's C path
+ * takes EIP and the instruction count from the call site (below). */
+void tx_sync_access(struct tx *t);
 
 /* Leave after instruction `k`, with EIP at `after`, if the MMU epoch
  * moved (a store reached code, or a TLB flush). */
@@ -215,7 +219,16 @@ void tx_emit_ea(struct tx *t, const struct insn *i);
 void tx_emit_load(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsigned size);
 
 /* Store EDX (already loaded) to the memory operand at ESI. */
-void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 next);
+void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 eip,
+                        u32 next);
+
+/* Call a memory thunk for instruction `k` at `eip` (after
+ * tx_sync_access).  The call is followed by an eight-byte NOP whose SIB
+ * byte holds k minus the instructions already counted and whose
+ * displacement holds `eip`: on its C path the thunk reads them at its
+ * return address, counts the instructions and sets the start EIP, so a
+ * fault is precise, and takes the count back if the access returns. */
+void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip);
 
 /*
  * A memory-access thunk: the L1 TLB hit path of cpu/mem.h in host code,

@@ -407,6 +407,23 @@ START_TEST(test_cc_and_control)
     e = fresh();
     x64_popfq(&e);
     expect("popfq", &e, "popfq", 0, NULL);
+    for (unsigned sib = 0; sib < 256; sib += 37) {
+        e = fresh();
+        x64_nop_payload(&e, (u8)sib, 0x89abcdefu);
+        ck_assert_uint_eq(x64_len(&e), 8);
+        const u8 *code = e.start;
+        size_t size = x64_len(&e);
+        u64 addr = 0x1000;
+        ck_assert(cs_disasm_iter(cs, &code, &size, &addr, ci));
+        ck_assert_msg(size == 0 && !strcmp(ci->mnemonic, "nop") &&
+                          ci->detail->x86.op_count == 1 &&
+                          ci->detail->x86.operands[0].type == X86_OP_MEM &&
+                          ci->detail->x86.operands[0].mem.disp == (i32)0x89abcdefu,
+                      "nop_payload %02x: %s %s", sib, ci->mnemonic, ci->op_str);
+        ck_assert_uint_eq(e.start[3], sib);
+        ck_assert_uint_eq(e.start[4] | e.start[5] << 8 | e.start[6] << 16 | (u32)e.start[7] << 24,
+                          0x89abcdefu);
+    }
     e = fresh();
     x64_lahf(&e);
     expect("lahf", &e, "lahf", 0, NULL);

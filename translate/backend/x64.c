@@ -337,6 +337,15 @@ void x64_popfq(struct x64 *e)
     x64_byte(e, 0x9d);
 }
 
+void x64_nop_payload(struct x64 *e, u8 sib, u32 disp)
+{
+    x64_byte(e, 0x0f);
+    x64_byte(e, 0x1f);
+    x64_byte(e, 0x84); /* mod 10, reg 0, rm 100: a SIB byte and disp32 */
+    x64_byte(e, sib);
+    x64_u32(e, disp);
+}
+
 void x64_lahf(struct x64 *e)
 {
     x64_byte(e, 0x9f);

@@ -116,6 +116,9 @@ void x64_push(struct x64 *e, enum x64_reg r);
 void x64_pop(struct x64 *e, enum x64_reg r);
 void x64_pushfq(struct x64 *e);
 void x64_popfq(struct x64 *e);
+/* nop dword [SIB + disp32]: eight bytes that do nothing and carry 40
+ * bits (the SIB byte and the displacement) for whoever reads the code. */
+void x64_nop_payload(struct x64 *e, u8 sib, u32 disp);
 /* lahf: AH = SF ZF 0 AF 0 PF 1 CF; sahf: those five flags = AH.  The
  * only forms here that name AH (valid in 64-bit mode where CPUID
  * 8000_0001h ECX bit 0 says so, as on every x86-64 this runs on). */
