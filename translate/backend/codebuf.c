@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include "codebuf.h"
 
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,7 +15,6 @@ int codebuf_init(struct codebuf *b, size_t size)
     b->rw = b->rx = NULL;
     b->size = size;
     b->used = 0;
-    b->fd = -1;
     /* Shared anonymous memory, which /proc/PID/maps names "/dev/zero":
      * perf(1) reads /tmp/perf-PID.map only for mappings it takes for
      * anonymous ("//anon", "/dev/zero...", "/anon_hugepage"), not for a
@@ -34,10 +32,7 @@ int codebuf_init(struct codebuf *b, size_t size)
     }
     if (mprotect(b->rx, size, PROT_READ | PROT_EXEC) < 0)
         goto fail;
-    /* Patches go through the process's own memory file, which writes
-     * pages whatever their protection, without mapping them into the
-     * write view again. */
-    b->fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    b->patches = 0;
     return 0;
 fail:
     codebuf_free(b);
@@ -50,10 +45,7 @@ void codebuf_free(struct codebuf *b)
         munmap(b->rw, b->size);
     if (b->rx)
         munmap(b->rx, b->size);
-    if (b->fd >= 0)
-        close(b->fd);
     b->rw = b->rx = NULL;
-    b->fd = -1;
 }
 
 void codebuf_drop_writes(struct codebuf *b, size_t from, size_t to)
@@ -69,14 +61,14 @@ void codebuf_drop_writes(struct codebuf *b, size_t from, size_t to)
 
 void codebuf_patch(struct codebuf *b, u8 *at, const void *bytes, size_t n)
 {
-    off_t off = (off_t)(uintptr_t)codebuf_exec_addr(b, at);
-    if (b->fd >= 0 && pwrite(b->fd, bytes, n, off) == (ssize_t)n)
-        return;
-    /* No /proc (or it refused): through the write view, then let the
-     * page go again unless it is the one being written. */
+    /* Through the write view, which maps the page again; the pages that
+     * patches mapped are let go all at once every CODEBUF_PATCH_SWEEP
+     * patches (the kernel refuses to write a shared read-only mapping
+     * through /proc/self/mem, and a system call per patch would cost more
+     * than the patch). */
     memcpy(at, bytes, n);
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t lo = (size_t)(at - b->rw) & ~(page - 1);
-    if (lo + page <= (b->used & ~(page - 1)))
-        codebuf_drop_writes(b, lo, lo + page);
+    if (++b->patches >= CODEBUF_PATCH_SWEEP) {
+        b->patches = 0;
+        (void)madvise(b->rw, b->size, MADV_DONTNEED);
+    }
 }

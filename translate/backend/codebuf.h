@@ -23,8 +23,11 @@ struct codebuf {
     u8 *rx;      /* execute view (same bytes) */
     size_t size; /* bytes in each view */
     size_t used; /* bytes handed out */
-    int fd;      /* /proc/self/mem for patches, or -1 */
+    unsigned patches; /* since the write view last let its pages go */
 };
+
+/* Patches between two sweeps of the write view (codebuf_patch). */
+#define CODEBUF_PATCH_SWEEP 256
 
 /* Map a buffer of `size` bytes (rounded up to pages).  Returns 0, or -1
  * with errno set if the host refuses the mappings. */
@@ -37,10 +40,10 @@ void codebuf_free(struct codebuf *b);
  * resident set. */
 void codebuf_drop_writes(struct codebuf *b, size_t from, size_t to);
 
-/* Write `n` bytes at write-view address `at` without mapping its page in
- * the write view (through /proc/self/mem at the execute view's address):
- * for small patches to code already written, whose pages
- * codebuf_drop_writes() let go. */
+/* Write `n` bytes at write-view address `at`: small patches to code
+ * already written, whose pages codebuf_drop_writes() let go.  The pages
+ * a patch maps into the write view again are let go together, every
+ * CODEBUF_PATCH_SWEEP patches, so at most that many stay counted twice. */
 void codebuf_patch(struct codebuf *b, u8 *at, const void *bytes, size_t n);
 
 /* The execute-view address of a write-view address. */
