@@ -23,6 +23,8 @@ struct dbg_config {
     int serial_mux_fd;    /* -serial mon:stdio: with monitor "stdio", the
                            * terminal's bytes for COM1 go to this fd (the
                            * UART reads its other end); 0 = no mux */
+    const char *kernel;   /* -kernel and -profile-symbols: symbols for the */
+    const char *symbols;  /* monitor's info blocks (NULL: none) */
 };
 
 /* Whether a -gdb / -monitor argument is well formed (for the command
@@ -37,6 +39,10 @@ bool dbg_monitor_spec_ok(const char *spec, const char *flag, FILE *err);
 struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err) MUST_CHECK;
 /* Close the endpoints (removing unix socket files it created). */
 void dbg_free(struct dbg *d);
+/* The run's profiler (-profile), which the monitor's info blocks then
+ * reads instead of starting one of its own. */
+struct prof;
+void dbg_set_profiler(struct dbg *d, struct prof *p);
 
 /* -d in_asm, out_asm, exec (blocks), nochain and -dfilter. */
 struct tracer;
@@ -67,6 +73,9 @@ struct prof *prof_new(struct pc *pc, const struct prof_config *cfg, FILE *err) M
  * `out`.  Returns 0, or -1 after a message if a file could not be written. */
 int prof_finish(struct prof *p, FILE *out);
 void prof_free(struct prof *p);
+/* The `top` hottest blocks so far (by instructions retired) with their
+ * disassembly, on `out`.  Returns 0, or -1 out of memory. */
+int prof_print_top(struct prof *p, unsigned top, FILE *out);
 /* The symbol at or below `lin` (*off the distance), or NULL. */
 const char *prof_symbol_for(const struct prof *p, u32 lin, u32 *off);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu.h"
+#include "debug.h"
 #include "devices/pc.h"
 #include "devices/vga.h"
 #include "mmu/mmu.h"
@@ -439,6 +440,44 @@ static void cmd_stats(struct dbg *d, FILE *out)
                 (unsigned long long)d->pc->cnt.v[k], counter_desc((enum counter_id)k));
 }
 
+/* info blocks [N]: the profiler's hottest blocks.  Without -profile the
+ * first call starts counting (a profiler and a tracer of the monitor's
+ * own, so blocks run unlinked from then on). */
+static void cmd_blocks(struct dbg *d, const char *arg, FILE *out)
+{
+    u32 n = 10;
+    if (arg && (!num32(arg, &n) || !n)) {
+        fprintf(out, "usage: info blocks [N]\n");
+        return;
+    }
+    struct prof *p = d->prof ? d->prof : d->own_prof;
+    if (!p) {
+        if (!d->pc->blocks) {
+            fprintf(out, "info blocks: no blocks under -exec interp\n");
+            return;
+        }
+        if (blocks_observed(d->pc->blocks)) {
+            fprintf(out, "info blocks: a -d trace watches the blocks: start with -profile\n");
+            return;
+        }
+        struct prof_config pc = { "/dev/null", d->kernel, d->symbols };
+        struct trace_config tc = { .mask = 0 };
+        if (!(d->own_prof = prof_new(d->pc, &pc, out)))
+            return;
+        tc.prof = d->own_prof;
+        tc.profile = true;
+        if (!(d->own_tracer = tracer_new(d->pc, &tc, out))) {
+            prof_free(d->own_prof);
+            d->own_prof = NULL;
+            return;
+        }
+        fprintf(out, "counting block runs from now on (blocks run unlinked); ask again later\n");
+        return;
+    }
+    if (prof_print_top(p, n, out) < 0)
+        fprintf(out, "info blocks: out of memory\n");
+}
+
 static const char help_text[] =
     "help                    this list\n"
     "info registers          CPU registers\n"
@@ -447,6 +486,7 @@ static const char help_text[] =
     "info shadow [CR3]       shadow address spaces: CR3, mode, LRU age, entries, hits\n"
     "info tracked            guest pages under write tracking, and why\n"
     "info l1                 live software TLB entries with address-space tags\n"
+    "info blocks [N]         the N (10) hottest blocks with their disassembly\n"
     "x/FMT ADDR              linear memory; FMT = [count][x|d|u|i][b|h|w|g]\n"
     "xp/FMT ADDR             physical memory, same format\n"
     "gva2gpa ADDR            linear to physical through the current tables\n"
@@ -517,6 +557,8 @@ void mon_exec(struct dbg *d, const char *line, FILE *out)
             cmd_tracked(d, out);
         else if (!strcmp(what, "l1"))
             cmd_l1(d, out);
+        else if (!strcmp(what, "blocks"))
+            cmd_blocks(d, argv[2], out);
         else
             fprintf(out, "unknown: info %s (try help)\n", what);
     } else if (!strncmp(cmd, "xp", 2) && (cmd[2] == '/' || !cmd[2])) {

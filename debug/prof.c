@@ -303,6 +303,30 @@ static u64 block_phys(const struct prof *p, const struct pblock *b)
     return ~0ull;
 }
 
+/* Block `b`'s instructions as Capstone shows them, "0xADDR: mnemonic
+ * operands", read again from guest memory; returns how many. */
+static unsigned block_disasm(struct prof *p, const struct pblock *b, csh cs16, csh cs32,
+                             char lines[32][256])
+{
+    u8 buf[32 * 15];
+    u64 gpa;
+    struct blk_event e = { .lin = b->lin, .pfn = b->pfn, .eip = b->eip, .mode = b->mode,
+                           .n = b->n, .bytes = b->bytes };
+    unsigned got = trace_block_bytes(p->pc, &e, buf, b->bytes < sizeof buf ? b->bytes : sizeof buf,
+                                     &gpa);
+    bool mode32 = b->mode & MODE_CS32;
+    cs_insn *insn = NULL;
+    size_t n = got ? cs_disasm(mode32 ? cs32 : cs16, buf, got, mode32 ? b->lin : b->eip,
+                               b->n < 32 ? b->n : 32, &insn)
+                   : 0;
+    for (size_t k = 0; k < n; k++)
+        snprintf(lines[k], 256, "0x%08llx: %s%s%s", (unsigned long long)insn[k].address,
+                 insn[k].mnemonic, insn[k].op_str[0] ? " " : "", insn[k].op_str);
+    if (n)
+        cs_free(insn, n);
+    return (unsigned)n;
+}
+
 static void json_block(FILE *f, struct prof *p, const struct pblock *b, csh cs16, csh cs32,
                        bool disasm)
 {
@@ -338,28 +362,14 @@ static void json_block(FILE *f, struct prof *p, const struct pblock *b, csh cs16
                 (unsigned long long)b->exits[k]);
     fputc('}', f);
     if (disasm) {
-        u8 buf[32 * 15];
-        u64 gpa;
-        struct blk_event e = { .lin = b->lin, .pfn = b->pfn, .eip = b->eip, .mode = b->mode,
-                               .n = b->n, .bytes = b->bytes };
-        unsigned got = trace_block_bytes(p->pc, &e, buf, b->bytes < sizeof buf ? b->bytes : sizeof buf,
-                                         &gpa);
-        bool mode32 = b->mode & MODE_CS32;
-        cs_insn *insn = NULL;
-        size_t n = got ? cs_disasm(mode32 ? cs32 : cs16, buf, got, mode32 ? b->lin : b->eip,
-                                   b->n, &insn)
-                       : 0;
+        char lines[32][256];
+        unsigned n = block_disasm(p, b, cs16, cs32, lines);
         fputs(", \"disasm\": [", f);
-        for (size_t k = 0; k < n; k++) {
-            char line[256];
-            snprintf(line, sizeof line, "0x%08llx: %s%s%s", (unsigned long long)insn[k].address,
-                     insn[k].mnemonic, insn[k].op_str[0] ? " " : "", insn[k].op_str);
+        for (unsigned k = 0; k < n; k++) {
             fputs(k ? ", " : "", f);
-            json_str(f, line);
+            json_str(f, lines[k]);
         }
         fputc(']', f);
-        if (n)
-            cs_free(insn, n);
     }
     fputc('}', f);
 }
@@ -529,6 +539,39 @@ int prof_finish(struct prof *p, FILE *out)
     summary(p, v, out);
     free(v);
     return rc;
+}
+
+int prof_print_top(struct prof *p, unsigned top, FILE *out)
+{
+    const struct pblock **v = sorted_blocks(p);
+    csh cs16 = 0, cs32 = 0;
+    if (!v || cs_open(CS_ARCH_X86, CS_MODE_16, &cs16) != CS_ERR_OK ||
+        cs_open(CS_ARCH_X86, CS_MODE_32, &cs32) != CS_ERR_OK) {
+        free(v);
+        if (cs16)
+            cs_close(&cs16);
+        return -1;
+    }
+    fprintf(out, "%llu block runs counted, %u blocks; the %u hottest (instructions retired):\n",
+            (unsigned long long)p->runs, p->nb, top < p->nb ? top : p->nb);
+    for (u32 k = 0; k < p->nb && k < top; k++) {
+        const struct pblock *b = v[k];
+        u32 off;
+        const struct sym *s = symtab_find(&p->syms, b->lin, &off);
+        fprintf(out, "#%u 0x%08x", k + 1, b->lin);
+        if (s)
+            fprintf(out, " %s+0x%x", s->name, off);
+        fprintf(out, ": %llu runs, %llu insns, %llu translations\n", (unsigned long long)b->runs,
+                (unsigned long long)b->insns, (unsigned long long)b->translated);
+        char lines[32][256];
+        unsigned n = block_disasm(p, b, cs16, cs32, lines);
+        for (unsigned i = 0; i < n; i++)
+            fprintf(out, "    %s\n", lines[i]);
+    }
+    free(v);
+    cs_close(&cs16);
+    cs_close(&cs32);
+    return 0;
 }
 
 void prof_free(struct prof *p)

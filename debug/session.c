@@ -332,6 +332,8 @@ struct dbg *dbg_new(struct pc *pc, const struct dbg_config *cfg, FILE *err)
     d->mmu = pc->mmu;
     d->stopped = cfg->wait;
     d->dev_hit = -1;
+    d->kernel = cfg->kernel;
+    d->symbols = cfg->symbols;
     if (cfg->gdb && !(d->gdb = gdb_open(d, cfg->gdb, err)))
         goto fail;
     if (cfg->monitor && !(d->mon = mon_open(d, cfg->monitor, cfg->serial_mux_fd, err)))
@@ -356,6 +358,14 @@ void dbg_free(struct dbg *d)
     if (d->mon)
         mon_close(d->mon);
     mmu_set_event_hook(d->mmu, NULL, NULL);
+    tracer_free(d->own_tracer);
+    prof_free(d->own_prof);
     free(d->hist);
     free(d);
+}
+
+void dbg_set_profiler(struct dbg *d, struct prof *p)
+{
+    if (d)
+        d->prof = p;
 }

@@ -79,6 +79,10 @@ struct dbg {
     u64 hist_n;         /* events recorded so far */
     struct gdb *gdb;
     struct mon *mon;
+    struct prof *prof;      /* the run's (-profile), or NULL */
+    struct prof *own_prof;  /* started by info blocks, with own_tracer */
+    struct tracer *own_tracer;
+    const char *kernel, *symbols; /* for own_prof's symbols */
 };
 
 /* Hold the machine: tell gdb (if it waits for a stop) with signal `sig`

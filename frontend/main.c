@@ -347,7 +347,7 @@ int main(int argc, char **argv)
     }
     if (o.gdb || monitor || o.gdb_wait || o.paging_history) {
         struct dbg_config dc = { o.gdb, o.gdb_wait, monitor, o.paging_history,
-                                 o.serial_mux ? mux[1] : 0 };
+                                 o.serial_mux ? mux[1] : 0, o.kernel, o.profile_symbols };
         if (!(dbg = dbg_new(pc, &dc, stderr)))
             goto out;
     }
@@ -379,6 +379,8 @@ int main(int argc, char **argv)
         if (!(tracer = tracer_new(pc, &tc, stderr)))
             goto out;
     }
+    if (o.profile)
+        dbg_set_profiler(dbg, prof);
     status = pc_run(pc).exit_code;
     plugins_exit(plugins, status);
     if (o.profile && prof_finish(prof, stderr) < 0 && status != EXIT_USAGE)

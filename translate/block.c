@@ -708,6 +708,11 @@ void blocks_sync_counters(struct blocks *t)
     }
 }
 
+bool blocks_observed(const struct blocks *t)
+{
+    return t->obs.built || t->obs.translated || t->obs.executed || t->obs.nochain;
+}
+
 const void *blocks_host_thunks(const struct blocks *t, size_t *len)
 {
     *len = 0;

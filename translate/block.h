@@ -88,6 +88,8 @@ struct blocks_observer {
 /* Install (or with NULL remove) the observer; it is copied.  Call
  * before the machine runs: links made earlier stay. */
 void blocks_set_observer(struct blocks *t, const struct blocks_observer *o);
+/* An observer is installed. */
+bool blocks_observed(const struct blocks *t);
 /* The translator's shared host code (the memory-access thunks), for a
  * profiler to name: NULL without a translator. */
 const void *blocks_host_thunks(const struct blocks *t, size_t *len);

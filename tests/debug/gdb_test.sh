@@ -34,6 +34,10 @@
 #          stops exactly: leaf_body's 101st run (ignore 100) with ECX
 #          counting down from 50000, then a breakpoint set inside the
 #          translated block of the same iteration stops before its DEC.
+# blocks:  (GUEST_ELF is prof_guest.asm) monitor info blocks starts
+#          counting, and asked again at leaf_body names hot_body the
+#          hottest block with its run count and its disassembly
+#          (Capstone's), the profile's number two after it.
 # Expected addresses come from nm on the guest (dbg_guest.asm).
 set -u
 umbra=$1 elf=$2 case=$3
@@ -49,7 +53,7 @@ fail() { echo "FAIL ($case): $*"; for f in "$tmp"/*.out; do echo "--- $f:"; cat 
 sym() { nm "$elf" | awk -v s="$1" '$3 == s { print $1 }'; }
 need() { grep -qF -- "$1" "$2" || fail "no '$1' in $(basename "$2")"; }
 
-if [ "$case" != dma ] && [ "$case" != breakjit ]; then
+if [ "$case" != dma ] && [ "$case" != breakjit ] && [ "$case" != blocks ]; then
     pd=$(sym pd) secret=$(sym secret) pt1=$(sym pt1)
     [ -n "$pd" ] && [ -n "$secret" ] && [ -n "$pt1" ] || fail "symbols missing from $elf"
     pd_hex=$(printf '0x%x' "0x$pd")
@@ -77,6 +81,30 @@ finish() {
 }
 
 case $case in
+blocks)
+    hot=$(sym hot_body)
+    [ -n "$hot" ] || fail "symbols missing from $elf"
+    start "$tmp/gdb.sock" -gdb "unix:$tmp/gdb.sock" -S
+    timeout 120 gdb -batch -nx \
+        -ex "target remote $tmp/gdb.sock" \
+        -ex 'monitor info blocks' \
+        -ex 'break leaf_body' \
+        -ex 'continue' \
+        -ex 'monitor info blocks 2' \
+        -ex 'monitor info blocks x' \
+        -ex 'kill' \
+        "$elf" >"$tmp/gdb.out" 2>&1 || fail "gdb failed"
+    finish
+    need 'counting block runs from now on' "$tmp/gdb.out"
+    need "#1 0x$hot hot_body+0x0: 199999 runs, 999995 insns" "$tmp/gdb.out"
+    grep -A5 '^#1 ' "$tmp/gdb.out" | grep -qE "^    0x$hot: add eax, ecx$" ||
+        fail "no disassembly of hot_body"
+    grep -A5 '^#1 ' "$tmp/gdb.out" | grep -qE '^    0x[0-9a-f]+: rol ebx, 3$' ||
+        fail "no rol in hot_body's disassembly"
+    grep -q '^#2 ' "$tmp/gdb.out" || fail "no second block"
+    grep -q '^#3 ' "$tmp/gdb.out" && fail "more than the 2 blocks asked for"
+    need 'usage: info blocks [N]' "$tmp/gdb.out"
+    ;;
 breakjit)
     leaf=$(sym leaf_body)
     [ -n "$leaf" ] || fail "symbols missing from $elf"
