@@ -6,7 +6,9 @@
 # guest runs its workload (scripts/initramfs/init).  The guest also loads
 # the ATA drivers and writes a marker to sector 1 of the second disk
 # (umbra.diskmark=sdb): the marker must be in that image file after the
-# run, and with -snapshot the file must be unchanged.
+# run, and with -snapshot the file must be unchanged.  It also loads the
+# sr driver and hashes the first MiB of the CD in the ATAPI drive
+# (umbra.cdread=sr0): the hash must be the ISO file's.
 #
 # The disk image is built without mounts or loop devices: mkfs.fat and
 # mcopy on a partition image, syslinux --install on that file, sfdisk on
@@ -42,7 +44,8 @@ mkdir -p "$tmp/extra/lib/modules/umbra"
 install -m 755 "$srcdir/scripts/initramfs/init" "$tmp/extra/init"
 for m in drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/ata_piix \
          crypto/crct10dif_common crypto/crct10dif_generic lib/crc-t10dif lib/crc64 \
-         crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod; do
+         crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod \
+         drivers/cdrom/cdrom drivers/scsi/sr_mod; do
     cp "$kmods/kernel/$m.ko" "$tmp/extra/lib/modules/umbra/" ||
         { echo "FAIL: $m.ko missing from the kernel package"; exit 1; }
     basename "$m" >>"$tmp/extra/lib/modules/umbra/order"
@@ -62,7 +65,7 @@ PROMPT 0
 TIMEOUT 0
 LABEL linux
   KERNEL /vmlinuz
-  APPEND initrd=/initrd.img,/extra.img console=ttyS0 acpi=off panic=-1 umbra.diskmark=sdb
+  APPEND initrd=/initrd.img,/extra.img console=ttyS0 acpi=off panic=-1 umbra.diskmark=sdb umbra.cdread=sr0
 CFG
 mcopy -i "$tmp/part.img" "$guest/vmlinuz" "$guest/initrd.img" "$tmp/extra.img" \
     "$tmp/syslinux.cfg" ::/ || { echo "FAIL: mcopy"; exit 1; }
@@ -77,6 +80,15 @@ dd if="$tmp/part.img" of="$tmp/disk.img" bs=512 seek="$part_start" conv=notrunc 
 rm -f "$tmp/part.img"
 disk_sum=$(sha256sum <"$tmp/disk.img")
 
+# A CD in the secondary master that Linux's sr driver reads over ATAPI:
+# an ISO of the kernel (xorriso), whose first MiB the guest hashes.
+mkdir -p "$tmp/cdtree"
+cp "$guest/vmlinuz" "$tmp/cdtree/"
+xorriso -as mkisofs -quiet -o "$tmp/cd.iso" "$tmp/cdtree" >/dev/null 2>&1 ||
+    { echo "FAIL: xorriso"; exit 1; }
+cd_sum=$(dd if="$tmp/cd.iso" bs=2048 count=512 2>/dev/null | sha256sum)
+cd_sum=${cd_sum%% *}
+
 # One boot; $1 names it, the rest are extra umbra options.
 boot() {
     local name=$1 status start log
@@ -86,7 +98,7 @@ boot() {
     echo "umbra -clock virtual $* -hda disk.img -hdb data.img -m 256 -serial stdio ($name)"
     start=$(date +%s)
     timeout "$limit" "$umbra" -clock virtual "$@" -hda "$tmp/disk.img" -hdb "$tmp/data.img" \
-        -m 256 -serial stdio -debugcon file:"$tmp/con.$name" -display none -no-reboot </dev/null \
+        -cdrom "$tmp/cd.iso" -m 256 -serial stdio -debugcon file:"$tmp/con.$name" -display none -no-reboot </dev/null \
         >"$tmp/serial.$name" 2>"$tmp/err.$name"
     status=$?
     echo "umbra exited with status $status after $(($(date +%s) - start)) s"
@@ -96,6 +108,8 @@ boot() {
     grep -qF "Booting from Hard Disk..." "$tmp/con.$name" || fail "$name: the firmware did not boot the disk"
     grep -qx 'UMBRA-GUEST-READY' "$log" || fail "$name: no UMBRA-GUEST-READY line: /init never ran"
     grep -qx 'UMBRA-DISK-MARK-WRITTEN' "$log" || fail "$name: the guest did not write its disk marker"
+    grep -qx "UMBRA-CD-SHA256 $cd_sum" "$log" ||
+        fail "$name: the guest's hash of the CD's first MiB ($(grep UMBRA-CD-SHA256 "$log")) is not $cd_sum"
     grep -qx 'UMBRA-WORKLOAD-DONE' "$log" || fail "$name: no UMBRA-WORKLOAD-DONE line"
     grep -q 'reboot: Restarting system' "$log" || fail "$name: the kernel did not report the restart"
     grep -E 'Oops|Kernel panic|BUG:|WARNING: CPU|Call Trace|general protection fault|Unable to handle|I/O error' \
