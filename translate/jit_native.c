@@ -546,8 +546,18 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
     case 0x140: case 0x141: case 0x142: case 0x143: case 0x144: case 0x145: case 0x146:
     case 0x147: case 0x148: case 0x149: case 0x14a: case 0x14b: case 0x14c: case 0x14d:
     case 0x14e: case 0x14f:
-        if (!reg)
-            return false;
+        if (!reg) {
+            /* The source is read whatever the condition (and may fault:
+             * SDM vol. 2, CMOVcc); kept in R15 while the flags come back
+             * into the host, which may call out. */
+            tx_emit_load(t, i, k, eip, sz);
+            x64_mov_rr(e, 4, X_R15, X_RAX);
+            tx_flags_to_host(t);
+            tx_gr_load(t, sz, X_RAX, i->reg);
+            x64_cmov_rr(e, opc & 15, 4, X_RAX, X_R15);
+            tx_gr_store(t, sz, i->reg, X_RAX);
+            return true;
+        }
         tx_flags_to_host(t);
         tx_gr_load(t, sz, X_RAX, i->reg);
         tx_gr_cmov(t, opc & 15, sz, X_RAX, i->rm);
