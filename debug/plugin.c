@@ -220,6 +220,15 @@ static void fire(struct plugins *ps, enum umbra_event ev, const u64 *vals)
     }
 }
 
+/* Fire `ev` with the values in v and the CPU's CR3 and count as they are
+ * now. */
+static void fire_now(struct plugins *ps, enum umbra_event ev, u64 *v)
+{
+    v[PV_CR3] = cpu_get_reg(ps->pc->cpu, CPU_CR3);
+    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
+    fire(ps, ev, v);
+}
+
 static void block_values(struct plugins *ps, const struct blk_event *e, u64 *v)
 {
     v[PV_LIN] = e->lin;
@@ -268,9 +277,7 @@ static void on_pt_write(void *opaque, u32 gpa, unsigned size)
     v[PV_PADDR] = gpa;
     v[PV_SIZE] = size;
     v[PV_EIP] = cpu_get_reg(ps->pc->cpu, CPU_EIP);
-    v[PV_CR3] = cpu_get_reg(ps->pc->cpu, CPU_CR3);
-    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
-    fire(ps, UMBRA_EV_PT_WRITE, v);
+    fire_now(ps, UMBRA_EV_PT_WRITE, v);
 }
 
 static void on_exception(void *opaque, unsigned vec, u32 err, u32 cr2, u32 eip)
@@ -281,9 +288,7 @@ static void on_exception(void *opaque, unsigned vec, u32 err, u32 cr2, u32 eip)
     v[PV_ERROR] = err;
     v[PV_CR2] = cr2;
     v[PV_EIP] = eip;
-    v[PV_CR3] = cpu_get_reg(ps->pc->cpu, CPU_CR3);
-    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
-    fire(ps, UMBRA_EV_EXCEPTION, v);
+    fire_now(ps, UMBRA_EV_EXCEPTION, v);
 }
 
 static void on_insn(void *opaque, u32 eip, u32 lin)
@@ -292,9 +297,7 @@ static void on_insn(void *opaque, u32 eip, u32 lin)
     u64 v[PV__COUNT] = { 0 };
     v[PV_EIP] = eip;
     v[PV_LIN] = lin;
-    v[PV_CR3] = cpu_get_reg(ps->pc->cpu, CPU_CR3);
-    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
-    fire(ps, UMBRA_EV_INSN, v);
+    fire_now(ps, UMBRA_EV_INSN, v);
 }
 
 static void on_access(void *opaque, u32 lin, unsigned size, bool write, u64 value)
@@ -313,9 +316,7 @@ static void on_access(void *opaque, u32 lin, unsigned size, bool write, u64 valu
     v[PV_WRITE] = write;
     v[PV_VALUE] = value;
     v[PV_EIP] = cpu_insn_eip(ps->pc->cpu);
-    v[PV_CR3] = cr3;
-    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
-    fire(ps, UMBRA_EV_MEM, v);
+    fire_now(ps, UMBRA_EV_MEM, v);
 }
 
 void plugins_exit(struct plugins *ps, int status)
