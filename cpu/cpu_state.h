@@ -254,7 +254,6 @@ static inline u32 cpu_code_key(const struct cpu *c)
     return c->mode | (u32)c->cpl << 8 | c->tlb->ctx << 16;
 }
 
-/* Recompute the mode word after CR0, CS, SS or VM changed. */
 /* A debugger breakpoint lies in the `bytes` bytes from `lin`.  Executors
  * look only while n_bp is set: a block they would run that holds one
  * makes them return with step_next set, and the run loop steps the next
@@ -267,6 +266,8 @@ static inline bool cpu_bp_in(const struct cpu *c, u32 lin, u32 bytes)
             return true;
     return false;
 }
+
+/* Recompute the mode word after CR0, CS, SS or VM changed. */
 void cpu_update_mode(struct cpu *c);
 
 #endif

@@ -266,8 +266,7 @@ static void on_cr3(void *opaque, u32 old, u32 cr3)
     v[PV_OLD] = old;
     v[PV_NEW] = cr3;
     v[PV_EIP] = cpu_get_reg(ps->pc->cpu, CPU_EIP);
-    v[PV_ICOUNT] = cpu_icount(ps->pc->cpu);
-    fire(ps, UMBRA_EV_CR3_LOAD, v);
+    fire_now(ps, UMBRA_EV_CR3_LOAD, v);
 }
 
 static void on_pt_write(void *opaque, u32 gpa, unsigned size)

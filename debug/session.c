@@ -286,11 +286,16 @@ static void dbg_after(void *opaque, int cpu_exit)
     /* gdb's stop reasons: watch (write), rwatch (read), awatch. */
     static const char *const kind[] = { [WP_WRITE] = "watch", [WP_READ] = "rwatch",
                                         [WP_ACCESS] = "awatch" };
-    char extra[40];
-    if (d->dev_hit >= 0) {
+    /* A watchpoint written by a device (dbg_dev_write), or hit by an
+     * instruction (the CPU's). */
+    bool dev = d->dev_hit >= 0;
+    if (dev) {
         k = (unsigned)d->dev_hit;
         d->dev_hit = -1;
-        if (k < d->n_wp) {
+        dev = k < d->n_wp;
+    }
+    if (dev || (cpu_take_watch_hit(d->cpu, &k, &lin, &write) && k < d->n_wp)) {
+        if (dev) {
             char msg[96];
             snprintf(msg, sizeof msg, "watchpoint 0x%08x written by a device (DMA)",
                      d->wp[k].lin);
@@ -298,12 +303,8 @@ static void dbg_after(void *opaque, int cpu_exit)
                 mon_notify(d->mon, msg);
             if (d->gdb)
                 gdb_console(d->gdb, msg);
-            snprintf(extra, sizeof extra, "%s:%x;", kind[d->wp[k].type], d->wp[k].lin);
-            dbg_stop(d, SIGTRAP_GDB, extra);
-            return;
         }
-    }
-    if (cpu_take_watch_hit(d->cpu, &k, &lin, &write) && k < d->n_wp) {
+        char extra[40];
         snprintf(extra, sizeof extra, "%s:%x;", kind[d->wp[k].type], d->wp[k].lin);
         dbg_stop(d, SIGTRAP_GDB, extra);
         return;

@@ -314,14 +314,15 @@ static void record(struct blocks *t, struct cpu *c, struct tr_block *b, u64 max)
     const u32 epoch = b->epoch;
     const u32 cs_base = c->seg[S_CS].base;
     struct insn *ins = b->ins;
+    /* An open block resumed right at a breakpoint set since ends there;
+     * further on, the check after each instruction ends it before one. */
+    if (unlikely(c->n_bp) && cpu_bp_in(c, cs_base + c->eip, 1)) {
+        b->open = false;
+        return;
+    }
     b->open = true;
     for (u64 done = 0; done < max; done++) {
         u32 eip = c->eip;
-        /* an open block resumed right at a breakpoint set since */
-        if (unlikely(c->n_bp) && cpu_bp_in(c, cs_base + eip, 1)) {
-            b->open = false;
-            return;
-        }
         c->insn_eip = eip;
         c->insn_esp = c->r[R_ESP];
         struct insn *ip = &ins[b->n];
@@ -505,10 +506,10 @@ static NOINLINE void observe_built(struct blocks *t, struct cpu *c, const struct
 /* Run a translation the dispatcher found: linked as usual, or alone
  * under an observer or with debugger breakpoints set (run_host_watched),
  * so that every block comes back here to be checked. */
-static ALWAYS_INLINE void run_translation(struct blocks *t, struct cpu *c, void *host,
+static ALWAYS_INLINE void run_translation(struct blocks *t, struct cpu *c, bool solo, void *host,
                                           void *chain, u32 lin, u32 pfn, u32 n, u64 end)
 {
-    if (unlikely(t->watching | !!c->n_bp))
+    if (unlikely(solo))
         run_host_watched(t, c, host, lin, pfn, n);
     else
         run_host(t, c, host, chain, end);
@@ -530,6 +531,9 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
 {
     struct blocks *t = opaque;
     const u64 end = c->icount + max;
+    /* Breakpoints and the observer change only between runs of the
+     * executor: looked at once here, not per block. */
+    const bool bps = c->n_bp != 0, solo = t->watching || bps;
     if (t->jit)
         jit_drop_pending(t->jit);
     do {
@@ -541,9 +545,9 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
             if (likely(j->lin == lin && j->key == key && j->eip == c->eip &&
                        j->last <= cs->limit && j->n <= end - c->icount) &&
                 (likely(j->epoch == c->mmu->epoch) || jump_still_good(t, c, j))) {
-                if (unlikely(c->n_bp) && bp_ahead(c, lin, j->last - c->eip + 1))
+                if (unlikely(bps) && bp_ahead(c, lin, j->last - c->eip + 1))
                     return;
-                run_translation(t, c, j->host, j->chain, lin, j->pfn, j->n, end);
+                run_translation(t, c, solo, j->host, j->chain, lin, j->pfn, j->n, end);
                 continue;
             }
         }
@@ -551,11 +555,11 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
         if (likely(b->lin == lin && b->key == key && b->n &&
                    c->eip + b->bytes - 1 <= cs->limit) &&
             (likely(b->epoch == c->mmu->epoch) || keep_across_epoch(t, c, b, lin))) {
-            if (unlikely(c->n_bp) && bp_ahead(c, lin, b->bytes))
+            if (unlikely(bps) && bp_ahead(c, lin, b->bytes))
                 return;
             if (b->host && end - c->icount >= b->n && c->eip == b->eip) {
                 jump_fill(t, c, lin, key, b->bytes, b->n, b->host, b->chain, b->pfn, b->gen);
-                run_translation(t, c, b->host, b->chain, lin, b->pfn, b->n, end);
+                run_translation(t, c, solo, b->host, b->chain, lin, b->pfn, b->n, end);
                 continue;
             }
             if (t->jit)
@@ -575,15 +579,15 @@ static void blocks_exec(void *opaque, struct cpu *c, u64 max)
         } else {
             struct tr_host *h;
             if (t->jit && (h = find_host(t, c, lin, key, end - c->icount))) {
-                if (unlikely(c->n_bp) && bp_ahead(c, lin, h->bytes))
+                if (unlikely(bps) && bp_ahead(c, lin, h->bytes))
                     return;
                 COUNT(t->cnt, blk_jit_found);
                 jump_fill(t, c, lin, key, h->bytes, h->n, h->host, h->chain, h->pfn, h->gen);
-                run_translation(t, c, h->host, h->chain, lin, h->pfn, h->n, end);
+                run_translation(t, c, solo, h->host, h->chain, lin, h->pfn, h->n, end);
                 continue;
             }
             /* (a block being recorded ends before any breakpoint) */
-            if (unlikely(c->n_bp) && bp_ahead(c, lin, 1))
+            if (unlikely(bps) && bp_ahead(c, lin, 1))
                 return;
             COUNT(t->cnt, blk_blocks_built);
             if (t->jit)

@@ -32,13 +32,11 @@
 #include "jit_priv.h"
 
 #include <cpuid.h>
-
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The guest's OSZAPC, for loading into the host flags. */
 /* The guest's OSZAPC in the translator's form (flags.h, LF_HOST). */
 static u32 jit_flags_get(struct cpu *c)
 {
@@ -216,6 +214,13 @@ void tx_call_cpu(struct x64 *e, const void *fn)
 
 /* ---- flags ---- */
 
+void tx_host_flags_form(struct x64 *e)
+{
+    x64_mov_ri32(e, X_RAX, 0); /* and no wait for RAX's last writer */
+    x64_lahf(e);
+    x64_setcc(e, 0 /* o */, X_RAX);
+}
+
 /* Put host flags that only the host holds into struct cpu. */
 void tx_flags_save(struct tx *t)
 {
@@ -226,9 +231,7 @@ void tx_flags_save(struct tx *t)
     /* The host's flags as LAHF and SETO give them (flags.h, LF_HOST);
      * the host flags stay as they are. */
     struct x64 *e = &t->e;
-    x64_mov_ri32(e, X_RAX, 0); /* no wait for RAX's last writer */
-    x64_lahf(e);
-    x64_setcc(e, 0 /* o */, X_RAX);
+    tx_host_flags_form(e);
     x64_store(e, 2, CPU(lf_aux), X_RAX);
     x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
     t->fl = F_MEM;
@@ -241,9 +244,7 @@ void tx_flags_image(struct tx *t)
 {
     struct x64 *e = &t->e;
     if (t->fl != F_MEM) {
-        x64_mov_ri32(e, X_RAX, 0);
-        x64_lahf(e);
-        x64_setcc(e, 0 /* o */, X_RAX);
+        tx_host_flags_form(e);
         return;
     }
     x64_movzx_rm(e, 2, X_RAX, CPU(lf_aux));
@@ -389,13 +390,8 @@ void tx_call_handler(struct tx *t, const struct insn *i)
 void tx_sync_fault(struct tx *t, unsigned k, u32 eip)
 {
     struct x64 *e = &t->e;
-    tx_flags_save(t);
+    tx_sync_access(t);
     x64_store_imm(e, 4, CPU(insn_eip), eip);
-    if (t->esp_dirty) {
-        x64_load(e, 4, X_RAX, CPU(r[R_ESP]));
-        x64_store(e, 4, CPU(insn_esp), X_RAX);
-        t->esp_dirty = false;
-    }
     if (k != t->synced) {
         x64_alu_mi(e, XA_ADD, 8, CPU(icount), k - t->synced);
         t->synced = k;

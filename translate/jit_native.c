@@ -80,9 +80,8 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
     }
     x64_mov_rr(e, 4, X_RDX, X_RAX);
     if (kind != RMW_NOT) { /* R14 = the flags in the LF_HOST form */
-        x64_lahf(e);
-        x64_setcc(e, 0 /* o */, X_RAX);
-        x64_movzx_rr(e, 2, X_R14, X_RAX);
+        tx_host_flags_form(e);
+        x64_mov_rr(e, 4, X_R14, X_RAX);
     }
     x64_mov_rr(e, 4, X_RSI, X_R15);
     tx_call_thunk(t, t->j->st_thunk[tx_size_index(sz)][i->seg], k, eip);

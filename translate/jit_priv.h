@@ -168,6 +168,10 @@ void tx_call_cpu(struct x64 *e, const void *fn);
 /* Put host flags that only the host holds into struct cpu. */
 void tx_flags_save(struct tx *t);
 
+/* EAX = the host's OSZAPC in the LF_HOST form (flags.h: AH as LAHF
+ * leaves it, AL = OF); the host flags are left as they are. */
+void tx_host_flags_form(struct x64 *e);
+
 /* Make the host flags hold the guest's (for a reader). */
 void tx_flags_to_host(struct tx *t);
 /* EAX = the guest's flags in the LF_HOST form (flags.h); the host flags
