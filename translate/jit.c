@@ -524,6 +524,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     t->nstub = 0;
     t->too_many = false;
     tx_cache_choose(t, kept, n);
+    t->fl_dead = tx_flags_dead(kept, n);
     u32 cells_before = j->cells_used;
     struct x64 *e = &t->e;
     x64_init(e, b->rw + b->used + copies, JIT_BLOCK_MAX);

@@ -31,6 +31,79 @@ static bool is_alu_row(unsigned opc)
     return opc < 0x40 && (opc & 7) < 6;
 }
 
+/*
+ * What instruction `i` does to the six arithmetic flags, for the liveness
+ * pass of tx_flags_dead(): FU_KILL writes all six without reading any
+ * and cannot fault (register forms only); FU_NEUTRAL neither reads nor
+ * writes them, cannot fault and cannot leave the block; anything else
+ * may observe them (reads them, faults, calls out or exits).
+ */
+enum fl_use { FU_OBSERVE, FU_NEUTRAL, FU_KILL };
+
+static enum fl_use flag_use(const struct insn *i)
+{
+    unsigned opc = i->opc;
+    bool reg = i->mod == 3;
+    if (i->lock || i->feat)
+        return FU_OBSERVE;
+    if (is_alu_row(opc)) {
+        unsigned op = (opc >> 3) & 7;
+        if (op == XA_ADC || op == XA_SBB)
+            return FU_OBSERVE;
+        return (opc & 7) >= 4 || reg ? FU_KILL : FU_OBSERVE;
+    }
+    switch (opc) {
+    case 0x80: case 0x81: case 0x82: case 0x83:
+        return reg && i->reg != XA_ADC && i->reg != XA_SBB ? FU_KILL : FU_OBSERVE;
+    case 0x84: case 0x85:
+        return reg ? FU_KILL : FU_OBSERVE;
+    case 0xa8: case 0xa9:
+        return FU_KILL;
+    case 0xf6: case 0xf7:
+        /* TEST, NEG, MUL, IMUL (not NOT, nor DIV and IDIV, which fault) */
+        if (!reg)
+            return FU_OBSERVE;
+        if (i->reg == 2)
+            return FU_NEUTRAL;
+        return i->reg <= 5 ? FU_KILL : FU_OBSERVE;
+    case 0x69: case 0x6b: case 0x1af:
+        return reg ? FU_KILL : FU_OBSERVE;
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1:
+        /* SHL, SHR, SAR by a count that is not zero (a zero count leaves
+         * the flags; rotates write only CF and OF) */
+        if (!reg || i->reg < 4)
+            return FU_OBSERVE;
+        return opc >= 0xd0 || (i->imm & 31) ? FU_KILL : FU_NEUTRAL;
+    case 0x88: case 0x89: case 0x8a: case 0x8b:
+    case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf:
+        return reg ? FU_NEUTRAL : FU_OBSERVE;
+    case 0xc6: case 0xc7:
+        return reg && i->reg == 0 ? FU_NEUTRAL : FU_OBSERVE;
+    case 0x8d: /* LEA: a register operand is #UD */
+        return reg ? FU_OBSERVE : FU_NEUTRAL;
+    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
+    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+    case 0x90:
+        return FU_NEUTRAL;
+    default:
+        return FU_OBSERVE;
+    }
+}
+
+u64 tx_flags_dead(const struct insn *ins, unsigned n)
+{
+    u64 dead = 0;
+    bool live = true; /* the block's exit sees them */
+    for (unsigned k = n; k-- > 0;) {
+        if (!live && k < 64)
+            dead |= 1ull << k;
+        enum fl_use u = flag_use(&ins[k]);
+        if (u != FU_NEUTRAL)
+            live = u == FU_OBSERVE;
+    }
+    return dead;
+}
+
 /* Jump to `target` (taken Jcc, JMP, CALL): leave the block with EIP there,
  * if host condition `cc` holds (-1: always).  `limit`: the target still
  * has to be checked against the CS limit. */
@@ -94,7 +167,7 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
  * the flags the handler gives (cpu/ops_alu.c shift_compute: OF from the
  * result for SHL, from the operand for SHR, clear for SAR; AF clear),
  * stored lazily.  A count of 0 changes nothing. */
-static bool emit_shift(struct tx *t, const struct insn *i)
+static bool emit_shift(struct tx *t, const struct insn *i, unsigned k)
 {
     struct x64 *e = &t->e;
     unsigned op = i->reg;
@@ -110,6 +183,13 @@ static bool emit_shift(struct tx *t, const struct insn *i)
         x64_alu_ri(e, XA_AND, 4, X_RCX, 31);
         skip = x64_jcc(e, 4 /* e */, NULL);
     } else if (n == 0) {
+        return true;
+    }
+    if (!by_cl && tx_flags_unseen(t, k)) {
+        tx_gr_load(t, 4, X_RAX, i->rm);
+        x64_shift_ri(e, hop, 4, X_RAX, (u8)n);
+        tx_gr_store(t, 4, i->rm, X_RAX);
+        t->fl = F_HOST; /* nothing reads them before they are written again */
         return true;
     }
     bool before[8];
@@ -158,6 +238,11 @@ static bool emit_imul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
     else
         x64_mov_ri32(e, X_RCX, i->imm);
     x64_imul_rr(e, 4, X_RAX, X_RCX);
+    if (tx_flags_unseen(t, k)) {
+        tx_gr_store(t, 4, i->reg, X_RAX);
+        t->fl = F_HOST;
+        return true;
+    }
     x64_setcc(e, 0 /* o */, X_RDX);
     x64_movzx_rr(e, 1, X_RDX, X_RDX);
     x64_shift_ri(e, XS_SHL, 4, X_RDX, 31);
@@ -189,6 +274,10 @@ static bool emit_mul(struct tx *t, const struct insn *i, unsigned k, u32 eip)
     x64_mov_rr(e, 8, X_RDX, X_RAX);
     x64_shift_ri(e, XS_SHR, 8, X_RDX, 32);
     tx_gr_store(t, 4, R_EDX, X_RDX);
+    if (tx_flags_unseen(t, k)) {
+        t->fl = F_HOST;
+        return true;
+    }
     if (sx) {
         /* significant: the product differs from its low half sign-extended */
         x64_mov_rr(e, 8, X_RCX, X_RAX);
@@ -444,7 +533,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         tx_emit_store_call(t, i->seg, sz, k, eip, next);
         return true;
     case 0xc1: case 0xd1: case 0xd3:
-        return i->reg <= 1 ? emit_rotate(t, i) : emit_shift(t, i);
+        return i->reg <= 1 ? emit_rotate(t, i) : emit_shift(t, i, k);
     case 0x90: /* NOP (and PAUSE) */
     case 0x118: case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e:
     case 0x11f: /* hint NOPs: a ModRM operand, no access */

@@ -130,7 +130,20 @@ struct tx {
      * cache (cvalid cleared); the memory thunks keep it. */
     i8 creg[8];
     bool cvalid[8];
+    /* Bit k: the flags instruction k writes are never observed -- the
+     * next instruction that touches them writes all six first, and
+     * nothing between can fault, call out or leave (tx_flags_dead). */
+    u64 fl_dead;
 };
+
+/* The liveness pass over a block's instructions: tx.fl_dead. */
+u64 tx_flags_dead(const struct insn *ins, unsigned n);
+
+/* Whether instruction k may leave the flags it writes unmade. */
+static inline bool tx_flags_unseen(const struct tx *t, unsigned k)
+{
+    return k < 64 && (t->fl_dead >> k & 1);
+}
 
 #define OFF(field) ((i32)offsetof(struct cpu, field))
 #define CPU(field) x64_m(X_RBX, OFF(field))

@@ -1881,6 +1881,76 @@ START_TEST(counters_show_replays)
 }
 END_TEST
 
+/*
+ * Flags an instruction writes that only a fault can see: a multiply or a
+ * shift whose flags the next flag writer replaces, with a store between
+ * that faults on its 25th pass (page 0x50000 not present), by then run
+ * translated, inside one run slice of run_until_halt().  The EFLAGS the #PF pushes (compared with all of RAM) must
+ * be the multiply's or the shift's.
+ *
+ *   L:  mov eax, 0xe0000003
+ *       <producer>          ; imul eax, ecx / shl eax, 3 / mul ecx
+ *       mov [esi], ebx
+ *       add esi, 0x1000     ; writes every flag again
+ *       jmp L
+ */
+START_TEST(flags_seen_by_fault)
+{
+    static const struct {
+        const char *name;
+        u8 op[3];
+        unsigned len;
+    } producers[] = {
+        { "imul eax, ecx", { 0x0f, 0xaf, 0xc1 }, 3 },
+        { "shl eax, 3", { 0xc1, 0xe0, 0x03 }, 3 },
+        { "mul ecx", { 0xf7, 0xe1 }, 2 },
+    };
+    const u8 set_eax[] = { 0xb8, 0x03, 0x00, 0x00, 0xe0 }; /* mov eax, 0xe0000003 */
+    for (unsigned v = 0; v < sizeof producers / sizeof producers[0]; v++) {
+        u8 code[64];
+        unsigned n = 0;
+        const u8 head[] = {
+            0xbe, 0x00, 0x80, 0x03, 0x00,       /* mov esi, 0x38000 */
+            0xb9, 0xff, 0xff, 0xff, 0x7f,       /* mov ecx, 0x7fffffff */
+        };
+        memcpy(code, head, sizeof head);
+        n = sizeof head;
+        unsigned loop = n;
+        memcpy(code + n, set_eax, sizeof set_eax);
+        n += sizeof set_eax;
+        memcpy(code + n, producers[v].op, producers[v].len);
+        n += producers[v].len;
+        const u8 tail[] = {
+            0x89, 0x1e,                         /* mov [esi], ebx */
+            0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* add esi, 0x1000 */
+            0xeb, 0x00,                         /* jmp L */
+        };
+        memcpy(code + n, tail, sizeof tail);
+        n += sizeof tail;
+        code[n - 1] = (u8)(loop - n);
+        code[n++] = 0xf4;
+        struct pair p;
+        pair_open(&p);
+        directed_setup(&p, code, n, true);
+        put32(p.a.m->ram, PT_BASE + 4 * 0x50, 0);
+        put32(p.b.m->ram, PT_BASE + 4 * 0x50, 0);
+        run_until_halt(&p, producers[v].name);
+        u32 faults, pushed;
+        memcpy(&faults, p.b.m->ram + FAULT_CNT + 4 * EXC_PF, 4);
+        ck_assert_msg(faults == 1, "%s: %u page faults", producers[v].name, faults);
+        ck_assert_uint_eq(p.b.c->cr2, 0x50000);
+        /* error code, EIP, CS, EFLAGS below the top of the stack */
+        memcpy(&pushed, p.b.m->ram + STACK_TOP - 4, 4);
+        ck_assert_msg(pushed & EFLAGS_CF, "%s: pushed EFLAGS %08x without CF", producers[v].name,
+                      pushed);
+        blocks_sync_counters(p.b.blk);
+        if (BLOCKS_JIT)
+            ck_assert_uint_gt(p.b.cnt.v[CNT_blk_jit_insns], 0);
+        pair_close(&p);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translate_blocks");
@@ -1911,6 +1981,7 @@ static Suite *suite(void)
     tcase_add_test(t, store_into_code_beside_store);
     tcase_add_test(t, insn_across_pages);
     tcase_add_test(t, hot_written_code);
+    tcase_add_test(t, flags_seen_by_fault);
     suite_add_tcase(s, t);
     return s;
 }
