@@ -27,8 +27,25 @@ int codebuf_init(struct codebuf *b, size_t size)
     }
     b->rx = mremap(b->rw, 0, size, MREMAP_MAYMOVE);
     if (b->rx == MAP_FAILED) {
+        /* Where that is refused (valgrind, for one), a memfd mapped
+         * twice does the same, only perf does not name its code. */
         b->rx = NULL;
-        goto fail;
+        munmap(b->rw, size);
+        b->rw = NULL;
+        int fd = memfd_create("umbra-code", MFD_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        if (ftruncate(fd, (off_t)size) == 0) {
+            void *rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            void *rx = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+            b->rw = rw == MAP_FAILED ? NULL : rw;
+            b->rx = rx == MAP_FAILED ? NULL : rx;
+        }
+        close(fd);
+        if (!b->rw || !b->rx)
+            goto fail;
+        b->patches = 0;
+        return 0;
     }
     if (mprotect(b->rx, size, PROT_READ | PROT_EXEC) < 0)
         goto fail;
