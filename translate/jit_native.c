@@ -163,19 +163,24 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
     tx_check_epoch(t, k, next);
 }
 
-/* SHL/SAL, SHR, SAR of a 32-bit register by an immediate or CL, with
- * the flags the handler gives (cpu/ops_alu.c shift_compute: OF from the
- * result for SHL, from the operand for SHR, clear for SAR; AF clear),
- * stored lazily.  A count of 0 changes nothing. */
+/* SHL/SAL, SHR, SAR of a 32-bit register by an immediate or CL, or of a
+ * 16-bit register by an immediate below 16, with the flags the handler
+ * gives (cpu/ops_alu.c shift_compute: OF from the result for SHL, from
+ * the operand for SHR, clear for SAR; AF clear), stored lazily.  A count
+ * of 0 changes nothing. */
 static bool emit_shift(struct tx *t, const struct insn *i, unsigned k)
 {
     struct x64 *e = &t->e;
-    unsigned op = i->reg;
-    if (i->osz != 4 || i->mod != 3 || (op != 4 && op != 5 && op != 6 && op != 7))
+    unsigned op = i->reg, sz = i->osz;
+    if ((sz != 4 && sz != 2) || i->mod != 3 || (op != 4 && op != 5 && op != 6 && op != 7))
         return false;
     enum x64_shift hop = op == 5 ? XS_SHR : op == 7 ? XS_SAR : XS_SHL;
     bool by_cl = i->opc == 0xd3;
     unsigned n = i->opc == 0xd1 ? 1 : i->imm & 31;
+    /* the operand's top bit moved to bit 31 by this much */
+    u8 up = (u8)(32 - 8 * sz);
+    if (sz == 2 && (by_cl || n >= 16))
+        return false; /* the host's count would not be the handler's */
     long skip = -1;
     if (by_cl) {
         tx_flags_save(t);
@@ -186,20 +191,20 @@ static bool emit_shift(struct tx *t, const struct insn *i, unsigned k)
         return true;
     }
     if (!by_cl && tx_flags_unseen(t, k)) {
-        tx_gr_load(t, 4, X_RAX, i->rm);
-        x64_shift_ri(e, hop, 4, X_RAX, (u8)n);
-        tx_gr_store(t, 4, i->rm, X_RAX);
+        tx_gr_load(t, sz, X_RAX, i->rm);
+        x64_shift_ri(e, hop, sz, X_RAX, (u8)n);
+        tx_gr_store(t, sz, i->rm, X_RAX);
         t->fl = F_HOST; /* nothing reads them before they are written again */
         return true;
     }
     bool before[8];
     memcpy(before, t->cvalid, sizeof before);
-    tx_gr_load(t, 4, X_RAX, i->rm);
+    tx_gr_load(t, sz, X_RAX, i->rm);
     x64_mov_rr(e, 4, X_RDI, X_RAX);
     if (by_cl)
         x64_shift_rcl(e, hop, 4, X_RAX);
     else
-        x64_shift_ri(e, hop, 4, X_RAX, (u8)n);
+        x64_shift_ri(e, hop, sz, X_RAX, (u8)n);
     x64_setcc(e, 2 /* b: CF */, X_RDX);
     x64_movzx_rr(e, 1, X_RDX, X_RDX);
     x64_shift_ri(e, XS_SHL, 4, X_RDX, 31); /* CF in bit 31 */
@@ -207,16 +212,22 @@ static bool emit_shift(struct tx *t, const struct insn *i, unsigned k)
      * SHR: OF = msb(a); SAR: OF = 0, so it is CF. */
     if (hop == XS_SHL) {
         x64_mov_rr(e, 4, X_RSI, X_RAX);
+        if (up)
+            x64_shift_ri(e, XS_SHL, 4, X_RSI, up);
     } else if (hop == XS_SHR) {
-        x64_mov_rr(e, 4, X_RSI, X_RDX);
-        x64_alu_rr(e, XA_XOR, 4, X_RSI, X_RDI);
+        x64_mov_rr(e, 4, X_RSI, X_RDI);
+        if (up)
+            x64_shift_ri(e, XS_SHL, 4, X_RSI, up);
+        x64_alu_rr(e, XA_XOR, 4, X_RSI, X_RDX);
     } else {
         x64_mov_rr(e, 4, X_RSI, X_RDX);
     }
     x64_shift_ri(e, XS_SHR, 4, X_RSI, 31);
     x64_shift_ri(e, XS_SHL, 4, X_RSI, 30);
     x64_alu_rr(e, XA_OR, 4, X_RDX, X_RSI);
-    tx_gr_store(t, 4, i->rm, X_RAX);
+    tx_gr_store(t, sz, i->rm, X_RAX);
+    if (up)
+        x64_movsx_rr(e, 2, X_RAX, X_RAX); /* lf_res: the result sign-extended */
     tx_flags_lazy(t);
     if (skip >= 0) {
         x64_patch_rel32(e->start, skip, e->p);
