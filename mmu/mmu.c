@@ -651,6 +651,23 @@ void mmu_l1_drop_slot(struct mmu *m, unsigned slot, u32 lo, u32 npages)
     l1_drop_pages(m, tag, lo, npages);
 }
 
+void mmu_l1_drop_list(struct mmu *m, unsigned slot, bool current, const u32 *pages, unsigned n)
+{
+    u32 tag = current ? m->tlb[0].ctx : slot_tag(slot);
+    if (!current && m->l1_owner[tag >> 1] != slot)
+        return; /* its entries were dropped when the tag changed hands */
+    u32 salt = tag_salt(tag);
+    bool fetched = false;
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned p = 0; p < n; p++)
+            fetched |= tlb_drop_page_in(&m->tlb[k], pages[p], tag, salt);
+    if (!fetched && m->code_gone_any)
+        for (unsigned p = 0; p < n && !fetched; p++)
+            fetched = code_gone_test(m, pages[p]);
+    if (fetched || m->fetch_untagged)
+        space_move(m, tag);
+}
+
 void mmu_l1_select(struct mmu *m, unsigned slot)
 {
     u32 tag = slot_tag(slot);

@@ -377,23 +377,29 @@ void shadow_flush_global(struct mmu *m)
 
 /* Zap the entries of slot `k` for the linear pages [lo, lo + n pages);
  * L1 follows when it may hold them.  Returns the number zapped. */
+#define ZAP_LIST 16u
+
 static unsigned zap_range(struct mmu *m, unsigned k, u32 lo, u32 npages)
 {
     struct shadow *s = m->sh;
     struct sctx *c = &s->ctx[k];
     unsigned zapped = 0;
+    /* The pages zapped, while few: dropping their L1 entries one by one
+     * beats a scan of both TLBs, and leaves the rest of the range's code
+     * linked (a page table rewritten whole maps only a few pages). */
+    u32 list[ZAP_LIST];
+    unsigned nlist = 0;
+    bool listed = true;
     u32 first = lo >> PAGE_SHIFT, end = first + npages; /* page numbers */
     for (u32 p = first; p < end;) {
         u32 leaf_end = (p | (LEAF_ENTRIES - 1)) + 1;
         u32 stop = leaf_end < end ? leaf_end : end;
         struct spt_leaf *l = c->dir[p >> 10];
         if (l && l->nvalid) {
-            if (p == (p & ~(LEAF_ENTRIES - 1)) && stop == leaf_end) {
+            bool whole = p == (p & ~(LEAF_ENTRIES - 1)) && stop == leaf_end;
+            if (whole && (!listed || nlist + l->nvalid > ZAP_LIST)) {
+                listed = false;
                 zapped += l->nvalid;
-                free(l);
-                c->dir[p >> 10] = NULL;
-                c->nleaves--;
-                s->nleaves--;
             } else {
                 for (u32 q = p; q < stop; q++) {
                     struct spte *e = &l->e[q & (LEAF_ENTRIES - 1)];
@@ -401,8 +407,18 @@ static unsigned zap_range(struct mmu *m, unsigned k, u32 lo, u32 npages)
                         e->perm = 0;
                         l->nvalid--;
                         zapped++;
+                        if (nlist < ZAP_LIST)
+                            list[nlist++] = q << PAGE_SHIFT;
+                        else
+                            listed = false;
                     }
                 }
+            }
+            if (whole) {
+                free(l);
+                c->dir[p >> 10] = NULL;
+                c->nleaves--;
+                s->nleaves--;
             }
         }
         p = stop;
@@ -415,6 +431,8 @@ static unsigned zap_range(struct mmu *m, unsigned k, u32 lo, u32 npages)
     if (zapped) {
         if (k == 0)
             mmu_l1_flush(m, false); /* global entries sit under every L1 tag */
+        else if (listed)
+            mmu_l1_drop_list(m, k, (int)k == s->cur, list, nlist);
         else if ((int)k == s->cur)
             mmu_l1_drop_range(m, lo, npages);
         else

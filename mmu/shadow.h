@@ -62,5 +62,8 @@ void mmu_l1_select(struct mmu *m, unsigned slot);
 /* Drop the L1 entries of slot `slot`: all of them (npages == 0) or those
  * of [lo, lo + npages pages). */
 void mmu_l1_drop_slot(struct mmu *m, unsigned slot, u32 lo, u32 npages);
+/* The same for `n` single linear pages (page addresses) of slot `slot`,
+ * or of the current address space when `current`. */
+void mmu_l1_drop_list(struct mmu *m, unsigned slot, bool current, const u32 *pages, unsigned n);
 
 #endif
