@@ -9,11 +9,12 @@
  *   R13  &mmu->epoch              R12d  the epoch at block entry
  *   R14  host flags of a read-modify-write, kept across its store
  *   R15  the effective address of a read-modify-write
- *   R8-R11                        copies of up to four guest registers
+ *   R8-R11, RBP                   copies of up to five guest registers
  *                                 (write-through: struct cpu is exact)
  *   RAX RCX RDX RSI RDI           scratch
- * Entry pushes RBX and R12-R15, which leaves RSP 16-byte aligned for the
- * calls out to handlers and memory helpers.
+ * Entry pushes RBX, R12-R15 and RBP and moves RSP 8 bytes more, which
+ * leaves it 16-byte aligned for the calls out to handlers and memory
+ * helpers.
  *
  * Flags.  The translator tracks where the guest's OSZAPC are at each point
  * of the block: in struct cpu (F_MEM), in the host EFLAGS only (F_HOST:
@@ -45,22 +46,35 @@ static u32 jit_flags_get(struct cpu *c)
 
 /* ---- the guest register cache ---- */
 
-/* Host registers for guest registers: caller-saved ones, which the
- * memory thunks preserve and calls into C clobber. */
-static const enum x64_reg cache_host[] = { X_R8, X_R9, X_R10, X_R11 };
+/* Host registers for guest registers: R8-R11, which the memory thunks
+ * preserve, and RBP, which nothing else in translated code uses.  Calls
+ * into C drop every cached copy (a handler may write any register). */
+static const enum x64_reg cache_host[] = { X_R8, X_R9, X_R10, X_R11, X_RBP };
 
-/* Cache the (at most four) registers the block names most often, each
- * named at least twice; ESP stays in memory (the stack forms and the
+/* Cache the (at most five) registers the block reads most often, each
+ * read at least twice; ESP stays in memory (the stack forms and the
  * precise-fault bookkeeping use it there). */
 void tx_cache_choose(struct tx *t, const struct insn *ins, unsigned n)
 {
     unsigned uses[8] = { 0 };
     for (unsigned k = 0; k < n; k++) {
         const struct insn *i = &ins[k];
-        if (i->osz == 4)
+        unsigned opc = i->opc;
+        /* Reads only: a write-through copy costs each write a move and
+         * pays off on reads.  Forms that only write their register: */
+        bool reg_written = opc == 0x8a || opc == 0x8b || opc == 0x8d || opc == 0x69 ||
+                           opc == 0x6b || (opc >= 0x1b6 && opc <= 0x1bf && opc != 0x1ba);
+        /* ... and groups, whose ModRM reg field is part of the opcode */
+        bool group = (opc >= 0x80 && opc <= 0x83) || opc == 0x8f || opc == 0xc0 || opc == 0xc1 ||
+                     (opc >= 0xd0 && opc <= 0xd3) || opc == 0xf6 || opc == 0xf7 || opc == 0xfe ||
+                     opc == 0xff || opc == 0xc6 || opc == 0xc7 || opc == 0x100 || opc == 0x101 ||
+                     opc == 0x1ba || opc == 0x1c7;
+        bool rm_written = (opc >= 0xb0 && opc <= 0xbf) || (opc >= 0x58 && opc <= 0x5f) ||
+                          opc == 0x88 || opc == 0x89 || opc == 0xc6 || opc == 0xc7;
+        if (i->osz == 4 && !reg_written && !group && (i->attr & OPA_MODRM))
             uses[i->reg & 7]++;
         if (i->mod == 3) {
-            if (i->osz == 4)
+            if (i->osz == 4 && !rm_written)
                 uses[i->rm & 7]++;
         } else {
             if (i->base < 8)
@@ -347,6 +361,8 @@ void tx_exit_if(struct tx *t, int cc, u32 retired, bool set_eip, u32 eip)
 
 static void emit_epilogue(struct x64 *e)
 {
+    x64_lea64(e, X_RSP, x64_m(X_RSP, 8)); /* (LEA: the flags stay) */
+    x64_pop(e, X_RBP);
     x64_pop(e, X_R15);
     x64_pop(e, X_R14);
     x64_pop(e, X_R13);
@@ -533,6 +549,8 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     x64_push(e, X_R13);
     x64_push(e, X_R14);
     x64_push(e, X_R15);
+    x64_push(e, X_RBP);
+    x64_lea64(e, X_RSP, x64_m(X_RSP, -8));
     x64_mov_rr(e, 8, X_RBX, X_RDI);
     x64_mov_ri64(e, X_R13, (u64)(uintptr_t)&j->c->mmu->epoch);
     x64_load(e, 4, X_R12, x64_m(X_R13, 0));

@@ -103,7 +103,7 @@ void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip)
  * a tracked or clean page -- tail-calls the C helper, which checks the
  * segment, takes the MMU's slow path and raises faults -- except a store
  * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
- * RSI and RDI; keeps R8-R11.
+ * RSI and RDI; keeps R8-R11 and RBP.
  */
 u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store)
 {
@@ -186,7 +186,7 @@ u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned se
     x64_patch_rel32(e->start, slow1, e->p);
     if (slow3 >= 0)
         x64_patch_rel32(e->start, slow3, e->p);
-    /* The C path, keeping R8-R11 (the guest register cache) */
+    /* The C path, keeping R8-R11 (the guest register cache; C keeps RBP) */
     x64_push(e, X_R8);
     x64_push(e, X_R9);
     x64_push(e, X_R10);

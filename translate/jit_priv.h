@@ -124,7 +124,7 @@ struct tx {
     unsigned nstub;
     bool too_many;
     /* Guest registers cached in host registers, write-through: struct
-     * cpu always holds every guest register, and creg[r] (R8-R11, or
+     * cpu always holds every guest register, and creg[r] (R8-R11, RBP or
      * X_NONE) holds r as well where cvalid[r] says so.  Only the full
      * 32-bit register is cached, never ESP.  Calls into C clobber the
      * cache (cvalid cleared); the memory thunks keep it. */
@@ -259,7 +259,7 @@ void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip);
  * a tracked or clean page -- tail-calls the C helper, which checks the
  * segment, takes the MMU's slow path and raises faults -- except a store
  * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
- * RSI and RDI; keeps R8-R11.
+ * RSI and RDI; keeps R8-R11 and RBP.
  */
 u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store);
 
