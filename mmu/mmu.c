@@ -62,9 +62,10 @@ struct mmu *mmu_new(u32 ram_size, struct counters *cnt, struct logger *log)
     m->page_host = calloc(NPAGES, sizeof *m->page_host);
     m->code_lines = calloc((size_t)(ram_size ? ram_size >> PAGE_SHIFT : 1) * MMU_CODE_LINE_WORDS,
                            sizeof *m->code_lines);
+    m->wfill = calloc(ram_size ? ram_size >> PAGE_SHIFT : 1, sizeof *m->wfill);
     m->io_index = calloc(65536, 1);
     if (m->ram == MAP_FAILED || !m->page_flags || !m->page_host || !m->code_lines ||
-        !m->io_index) {
+        !m->wfill || !m->io_index) {
         if (m->ram == MAP_FAILED)
             m->ram = NULL;
         mmu_free(m);
@@ -106,6 +107,7 @@ void mmu_free(struct mmu *m)
     free(m->page_flags);
     free(m->page_host);
     free(m->code_lines);
+    free(m->wfill);
     free(m->io_index);
     free(m);
 }
@@ -579,11 +581,52 @@ void mmu_l1_flush(struct mmu *m, bool keep_global)
     shared_move(m);
 }
 
+static u32 tag_salt(u32 tag);
+
+/* The RAM page behind host page `host`, or -1 (ROM, or not backed). */
+static inline long ram_page_of(const struct mmu *m, const u8 *host)
+{
+    if (!host || host < m->ram || host >= m->ram + m->ram_size)
+        return -1;
+    return (long)((size_t)(host - m->ram) >> PAGE_SHIFT);
+}
+
+/* A write entry (tag `page` in either TLB) now points at `host`. */
+static inline void wfill_note(struct mmu *m, const u8 *host, u32 page)
+{
+    long r = ram_page_of(m, host);
+    if (r < 0)
+        return;
+    u32 *w = &m->wfill[r];
+    *w = !*w || *w == (page | 1) ? page | 1 : WFILL_MANY;
+}
+
 void mmu_l1_withdraw_write(struct mmu *m, u32 pfn)
 {
     u8 *host = m->page_host[pfn];
     if (!host)
         return;
+    long r = ram_page_of(m, host);
+    if (r >= 0 && m->wfill[r] != WFILL_MANY) {
+        /* RAM written through one L1 tag at most: look there only. */
+        u32 v = m->wfill[r], page = v & ~1u;
+        m->wfill[r] = 0;
+        if (!v)
+            return;
+        for (unsigned k = 0; k < 2; k++) {
+            struct tlb_entry *e = tlb_entry_at(&m->tlb[k], page, tag_salt(page & (PAGE_SIZE - 1)));
+            uintptr_t addend = (uintptr_t)host - (page & PAGE_MASK);
+            if (e->addend != addend)
+                continue;
+            if (e->tag[ACC_WRITE] == page)
+                e->tag[ACC_WRITE] = TLB_INVALID;
+            if (e->code_wtag == page)
+                e->code_wtag = TLB_INVALID;
+        }
+        return;
+    }
+    if (r >= 0)
+        m->wfill[r] = 0;
     for (unsigned k = 0; k < 2; k++) {
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             struct tlb_entry *e = &m->tlb[k].e[i];
@@ -912,10 +955,13 @@ static void tlb_fill(struct mmu *m, u32 lin, u32 gpa, enum mmu_acc acc, bool use
      * page gets a fetch tag and no read-only page a write tag. */
     if (acc == ACC_WRITE) {
         u8 f = m->page_flags[pfn] & (PG_RAM | PG_CODE | PG_PT);
-        if (f == PG_RAM && (perm & PG_PERM_DIRTY))
+        if (f == PG_RAM && (perm & PG_PERM_DIRTY)) {
             e->tag[ACC_WRITE] = page;
-        else if (f == (PG_RAM | PG_CODE) && (perm & PG_PERM_DIRTY))
+            wfill_note(m, host, page);
+        } else if (f == (PG_RAM | PG_CODE) && (perm & PG_PERM_DIRTY)) {
             e->code_wtag = page;
+            wfill_note(m, host, page);
+        }
         e->tag[ACC_READ] = page;
     } else {
         e->tag[acc] = page;

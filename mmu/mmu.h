@@ -131,9 +131,15 @@ struct mmu {
                                 * Right after `epoch` (translated code
                                 * reaches both through one pointer). */
     u8 *ram;                   /* guest RAM, ram_size bytes */
+#define WFILL_MANY UINT32_MAX
     u32 ram_size;
     u8 *page_flags;            /* one byte per 4 KiB physical page (1M) */
     u8 **page_host;            /* host base of each backed page, or NULL */
+    u32 *wfill;                /* per RAM page: the L1 tag (linear page |
+                                * address-space tag | 1) of the write
+                                * entries filled for it since it was last
+                                * withdrawn, 0 for none, WFILL_MANY for
+                                * more than one */
     u64 *code_lines;           /* per RAM page, MMU_CODE_LINE_WORDS words:
                                 * bit k set if code was decoded from line k
                                 * (bytes [16k, 16k+16)) since the page was
