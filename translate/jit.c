@@ -538,6 +538,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     t->mask = (j->c->mode & MODE_CS32) ? ~0u : 0xffffu;
     t->page = (j->c->seg[S_CS].base + eip) & PAGE_MASK;
     t->nstub = 0;
+    t->nslow = 0;
     t->too_many = false;
     tx_cache_choose(t, kept, n);
     t->fl_dead = tx_flags_dead(kept, n);
@@ -625,6 +626,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     x64_patch_rel32(e->start, past_limit, epi_at);
     t->epi = epi_at;
     emit_stubs(t, epi_at);
+    tx_emit_slow(t);
     void *code = NULL;
     if (!e->overflow && !t->too_many) {
         size_t len = x64_len(e);

@@ -84,10 +84,78 @@ void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u
     tx_check_epoch(t, k, next);
 }
 
+/* The L1 TLB hit path of cpu/mem.h for an access of `size` bytes at
+ * ESI through segment `seg`: EAX = the value (loads) or EDX stored.
+ * Jumps that miss are left in slow->at for the caller to patch.
+ * Clobbers RAX, RCX, RDI and the flags. */
+static void emit_hit_path(struct x64 *e, unsigned size, unsigned seg, bool store, long *at)
+{
+    enum mmu_acc acc = store ? ACC_WRITE : ACC_READ;
+    x64_test_mi(e, 1, CPU(seg[seg].flat), store ? SEGOK_WRITE : SEGOK_READ);
+    at[0] = x64_jcc(e, 4 /* e */, NULL);
+    x64_load(e, 8, X_RDI, CPU(tlb));
+    x64_mov_rr(e, 4, X_RAX, X_RSI);
+    x64_shift_ri(e, XS_SHR, 4, X_RAX, PAGE_SHIFT);
+    x64_alu_rm(e, XA_XOR, 4, X_RAX, x64_m(X_RDI, (i32)offsetof(struct tlb, salt)));
+    x64_alu_ri(e, XA_AND, 4, X_RAX, TLB_SIZE - 1);
+    x64_shift_ri(e, XS_SHL, 4, X_RAX, 5);
+    _Static_assert(sizeof(struct tlb_entry) == 32, "entry index shift");
+    x64_lea32(e, X_RCX, x64_m(X_RSI, (i32)size - 1));
+    x64_alu_ri(e, XA_AND, 4, X_RCX, PAGE_MASK);
+    x64_alu_rm(e, XA_OR, 4, X_RCX, x64_m(X_RDI, (i32)offsetof(struct tlb, ctx)));
+    struct x64_mem ent = { X_RDI, X_RAX, 1, 0 };
+    ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, tag) + 4 * acc);
+    x64_alu_rm(e, XA_CMP, 4, X_RCX, ent);
+    at[1] = x64_jcc(e, 5 /* ne */, NULL);
+    x64_alu_mi(e, XA_ADD, 8, x64_m(X_RDI, (i32)(offsetof(struct tlb, hits) + 8 * acc)), 1);
+    ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, addend));
+    x64_load(e, 8, X_RCX, ent);
+    struct x64_mem host = { X_RCX, X_RSI, 1, 0 };
+    if (store)
+        x64_store(e, size, host, X_RDX);
+    else if (size == 4)
+        x64_load(e, 4, X_RAX, host);
+    else
+        x64_movzx_rm(e, size, X_RAX, host);
+}
+
 void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip)
 {
-    x64_call_rel(&t->e, thunk);
-    x64_nop_payload(&t->e, (u8)(k - t->synced), eip);
+    struct jit *j = t->j;
+    int size = -1, seg = -1;
+    bool store = false;
+    for (unsigned z = 0; z < 3 && size < 0; z++)
+        for (unsigned s = 0; s < 6; s++)
+            if (j->ld_thunk[z][s] == thunk || j->st_thunk[z][s] == thunk) {
+                size = z == 2 ? 4 : (int)z + 1;
+                seg = (int)s;
+                store = j->st_thunk[z][s] == thunk;
+                break;
+            }
+    if (size < 0 || t->nslow == MAX_SLOW) {
+        x64_call_rel(&t->e, thunk);
+        x64_nop_payload(&t->e, (u8)(k - t->synced), eip);
+        return;
+    }
+    struct slow_access *sl = &t->slow[t->nslow++];
+    emit_hit_path(&t->e, (unsigned)size, (unsigned)seg, store, sl->at);
+    sl->thunk = thunk;
+    sl->count = (u8)(k - t->synced);
+    sl->eip = eip;
+    sl->back = t->e.p;
+}
+
+void tx_emit_slow(struct tx *t)
+{
+    struct x64 *e = &t->e;
+    for (unsigned n = 0; n < t->nslow; n++) {
+        const struct slow_access *sl = &t->slow[n];
+        x64_patch_rel32(e->start, sl->at[0], e->p);
+        x64_patch_rel32(e->start, sl->at[1], e->p);
+        x64_call_rel(e, sl->thunk);
+        x64_nop_payload(e, sl->count, sl->eip);
+        x64_jmp(e, sl->back);
+    }
 }
 
 

@@ -17,9 +17,10 @@
 #include "cpu/flags.h"
 #include "cpu/mem.h"
 
-/* Room one block's code may take at most: 32 instructions of at most
- * about 80 bytes each, and their exits. */
-#define JIT_BLOCK_MAX 8192u
+/* Room one block's code may take at most: 32 instructions with their
+ * inline memory accesses (about 70 bytes each), their exits and the
+ * accesses' slow paths. */
+#define JIT_BLOCK_MAX 16384u
 
 struct jit {
     struct cpu *c;
@@ -109,6 +110,19 @@ struct stub {
 
 #define MAX_STUBS 128
 
+/* The slow path of an inline memory access (tx_call_thunk), emitted
+ * after the body: a call of the access's thunk, its payload, and a jump
+ * back to `back`. */
+struct slow_access {
+    long at[2];       /* rel32s of the jumps that miss */
+    const u8 *thunk;
+    u8 count;         /* the payload's instructions not yet counted */
+    u32 eip;          /* and its EIP */
+    const u8 *back;
+};
+
+#define MAX_SLOW 64
+
 struct tx {
     struct x64 e;
     struct jit *j;
@@ -122,6 +136,8 @@ struct tx {
     const u8 *epi;  /* the block's epilogue (once emitted) */
     struct stub stub[MAX_STUBS];
     unsigned nstub;
+    struct slow_access slow[MAX_SLOW];
+    unsigned nslow;
     bool too_many;
     /* Guest registers cached in host registers, write-through: struct
      * cpu always holds every guest register, and creg[r] (R8-R11, RBP or
@@ -239,13 +255,18 @@ void tx_emit_load(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsig
 void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 eip,
                         u32 next);
 
-/* Call a memory thunk for instruction `k` at `eip` (after
- * tx_sync_access).  The call is followed by an eight-byte NOP whose SIB
- * byte holds k minus the instructions already counted and whose
- * displacement holds `eip`: on its C path the thunk reads them at its
- * return address, counts the instructions and sets the start EIP, so a
- * fault is precise, and takes the count back if the access returns. */
+/* A memory access through `thunk` for instruction `k` at `eip` (after
+ * tx_sync_access), with the thunk's registers and result: its L1 TLB
+ * hit path inline, and on a miss a call of the thunk from a slow path
+ * after the body (tx_emit_slow).  The call is followed by an eight-byte
+ * NOP whose SIB byte holds k minus the instructions already counted and
+ * whose displacement holds `eip`: on its C path the thunk reads them at
+ * its return address, counts the instructions and sets the start EIP,
+ * so a fault is precise, and takes the count back if the access
+ * returns. */
 void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip);
+/* The slow paths of the block's inline accesses. */
+void tx_emit_slow(struct tx *t);
 
 /*
  * A memory-access thunk: the L1 TLB hit path of cpu/mem.h in host code,
