@@ -128,6 +128,11 @@ static void written(struct tx *t, unsigned r, unsigned size)
         t->cvalid[full] = false;
 }
 
+enum x64_reg tx_gr_host(struct tx *t, unsigned r)
+{
+    return cached(t, r, 4);
+}
+
 void tx_gr_load(struct tx *t, unsigned size, enum x64_reg dst, unsigned r)
 {
     enum x64_reg h = cached(t, r, size);

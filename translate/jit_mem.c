@@ -55,15 +55,21 @@ void tx_emit_ea(struct tx *t, const struct insn *i)
 {
     struct x64 *e = &t->e;
     bool b = i->base != R_ZERO, x = i->index != R_ZERO;
-    if (b)
+    /* cached registers serve as they are */
+    enum x64_reg hb = b ? tx_gr_host(t, i->base) : X_NONE;
+    enum x64_reg hx = x ? tx_gr_host(t, i->index) : X_NONE;
+    if (b && hb == X_NONE) {
         tx_gr_load(t, 4, X_RCX, i->base);
-    if (x)
+        hb = X_RCX;
+    }
+    if (x && hx == X_NONE) {
         tx_gr_load(t, 4, X_RDX, i->index);
+        hx = X_RDX;
+    }
     if (!b && !x)
         x64_mov_ri32(e, X_RSI, i->disp);
     else
-        x64_lea32(e, X_RSI, (struct x64_mem){ b ? X_RCX : X_NONE, x ? X_RDX : X_NONE,
-                                               (u8)(1u << i->scale), (i32)i->disp });
+        x64_lea32(e, X_RSI, (struct x64_mem){ hb, hx, (u8)(1u << i->scale), (i32)i->disp });
     if (i->asz == 2)
         x64_movzx_rr(e, 2, X_RSI, X_RSI);
 }

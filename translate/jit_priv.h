@@ -181,6 +181,9 @@ static inline struct x64_mem greg(unsigned r, unsigned size)
 void tx_cache_choose(struct tx *t, const struct insn *ins, unsigned n);
 void tx_cache_forget(struct tx *t);
 void tx_gr_load(struct tx *t, unsigned size, enum x64_reg dst, unsigned r);
+/* The host register caching guest register r (loaded if need be), or
+ * X_NONE if r is not cached. */
+enum x64_reg tx_gr_host(struct tx *t, unsigned r);
 void tx_gr_store(struct tx *t, unsigned size, unsigned r, enum x64_reg src);
 void tx_gr_store_imm(struct tx *t, unsigned size, unsigned r, u32 imm);
 /* op guest r, src / op guest r, imm (CMP writes nothing back) */
