@@ -252,7 +252,9 @@ void tx_flags_save(struct tx *t)
     struct x64 *e = &t->e;
     tx_host_flags_form(e);
     x64_store(e, 2, CPU(lf_aux), X_RAX);
-    x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
+    if (!t->lf_host)
+        x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
+    t->lf_host = true;
     t->fl = F_MEM;
 }
 
@@ -267,6 +269,8 @@ void tx_flags_image(struct tx *t)
         return;
     }
     x64_movzx_rm(e, 2, X_RAX, CPU(lf_aux));
+    if (t->lf_host)
+        return;
     x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_HOST);
     long image = x64_jcc(e, 4 /* e */, NULL);
     tx_call_cpu(e, jit_flags_get);
@@ -297,6 +301,10 @@ void tx_cf_to_host(struct tx *t)
     if (t->fl != F_MEM)
         return;
     struct x64 *e = &t->e;
+    if (t->lf_host) {
+        x64_bt_mi(e, 2, CPU(lf_aux), 8);
+        return;
+    }
     x64_alu_mi(e, XA_CMP, 1, CPU(lf_live), LF_LAZY);
     long not_lazy = x64_jcc(e, 5 /* ne */, NULL);
     x64_bt_mi(e, 4, CPU(lf_aux), LF_CF);
@@ -321,6 +329,7 @@ void tx_flags_lazy(struct tx *t)
     x64_store(e, 4, CPU(lf_res), X_RAX);
     x64_store(e, 4, CPU(lf_aux), X_RDX);
     x64_store_imm(e, 1, CPU(lf_live), 1);
+    t->lf_host = false;
     t->fl = F_MEM;
 }
 
@@ -337,7 +346,9 @@ void tx_commit_r14_flags(struct tx *t, bool keep_cf)
         x64_alu_rr(e, XA_OR, 4, X_R14, X_RAX);
     }
     x64_store(e, 4, CPU(lf_aux), X_R14);
-    x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
+    if (!t->lf_host)
+        x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
+    t->lf_host = true;
     t->fl = F_MEM;
 }
 
@@ -404,6 +415,7 @@ void tx_call_handler(struct tx *t, const struct insn *i)
     x64_mov_rr(e, 8, X_RDI, X_RBX);
     x64_mov_ri64(e, X_RSI, (u64)(uintptr_t)i);
     x64_call_abs(e, (const void *)i->fn);
+    t->lf_host = false; /* the handler may leave any form */
     tx_cache_forget(t); /* handlers may write any register */
 }
 
@@ -544,6 +556,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     t->page = (j->c->seg[S_CS].base + eip) & PAGE_MASK;
     t->nstub = 0;
     t->nslow = 0;
+    t->lf_host = false;
     t->too_many = false;
     tx_cache_choose(t, kept, n);
     t->fl_dead = tx_flags_dead(kept, n);
@@ -630,6 +643,7 @@ void *jit_translate(struct jit *j, const struct insn *ins, unsigned n, u32 eip, 
     x64_patch_rel32(e->start, bail, epi_at);
     x64_patch_rel32(e->start, past_limit, epi_at);
     t->epi = epi_at;
+    t->lf_host = false; /* the stubs run from anywhere in the body */
     emit_stubs(t, epi_at);
     tx_emit_slow(t);
     void *code = NULL;

@@ -24,6 +24,7 @@ static void cache_meet(struct tx *t, const bool *before)
 {
     for (unsigned r = 0; r < 8; r++)
         t->cvalid[r] = t->cvalid[r] && before[r];
+    t->lf_host = false;
 }
 
 static bool is_alu_row(unsigned opc)
@@ -361,7 +362,9 @@ static bool emit_rotate(struct tx *t, const struct insn *i)
     x64_shift_ri(e, XS_SHR, 4, X_RCX, 31); /* OF: bit 0 */
     x64_alu_rr(e, XA_OR, 4, X_RDX, X_RCX);
     x64_store(e, 4, CPU(lf_aux), X_RDX);
-    x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
+    if (!t->lf_host)
+        x64_store_imm(e, 1, CPU(lf_live), LF_HOST);
+    t->lf_host = true;
     t->fl = F_MEM;
     if (skip >= 0) {
         x64_patch_rel32(e->start, skip, e->p);

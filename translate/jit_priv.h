@@ -150,6 +150,10 @@ struct tx {
      * next instruction that touches them writes all six first, and
      * nothing between can fault, call out or leave (tx_flags_dead). */
     u64 fl_dead;
+    /* lf_live in struct cpu is known to be LF_HOST here (stored earlier
+     * on the straight path, nothing since could change it): a flag save
+     * stores only lf_aux, and a reader needs no test of the form. */
+    bool lf_host;
 };
 
 /* The liveness pass over a block's instructions: tx.fl_dead. */
