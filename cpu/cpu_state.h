@@ -97,6 +97,7 @@ struct seg {
     u16 sel;
     u8 ok;       /* SEGOK_* access rights usable right now */
     u8 flat;     /* `ok` if base 0 and every offset valid, else 0 */
+    u8 big;      /* `ok` if every offset is valid, whatever the base */
 };
 #define SEGOK_READ 1u
 #define SEGOK_WRITE 2u

@@ -18,7 +18,8 @@ static void seg_set_attrs(struct seg *sg, u16 sel, u32 base, u32 limit, u32 flag
 /* The memory fast path tests one byte for the common flat segment. */
 static void seg_update_flat(struct seg *sg)
 {
-    sg->flat = sg->base == 0 && sg->lo == 0 && sg->hi == 0xffffffffu ? sg->ok : 0;
+    sg->big = sg->lo == 0 && sg->hi == 0xffffffffu ? sg->ok : 0;
+    sg->flat = sg->base == 0 ? sg->big : 0;
 }
 
 void seg_set(struct seg *sg, u16 sel, u32 base, u32 limit, u32 flags)

@@ -92,13 +92,30 @@ void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u
 
 /* The L1 TLB hit path of cpu/mem.h for an access of `size` bytes at
  * ESI through segment `seg`: EAX = the value (loads) or EDX stored.
- * Jumps that miss are left in slow->at for the caller to patch.
- * Clobbers RAX, RCX, RDI and the flags. */
-static void emit_hit_path(struct x64 *e, unsigned size, unsigned seg, bool store, long *at)
+ * Jumps that miss are left in at[] for the caller to patch.  With
+ * `based` (FS and GS, which Linux gives a base: per-CPU data, TLS) a
+ * segment whose every offset is valid adds its base to ESI, after
+ * checking that the access does not wrap around the offsets (#GP);
+ * else the segment must be flat.  Clobbers RAX, RCX, RDI and the flags
+ * (and ESI when based: at[1] then jumps with the linear address). */
+static void emit_hit_path(struct x64 *e, unsigned size, unsigned seg, bool store, bool based,
+                          long *at)
 {
     enum mmu_acc acc = store ? ACC_WRITE : ACC_READ;
-    x64_test_mi(e, 1, CPU(seg[seg].flat), store ? SEGOK_WRITE : SEGOK_READ);
-    at[0] = x64_jcc(e, 4 /* e */, NULL);
+    at[2] = -1;
+    if (based) {
+        x64_test_mi(e, 1, CPU(seg[seg].big), store ? SEGOK_WRITE : SEGOK_READ);
+        at[0] = x64_jcc(e, 4 /* e */, NULL);
+        if (size > 1) {
+            x64_lea32(e, X_RCX, x64_m(X_RSI, (i32)size - 1));
+            x64_alu_rr(e, XA_CMP, 4, X_RCX, X_RSI);
+            at[2] = x64_jcc(e, 2 /* b */, NULL);
+        }
+        x64_alu_rm(e, XA_ADD, 4, X_RSI, CPU(seg[seg].base));
+    } else {
+        x64_test_mi(e, 1, CPU(seg[seg].flat), store ? SEGOK_WRITE : SEGOK_READ);
+        at[0] = x64_jcc(e, 4 /* e */, NULL);
+    }
     x64_load(e, 8, X_RDI, CPU(tlb));
     x64_mov_rr(e, 4, X_RAX, X_RSI);
     x64_shift_ri(e, XS_SHR, 4, X_RAX, PAGE_SHIFT);
@@ -144,7 +161,9 @@ void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip)
         return;
     }
     struct slow_access *sl = &t->slow[t->nslow++];
-    emit_hit_path(&t->e, (unsigned)size, (unsigned)seg, store, sl->at);
+    sl->based = seg == S_FS || seg == S_GS;
+    sl->seg = (u8)seg;
+    emit_hit_path(&t->e, (unsigned)size, (unsigned)seg, store, sl->based, sl->at);
     sl->thunk = thunk;
     sl->count = (u8)(k - t->synced);
     sl->eip = eip;
@@ -156,8 +175,16 @@ void tx_emit_slow(struct tx *t)
     struct x64 *e = &t->e;
     for (unsigned n = 0; n < t->nslow; n++) {
         const struct slow_access *sl = &t->slow[n];
+        if (sl->based) {
+            /* back to the offset, which the thunk takes */
+            x64_patch_rel32(e->start, sl->at[1], e->p);
+            x64_alu_rm(e, XA_SUB, 4, X_RSI, CPU(seg[sl->seg].base));
+        }
         x64_patch_rel32(e->start, sl->at[0], e->p);
-        x64_patch_rel32(e->start, sl->at[1], e->p);
+        if (!sl->based)
+            x64_patch_rel32(e->start, sl->at[1], e->p);
+        if (sl->at[2] >= 0)
+            x64_patch_rel32(e->start, sl->at[2], e->p);
         x64_call_rel(e, sl->thunk);
         x64_nop_payload(e, sl->count, sl->eip);
         x64_jmp(e, sl->back);

@@ -114,7 +114,10 @@ struct stub {
  * after the body: a call of the access's thunk, its payload, and a jump
  * back to `back`. */
 struct slow_access {
-    long at[2];       /* rel32s of the jumps that miss */
+    long at[3];       /* rel32s of the jumps that miss: [1] with ESI the
+                       * linear address when `based`, else the offset */
+    bool based;       /* the access added the segment's base to ESI */
+    u8 seg;
     const u8 *thunk;
     u8 count;         /* the payload's instructions not yet counted */
     u32 eip;          /* and its EIP */

@@ -1951,6 +1951,70 @@ START_TEST(flags_seen_by_fault)
 }
 END_TEST
 
+/*
+ * Accesses through FS with a base (as Linux's per-CPU data and TLS):
+ * loads and stores at offsets of the data area, in a hot loop, and on
+ * the last pass a load at offset 0xfffffffe, whose offsets wrap past the
+ * 4 GiB limit: #GP, though its linear bytes share one page.  A load from
+ * a new page each pass misses the TLB in translated code.
+ *
+ *       mov fs, 0x20            ; base DATA_BASE + 0x10, limit 4 GiB
+ *       mov ecx, 40
+ *       mov edi, 0xfffffffe
+ *   L:  mov eax, fs:[0x100] / add eax, ecx / mov fs:[0x104], eax
+ *       mov edx, ecx / shl edx, 12 / mov edx, fs:[edx]   ; a page a pass
+ *       mov fs:[ecx*4+0x400], edx
+ *       mov ebx, 0x300 / cmp ecx, 1 / cmove ebx, edi
+ *       mov esi, fs:[ebx]
+ *       loop L
+ *       hlt
+ */
+START_TEST(based_segment_access)
+{
+    const u8 code[] = {
+        0x66, 0xb8, 0x20, 0x00,                     /* mov ax, 0x20 */
+        0x8e, 0xe0,                                 /* mov fs, ax */
+        0xb9, 40, 0, 0, 0,                          /* mov ecx, 40 */
+        0xbf, 0xfe, 0xff, 0xff, 0xff,               /* mov edi, 0xfffffffe */
+        0x64, 0xa1, 0x00, 0x01, 0x00, 0x00,         /* L: mov eax, fs:[0x100] */
+        0x01, 0xc8,                                 /* add eax, ecx */
+        0x64, 0xa3, 0x04, 0x01, 0x00, 0x00,         /* mov fs:[0x104], eax */
+        0x89, 0xca,                                 /* mov edx, ecx */
+        0xc1, 0xe2, 0x0c,                           /* shl edx, 12 */
+        0x64, 0x8b, 0x12,                           /* mov edx, fs:[edx] */
+        0x64, 0x89, 0x14, 0x8d, 0x00, 0x04, 0, 0,   /* mov fs:[ecx*4+0x400], edx */
+        0xbb, 0x00, 0x03, 0x00, 0x00,               /* mov ebx, 0x300 */
+        0x83, 0xf9, 0x01,                           /* cmp ecx, 1 */
+        0x0f, 0x44, 0xdf,                           /* cmove ebx, edi */
+        0x64, 0x8b, 0x33,                           /* mov esi, fs:[ebx] */
+        0xe2, (u8)-(6 + 2 + 6 + 2 + 3 + 3 + 8 + 5 + 3 + 3 + 3 + 2), /* loop L */
+        0xf4,
+    };
+    struct pair p;
+    pair_open(&p);
+    directed_setup(&p, code, sizeof code, true);
+    struct mach *ms[2] = { &p.a, &p.b };
+    const u32 base = DATA_BASE + 0x10;
+    for (unsigned k = 0; k < 2; k++) {
+        u8 *ram = ms[k]->m->ram;
+        put32(ram, GDT_BASE + 0x20, 0x0000ffffu | (base & 0xffffu) << 16);
+        put32(ram, GDT_BASE + 0x24, 0x00cf9300u | ((base >> 16) & 0xffu) | (base & 0xff000000u));
+        cpu_set_gdtr(ms[k]->c, GDT_BASE, 0x27);
+        for (u32 a = 0; a < 0x500; a += 4)
+            put32(ram, DATA_BASE + a, a * 0x01010101u);
+    }
+    run_until_halt(&p, "FS with a base");
+    u32 gp;
+    memcpy(&gp, p.b.m->ram + FAULT_CNT + 4 * EXC_GP, 4);
+    ck_assert_msg(gp == 1, "%u #GP, want 1 (the wrapping load)", gp);
+    ck_assert_uint_eq(p.b.c->r[R_ECX], 1); /* faulted on the last pass */
+    blocks_sync_counters(p.b.blk);
+    if (BLOCKS_JIT)
+        ck_assert_uint_gt(p.b.cnt.v[CNT_blk_jit_insns], 0);
+    pair_close(&p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translate_blocks");
@@ -1982,6 +2046,7 @@ static Suite *suite(void)
     tcase_add_test(t, insn_across_pages);
     tcase_add_test(t, hot_written_code);
     tcase_add_test(t, flags_seen_by_fault);
+    tcase_add_test(t, based_segment_access);
     suite_add_tcase(s, t);
     return s;
 }
