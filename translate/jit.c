@@ -689,8 +689,8 @@ struct jit *jit_new(struct cpu *c, size_t size)
     for (unsigned s = 0; s < 6; s++)
         for (unsigned z = 0; z < 3; z++) {
             unsigned size = z == 2 ? 4 : z + 1;
-            j->ld_thunk[z][s] = tx_emit_thunk(&e, c->mmu, size, s, false);
-            j->st_thunk[z][s] = tx_emit_thunk(&e, c->mmu, size, s, true);
+            j->ld_thunk[z][s] = tx_emit_thunk(&e, c->mmu, size, s, false, NULL);
+            j->st_thunk[z][s] = tx_emit_thunk(&e, c->mmu, size, s, true, &j->st_wtag[z][s]);
         }
     j->shared_exit = e.p;
     emit_epilogue(&e);

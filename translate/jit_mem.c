@@ -163,6 +163,7 @@ void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip)
     struct slow_access *sl = &t->slow[t->nslow++];
     sl->based = seg == S_FS || seg == S_GS;
     sl->seg = (u8)seg;
+    sl->wtag = store && !sl->based ? j->st_wtag[size == 4 ? 2 : size - 1][seg] : NULL;
     emit_hit_path(&t->e, (unsigned)size, (unsigned)seg, store, sl->based, sl->at);
     sl->thunk = thunk;
     sl->count = (u8)(k - t->synced);
@@ -175,13 +176,21 @@ void tx_emit_slow(struct tx *t)
     struct x64 *e = &t->e;
     for (unsigned n = 0; n < t->nslow; n++) {
         const struct slow_access *sl = &t->slow[n];
+        if (sl->wtag) {
+            /* A store whose write tag missed: the registers are what the
+             * thunk has at that point, so it goes on from there. */
+            x64_patch_rel32(e->start, sl->at[1], e->p);
+            x64_call_rel(e, sl->wtag);
+            x64_nop_payload(e, sl->count, sl->eip);
+            x64_jmp(e, sl->back);
+        }
         if (sl->based) {
             /* back to the offset, which the thunk takes */
             x64_patch_rel32(e->start, sl->at[1], e->p);
             x64_alu_rm(e, XA_SUB, 4, X_RSI, CPU(seg[sl->seg].base));
         }
         x64_patch_rel32(e->start, sl->at[0], e->p);
-        if (!sl->based)
+        if (!sl->based && !sl->wtag)
             x64_patch_rel32(e->start, sl->at[1], e->p);
         if (sl->at[2] >= 0)
             x64_patch_rel32(e->start, sl->at[2], e->p);
@@ -206,7 +215,8 @@ void tx_emit_slow(struct tx *t)
  * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
  * RSI and RDI; keeps R8-R11 and RBP.
  */
-u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store)
+u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store,
+                  u8 **wtag)
 {
     u8 *start = e->p;
     enum mmu_acc acc = store ? ACC_WRITE : ACC_READ;
@@ -238,6 +248,8 @@ u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned se
         x64_movzx_rm(e, size, X_RAX, host);
     x64_ret(e);
     x64_patch_rel32(e->start, slow2, e->p);
+    if (wtag)
+        *wtag = e->p;
     long slow3 = -1, slow4 = -1, slow5 = -1;
     if (store) {
         /* A page whose only tracking is code lines (code_wtag): a store

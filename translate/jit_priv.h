@@ -30,6 +30,10 @@ struct jit {
      * size (1, 2, 4 -> 0, 1, 2) and segment; they survive jit_reset. */
     u8 *ld_thunk[3][6];
     u8 *st_thunk[3][6];
+    /* Inside each store thunk: where a write-tag miss goes on (RDI the
+     * TLB, RAX the entry's offset, RCX the tag sought): the store beside
+     * code, then the C path.  An inline store that misses calls it. */
+    u8 *st_wtag[3][6];
     size_t thunk_end;
     /* Chaining: a cell per direct exit, holding the successor's chained
      * entry and the MMU epoch it was linked in (a link is only followed
@@ -118,6 +122,7 @@ struct slow_access {
                        * linear address when `based`, else the offset */
     bool based;       /* the access added the segment's base to ESI */
     u8 seg;
+    const u8 *wtag;   /* a store's write-tag miss calls this (st_wtag) */
     const u8 *thunk;
     u8 count;         /* the payload's instructions not yet counted */
     u32 eip;          /* and its EIP */
@@ -292,7 +297,8 @@ void tx_emit_slow(struct tx *t);
  * beside code, which the thunk finishes itself.  Clobbers RAX, RCX, RDX,
  * RSI and RDI; keeps R8-R11 and RBP.
  */
-u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store);
+u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned seg, bool store,
+                  u8 **wtag);
 
 /* ---- jit_chain.c: chaining and indirect lookups ---- */
 
