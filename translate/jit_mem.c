@@ -8,7 +8,7 @@
 
 #include "mmu/mmu.h"
 
-/* The call site's payload (tx_call_thunk): the instructions not yet
+/* The call site's payload (tx_access): the instructions not yet
  * counted before this one, and its EIP.  Counted now, so that a fault,
  * a device reading the virtual clock or a hook sees the exact count. */
 static ALWAYS_INLINE unsigned site_enter(struct cpu *c, const u8 *ret)
@@ -44,7 +44,7 @@ static void jit_st4(struct cpu *c, u32 ea, u32 v, u32 s, const u8 *r) { jit_st(c
 static const void *const ld_fn[5] = { NULL, jit_ld1, jit_ld2, NULL, jit_ld4 };
 static const void *const st_fn[5] = { NULL, jit_st1, jit_st2, NULL, jit_st4 };
 
-unsigned tx_size_index(unsigned size)
+static unsigned tx_size_index(unsigned size)
 {
     return size == 4 ? 2 : size - 1;
 }
@@ -79,14 +79,14 @@ void tx_emit_load(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsig
 {
     tx_sync_access(t);
     tx_emit_ea(t, i);
-    tx_call_thunk(t, t->j->ld_thunk[tx_size_index(size)][i->seg], k, eip);
+    tx_access(t, size, i->seg, false, k, eip);
 }
 
 /* Store EDX (already loaded) to the memory operand at ESI. */
 void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 eip,
                         u32 next)
 {
-    tx_call_thunk(t, t->j->st_thunk[tx_size_index(size)][seg], k, eip);
+    tx_access(t, size, seg, true, k, eip);
     tx_check_epoch(t, k, next);
 }
 
@@ -142,20 +142,12 @@ static void emit_hit_path(struct x64 *e, unsigned size, unsigned seg, bool store
         x64_movzx_rm(e, size, X_RAX, host);
 }
 
-void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip)
+void tx_access(struct tx *t, unsigned size, unsigned seg, bool store, unsigned k, u32 eip)
 {
     struct jit *j = t->j;
-    int size = -1, seg = -1;
-    bool store = false;
-    for (unsigned z = 0; z < 3 && size < 0; z++)
-        for (unsigned s = 0; s < 6; s++)
-            if (j->ld_thunk[z][s] == thunk || j->st_thunk[z][s] == thunk) {
-                size = z == 2 ? 4 : (int)z + 1;
-                seg = (int)s;
-                store = j->st_thunk[z][s] == thunk;
-                break;
-            }
-    if (size < 0 || t->nslow == MAX_SLOW) {
+    unsigned z = tx_size_index(size);
+    const u8 *thunk = store ? j->st_thunk[z][seg] : j->ld_thunk[z][seg];
+    if (t->nslow == MAX_SLOW) {
         x64_call_rel(&t->e, thunk);
         x64_nop_payload(&t->e, (u8)(k - t->synced), eip);
         return;
@@ -163,8 +155,8 @@ void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip)
     struct slow_access *sl = &t->slow[t->nslow++];
     sl->based = seg == S_FS || seg == S_GS;
     sl->seg = (u8)seg;
-    sl->wtag = store && !sl->based ? j->st_wtag[size == 4 ? 2 : size - 1][seg] : NULL;
-    emit_hit_path(&t->e, (unsigned)size, (unsigned)seg, store, sl->based, sl->at);
+    sl->wtag = store && !sl->based ? j->st_wtag[z][seg] : NULL;
+    emit_hit_path(&t->e, size, seg, store, sl->based, sl->at);
     sl->thunk = thunk;
     sl->count = (u8)(k - t->synced);
     sl->eip = eip;
@@ -219,34 +211,12 @@ u8 *tx_emit_thunk(struct x64 *e, const struct mmu *m, unsigned size, unsigned se
                   u8 **wtag)
 {
     u8 *start = e->p;
-    enum mmu_acc acc = store ? ACC_WRITE : ACC_READ;
-    x64_test_mi(e, 1, CPU(seg[seg].flat), store ? SEGOK_WRITE : SEGOK_READ);
-    long slow1 = x64_jcc(e, 4 /* e */, NULL);
-    x64_load(e, 8, X_RDI, CPU(tlb));
-    x64_mov_rr(e, 4, X_RAX, X_RSI);
-    x64_shift_ri(e, XS_SHR, 4, X_RAX, PAGE_SHIFT);
-    x64_alu_rm(e, XA_XOR, 4, X_RAX, x64_m(X_RDI, (i32)offsetof(struct tlb, salt)));
-    x64_alu_ri(e, XA_AND, 4, X_RAX, TLB_SIZE - 1);
-    x64_shift_ri(e, XS_SHL, 4, X_RAX, 5);
-    _Static_assert(sizeof(struct tlb_entry) == 32, "entry index shift");
-    x64_lea32(e, X_RCX, x64_m(X_RSI, (i32)size - 1));
-    x64_alu_ri(e, XA_AND, 4, X_RCX, PAGE_MASK);
-    x64_alu_rm(e, XA_OR, 4, X_RCX, x64_m(X_RDI, (i32)offsetof(struct tlb, ctx)));
-    struct x64_mem ent = { X_RDI, X_RAX, 1, 0 };
-    ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, tag) + 4 * acc);
-    x64_alu_rm(e, XA_CMP, 4, X_RCX, ent);
-    long slow2 = x64_jcc(e, 5 /* ne */, NULL);
-    x64_alu_mi(e, XA_ADD, 8, x64_m(X_RDI, (i32)(offsetof(struct tlb, hits) + 8 * acc)), 1);
-    ent.disp = (i32)(offsetof(struct tlb, e) + offsetof(struct tlb_entry, addend));
-    x64_load(e, 8, X_RCX, ent);
-    struct x64_mem host = { X_RCX, X_RSI, 1, 0 };
-    if (store)
-        x64_store(e, size, host, X_RDX);
-    else if (size == 4)
-        x64_load(e, 4, X_RAX, host);
-    else
-        x64_movzx_rm(e, size, X_RAX, host);
+    long miss[3];
+    emit_hit_path(e, size, seg, store, false, miss);
+    long slow1 = miss[0], slow2 = miss[1];
     x64_ret(e);
+    /* the entry the hit path indexed (RDI the TLB, RAX its offset) */
+    struct x64_mem ent = { X_RDI, X_RAX, 1, 0 };
     x64_patch_rel32(e->start, slow2, e->p);
     if (wtag)
         *wtag = e->p;

@@ -137,7 +137,7 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
     tx_sync_access(t);
     tx_emit_ea(t, i);
     x64_mov_rr(e, 4, X_R15, X_RSI);
-    tx_call_thunk(t, t->j->ld_thunk[tx_size_index(sz)][i->seg], k, eip);
+    tx_access(t, sz, i->seg, false, k, eip);
     switch (kind) {
     case RMW_ALU:
         if (src_reg) {
@@ -158,7 +158,7 @@ static void emit_rmw(struct tx *t, const struct insn *i, unsigned k, u32 eip, u3
         x64_mov_rr(e, 4, X_R14, X_RAX);
     }
     x64_mov_rr(e, 4, X_RSI, X_R15);
-    tx_call_thunk(t, t->j->st_thunk[tx_size_index(sz)][i->seg], k, eip);
+    tx_access(t, sz, i->seg, true, k, eip);
     if (kind != RMW_NOT)
         tx_commit_r14_flags(t, kind == RMW_INC || kind == RMW_DEC);
     tx_check_epoch(t, k, next);
@@ -555,7 +555,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
     case 0xa0: case 0xa1: /* MOV AL/eAX, moffs */
         tx_sync_access(t);
         x64_mov_ri32(e, X_RSI, i->imm);
-        tx_call_thunk(t, t->j->ld_thunk[tx_size_index(sz)][i->seg], k, eip);
+        tx_access(t, sz, i->seg, false, k, eip);
         tx_gr_store(t, sz, R_EAX, X_RAX);
         return true;
     case 0xa2: case 0xa3: /* MOV moffs, AL/eAX */
@@ -620,7 +620,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             tx_gr_load(t, 4, X_RDX, i->rm);
         else
             x64_mov_ri32(e, X_RDX, i->imm);
-        tx_call_thunk(t, t->j->st_thunk[2][S_SS], k, eip);
+        tx_access(t, 4, S_SS, true, k, eip);
         x64_alu_mi(e, XA_SUB, 4, CPU(r[R_ESP]), 4);
         t->esp_dirty = true;
         tx_check_epoch(t, k, next);
@@ -630,7 +630,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             return false;
         tx_sync_access(t);
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
-        tx_call_thunk(t, t->j->ld_thunk[2][S_SS], k, eip);
+        tx_access(t, 4, S_SS, false, k, eip);
         /* ESP steps before the write, so POP ESP keeps the value read. */
         x64_alu_mi(e, XA_ADD, 4, CPU(r[R_ESP]), 4);
         tx_gr_store(t, 4, i->rm, X_RAX);
@@ -690,7 +690,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
             return false;
         tx_sync_fault(t, k, eip);
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
-        tx_call_thunk(t, t->j->ld_thunk[2][S_SS], k, eip);
+        tx_access(t, 4, S_SS, false, k, eip);
         x64_alu_rm(e, XA_CMP, 4, X_RAX, CPU(seg[S_CS].limit));
         long ok = x64_jcc(e, 6 /* be */, NULL);
         fault_by_handler(t, i, k, next);
@@ -715,7 +715,7 @@ bool tx_native(struct tx *t, const struct insn *i, unsigned k, u32 eip, u32 next
         x64_load(e, 4, X_RSI, CPU(r[R_ESP]));
         x64_lea32(e, X_RSI, x64_m(X_RSI, -4));
         x64_mov_ri32(e, X_RDX, next);
-        tx_call_thunk(t, t->j->st_thunk[2][S_SS], k, eip);
+        tx_access(t, 4, S_SS, true, k, eip);
         x64_alu_mi(e, XA_SUB, 4, CPU(r[R_ESP]), 4);
         t->esp_dirty = true;
         tx_check_epoch(t, k, target);

@@ -114,7 +114,7 @@ struct stub {
 
 #define MAX_STUBS 128
 
-/* The slow path of an inline memory access (tx_call_thunk), emitted
+/* The slow path of an inline memory access (tx_access), emitted
  * after the body: a call of the access's thunk, its payload, and a jump
  * back to `back`. */
 struct slow_access {
@@ -247,7 +247,7 @@ void tx_call_handler(struct tx *t, const struct insn *i);
 
 /* Make the state precise for instruction `k` at `eip`, which may fault. */
 void tx_sync_fault(struct tx *t, unsigned k, u32 eip);
-/* The same for a memory access through a thunk (tx_call_thunk), which
+/* The same for a memory access through a thunk (tx_access), which
  * needs only the flags and the start ESP stored: the thunk's C path
  * takes EIP and the instruction count from the call site (below). */
 void tx_sync_access(struct tx *t);
@@ -257,8 +257,6 @@ void tx_sync_access(struct tx *t);
 void tx_check_epoch(struct tx *t, unsigned k, u32 after);
 
 /* ---- jit_mem.c: memory accesses ---- */
-
-unsigned tx_size_index(unsigned size);
 
 /* ESI = the effective address of the memory operand of `i`. */
 void tx_emit_ea(struct tx *t, const struct insn *i);
@@ -270,8 +268,9 @@ void tx_emit_load(struct tx *t, const struct insn *i, unsigned k, u32 eip, unsig
 void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u32 eip,
                         u32 next);
 
-/* A memory access through `thunk` for instruction `k` at `eip` (after
- * tx_sync_access), with the thunk's registers and result: its L1 TLB
+/* A memory access of `size` bytes through segment `seg` for instruction
+ * `k` at `eip` (after tx_sync_access), with the registers and result of
+ * its thunk (tx_emit_thunk): the L1 TLB
  * hit path inline, and on a miss a call of the thunk from a slow path
  * after the body (tx_emit_slow).  The call is followed by an eight-byte
  * NOP whose SIB byte holds k minus the instructions already counted and
@@ -279,7 +278,7 @@ void tx_emit_store_call(struct tx *t, unsigned seg, unsigned size, unsigned k, u
  * its return address, counts the instructions and sets the start EIP,
  * so a fault is precise, and takes the count back if the access
  * returns. */
-void tx_call_thunk(struct tx *t, const u8 *thunk, unsigned k, u32 eip);
+void tx_access(struct tx *t, unsigned size, unsigned seg, bool store, unsigned k, u32 eip);
 /* The slow paths of the block's inline accesses. */
 void tx_emit_slow(struct tx *t);
 
